@@ -1,0 +1,51 @@
+// Mergeable aggregates: totals of model and tool calls, and a group of totals plus duration
+// sketches. Everything here merges exactly, so sessions, turns and recorders combine the same
+// way whatever order records arrive in.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "money.hpp"
+#include "prices.hpp"
+#include "sketch.hpp"
+#include "usage.hpp"
+
+namespace agentmetrics {
+
+struct Totals {
+  uint64_t model_calls = 0, calls_with_usage = 0, calls_missing_usage = 0, calls_unpriced = 0;
+  uint64_t model_errors = 0, retries = 0, tool_calls = 0, tool_errors = 0, turns = 0;
+  uint64_t priced_calls = 0;
+  int64_t tokens[kTokenKinds] = {};
+  uint32_t token_present = 0;  // kinds at least one call reported
+  bool saturated = false;      // a token sum stopped at INT64_MAX
+  u128 cost[kCostItems] = {};
+  u128 cost_total = 0;
+
+  void add_model_call(const Usage &usage, const Cost &cost, bool error, bool retry);
+  void add_tool_call(bool error) {
+    ++tool_calls;
+    if (error) ++tool_errors;
+  }
+  void merge(const Totals &other);
+
+  // Tokens a budget or a display line counts: every reported input kind plus output.
+  int64_t all_tokens() const;
+  int64_t all_input() const;
+};
+
+// What one key of a breakdown holds.
+enum DurationKind : int { kDurModelCall = 0, kDurToolCall, kDurTurn, kDurTtft, kDurationKinds };
+
+struct Group {
+  Totals totals;
+  Sketch durations[kDurationKinds];
+  std::string last_error;     // of the most recent failing call
+  int64_t last_error_at = 0;  // monotonic ns, to keep the latest when merging
+  bool has_last_error = false;
+
+  void note_error(std::string_view message, int64_t at_ns);
+  void merge(const Group &other);
+};
+
+}  // namespace agentmetrics

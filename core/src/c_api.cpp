@@ -1,0 +1,1010 @@
+// The only file that defines agm_* symbols. Every entry point validates its arguments, runs
+// inside guard() so that no exception crosses the C boundary, and maps internal errors to
+// status codes with a thread-local message.
+#include <agentmetrics/metrics_c.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <new>
+#include <sstream>
+#include <type_traits>
+
+#include "bundled.hpp"
+#include "engine.hpp"
+#include "errors.hpp"
+#include "format.hpp"
+#include "json.hpp"
+#include "money.hpp"
+#include "normalize.hpp"
+#include "prices.hpp"
+#include "strings.hpp"
+
+using namespace agentmetrics;
+
+struct agm_recorder {
+  std::shared_ptr<RecorderState> state;
+};
+
+struct agm_session {
+  template <class... Args>
+  explicit agm_session(Args &&...args) : impl(std::forward<Args>(args)...) {}
+  Session impl;
+};
+
+struct agm_usage_stream {
+  UsageStream impl;
+};
+
+struct agm_breakdown {
+  std::vector<std::pair<std::string, Group>> groups;
+};
+
+// Frozen layouts: a field added in the wrong place, or padding, fails the build.
+static_assert(sizeof(agm_usage) == AGM_USAGE_SIZE_V0);
+static_assert(sizeof(agm_usage_context) == AGM_USAGE_CONTEXT_SIZE_V0);
+static_assert(sizeof(agm_recorder_options) == AGM_RECORDER_OPTIONS_SIZE_V0);
+static_assert(sizeof(agm_cost) == AGM_COST_SIZE_V0);
+static_assert(sizeof(agm_session_options) == AGM_SESSION_OPTIONS_SIZE_V0);
+static_assert(sizeof(agm_turn_stats) == AGM_TURN_STATS_SIZE_V0);
+static_assert(sizeof(agm_model_call) == AGM_MODEL_CALL_SIZE_V0);
+static_assert(sizeof(agm_tool_call) == AGM_TOOL_CALL_SIZE_V0);
+static_assert(sizeof(agm_totals) == AGM_TOTALS_SIZE_V0);
+static_assert(sizeof(agm_duration_stats) == AGM_DURATION_STATS_SIZE_V0);
+static_assert(sizeof(agm_budget) == AGM_BUDGET_SIZE_V0);
+static_assert(sizeof(agm_cost_items) == 7 * sizeof(agm_money));
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+thread_local std::string t_last_error;
+
+agm_status fail(agm_status status, std::string_view message) {
+  try {
+    t_last_error.assign(message);
+  } catch (...) {
+    t_last_error.clear();  // out of memory for the message: keep the status
+  }
+  return status;
+}
+
+template <class F>
+agm_status guard(F &&body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    return fail(AGM_E_OUT_OF_MEMORY, "out of memory");
+  } catch (const InvalidArgument &e) {
+    return fail(AGM_E_INVALID_ARGUMENT, e.what());
+  } catch (const Corrupt &e) {
+    return fail(AGM_E_CORRUPT, e.what());
+  } catch (const StateError &e) {
+    return fail(AGM_E_STATE, e.what());
+  } catch (const Empty &e) {
+    return fail(AGM_E_EMPTY, e.what());
+  } catch (const NotFound &e) {
+    return fail(AGM_E_NOT_FOUND, e.what());
+  } catch (const IoError &e) {
+    return fail(AGM_E_IO, e.what());
+  } catch (const Unsupported &e) {
+    return fail(AGM_E_UNSUPPORTED, e.what());
+  } catch (const std::exception &e) {
+    return fail(AGM_E_INTERNAL, e.what());
+  } catch (...) {
+    return fail(AGM_E_INTERNAL, "unknown exception");
+  }
+}
+
+template <class T>
+T &require(T *p, const char *what) {
+  if (p == nullptr) throw InvalidArgument(std::string(what) + " is NULL");
+  return *p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Size-prefixed structs (metrics_c.h conventions)
+
+// No struct of this ABI will ever approach this size; a larger struct_size is garbage (an
+// uninitialised struct) and must not make the library read or write that far.
+constexpr uint32_t kMaxStructSize = 4096;
+
+void check_struct_size(uint32_t size, uint32_t min_size, const char *what) {
+  if (size > kMaxStructSize) {
+    throw InvalidArgument(std::string(what) + "->struct_size " + std::to_string(size) +
+                          " is not plausible: is the struct initialised?");
+  }
+  if (size < min_size) {
+    throw InvalidArgument(std::string(what) + "->struct_size " + std::to_string(size) +
+                          " is smaller than the first published layout (" + std::to_string(min_size) + ")");
+  }
+}
+
+// Copy a caller's struct in: bytes beyond what this library knows must be zero; fields
+// missing from an older (smaller) struct read as zero.
+template <class T>
+T read_struct(const T *src, uint32_t min_size, const char *what) {
+  const uint32_t size = require(src, what).struct_size;
+  check_struct_size(size, min_size, what);
+  const auto *bytes = reinterpret_cast<const unsigned char *>(src);
+  for (size_t i = sizeof(T); i < size; ++i) {
+    if (bytes[i] != 0) {
+      throw Unsupported(std::string(what) + " sets fields unknown to agentmetrics " + AGM_VERSION_STRING);
+    }
+  }
+  T out{};
+  std::memcpy(&out, src, std::min<size_t>(size, sizeof(T)));
+  return out;
+}
+
+// Check a caller's output struct before any work is done.
+template <class T>
+void check_out(const T *dst, uint32_t min_size, const char *what) {
+  check_struct_size(require(dst, what).struct_size, min_size, what);
+}
+
+// Copy a result out: what this library knows, zeros for the rest of the caller's struct.
+template <class T>
+void write_struct(T *dst, T value) {
+  const uint32_t size = dst->struct_size;
+  value.struct_size = size;
+  std::memcpy(dst, &value, std::min<size_t>(size, sizeof(T)));
+  if (size > sizeof(T)) std::memset(reinterpret_cast<unsigned char *>(dst) + sizeof(T), 0, size - sizeof(T));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+std::string_view opt_str(const char *s, const char *what) {
+  if (s == nullptr) return {};
+  std::string_view v(s);
+  if (!valid_utf8(v)) throw InvalidArgument(std::string(what) + " is not valid UTF-8");
+  return v;
+}
+
+std::string_view req_str(const char *s, const char *what) {
+  std::string_view v = opt_str(s, what);
+  if (v.empty()) throw InvalidArgument(std::string(what) + " is NULL or empty");
+  return v;
+}
+
+std::string_view bytes_arg(const char *data, size_t size, const char *what) {
+  if (data == nullptr && size != 0) throw InvalidArgument(std::string(what) + " is NULL");
+  return std::string_view(data == nullptr ? "" : data, size);
+}
+
+void check_bits(uint64_t bits, uint64_t allowed, const char *what) {
+  if (bits & ~allowed) {
+    char hex[24];
+    std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(bits & ~allowed));
+    throw InvalidArgument(std::string(what) + " has bits that are not valid here (" + hex + ")");
+  }
+}
+
+std::optional<int64_t> at_arg(const int64_t *at) {
+  if (at == nullptr) return std::nullopt;
+  return *at;
+}
+
+u128 money_in(const agm_money &m) {
+  return (static_cast<u128>(m.hi) << 64) | m.lo;
+}
+agm_money money_out(u128 v) {
+  return agm_money{static_cast<uint64_t>(v >> 64), static_cast<uint64_t>(v)};
+}
+
+// Validate an output buffer before any work is done.
+agm_buffer &out_buffer(agm_buffer *out) {
+  require(out, "out");
+  if (out->reserved != nullptr) throw InvalidArgument("out->reserved must be NULL");
+  return *out;
+}
+
+void buffer_set(agm_buffer &out, std::string_view s) {
+  char *data = static_cast<char *>(std::realloc(out.data, s.size() + 1));
+  if (data == nullptr) throw std::bad_alloc();
+  std::memcpy(data, s.data(), s.size());
+  data[s.size()] = '\0';
+  out.data = data;
+  out.size = s.size();
+}
+
+// The body of every function that returns a string: validate `out` first, then build the
+// string and store it.
+template <class F>
+agm_status string_result(agm_buffer *out, F &&make) noexcept {
+  return guard([&] {
+    agm_buffer &buf = out_buffer(out);
+    buffer_set(buf, make());
+    return AGM_OK;
+  });
+}
+
+constexpr uint64_t kUsageBits = (1u << kTokenKinds) - 1;
+
+Usage usage_in(const agm_usage *src) {
+  const agm_usage in = read_struct(src, AGM_USAGE_SIZE_V0, "usage");
+  if (in.reserved0 != 0) throw InvalidArgument("usage->reserved0 must be 0");
+  check_bits(in.present, kUsageBits, "usage->present");
+  const int64_t counts[kTokenKinds] = {in.input_tokens,          in.cache_read_tokens, in.cache_write_tokens,
+                                       in.cache_write_1h_tokens, in.output_tokens,     in.reasoning_tokens,
+                                       in.total_tokens};
+  static constexpr const char *kNames[kTokenKinds] = {
+      "input_tokens",  "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens",
+      "output_tokens", "reasoning_tokens",  "total_tokens"};
+  Usage u;
+  for (int k = 0; k < kTotal; ++k) {
+    if (!(in.present & (1u << k))) continue;
+    if (counts[k] < 0 || counts[k] > kMaxTokenCount) {
+      throw InvalidArgument(std::string("usage->") + kNames[k] + " must be in [0, 2^53 - 1], not " +
+                            std::to_string(counts[k]));
+    }
+    u.set(static_cast<TokenKind>(k), counts[k]);
+  }
+  if (u.has(kCacheWrite1h) && (!u.has(kCacheWrite) || u.get(kCacheWrite1h) > u.get(kCacheWrite))) {
+    throw InvalidArgument("usage->cache_write_1h_tokens must be part of cache_write_tokens");
+  }
+  u.derive_total();
+  if (u.get(kTotal) > kMaxTokenCount) throw InvalidArgument("usage: total tokens exceed 2^53 - 1");
+  if (in.present & AGM_USAGE_HAS_TOTAL) {
+    if (!u.has(kTotal)) {
+      throw InvalidArgument("usage->total_tokens is derived from input and output; set those instead");
+    }
+    if (in.total_tokens != u.get(kTotal)) {
+      throw InvalidArgument(
+          "usage->total_tokens " + std::to_string(in.total_tokens) +
+          " differs from input + cache read + cache write + output = " + std::to_string(u.get(kTotal)));
+    }
+  }
+  return u;
+}
+
+void usage_out(agm_usage *dst, const Usage &u) {
+  agm_usage out = AGM_USAGE_INIT;
+  out.present = u.present;
+  out.input_tokens = u.count[kInput];
+  out.cache_read_tokens = u.count[kCacheRead];
+  out.cache_write_tokens = u.count[kCacheWrite];
+  out.cache_write_1h_tokens = u.count[kCacheWrite1h];
+  out.output_tokens = u.count[kOutput];
+  out.reasoning_tokens = u.count[kReasoning];
+  out.total_tokens = u.count[kTotal];
+  write_struct(dst, out);
+}
+
+UsageContext context_in(const agm_usage_context *src) {
+  UsageContext ctx;
+  if (src == nullptr) return ctx;
+  const agm_usage_context in = read_struct(src, AGM_USAGE_CONTEXT_SIZE_V0, "context");
+  check_bits(in.flags, AGM_USAGE_CTX_ADK_PARTIAL, "context->flags");
+  ctx.provider = opt_str(in.provider, "context->provider");
+  ctx.model_version = opt_str(in.model_version, "context->model_version");
+  ctx.stream_event = opt_str(in.stream_event, "context->stream_event");
+  ctx.adk_partial = (in.flags & AGM_USAGE_CTX_ADK_PARTIAL) != 0;
+  return ctx;
+}
+
+UsageFormat format_in(int32_t format) {
+  if (!is_usage_format(format)) {
+    throw InvalidArgument("unknown usage format " + std::to_string(format) + " (expected AGM_FORMAT_*)");
+  }
+  return static_cast<UsageFormat>(format);
+}
+
+agm_cost_items cost_items_out(const u128 (&items)[kCostItems], u128 total) {
+  agm_cost_items out;
+  agm_money *fields[] = {&out.input,          &out.cache_read, &out.cache_write_5m,
+                         &out.cache_write_1h, &out.output,     &out.reasoning};
+  for (int i = 0; i < kCostItems; ++i) *fields[i] = money_out(items[i]);
+  out.total = money_out(total);
+  return out;
+}
+
+constexpr uint64_t kTimingBits =
+    AGM_CALL_HAS_START | AGM_CALL_HAS_END | AGM_CALL_HAS_DURATION | AGM_CALL_F_SINCE_LAST_STEP;
+
+Timing timing_in(uint64_t present, int64_t start, int64_t end, int64_t duration) {
+  Timing t{present & kTimingBits, start, end, duration};
+  const bool has_duration = present & AGM_CALL_HAS_DURATION, has_start = present & AGM_CALL_HAS_START;
+  if (has_duration && has_start) throw InvalidArgument("give duration_ns or start_ns, not both");
+  if ((present & AGM_CALL_F_SINCE_LAST_STEP) && (has_duration || has_start)) {
+    throw InvalidArgument("AGM_CALL_F_SINCE_LAST_STEP excludes duration_ns and start_ns");
+  }
+  if (has_duration && duration < 0) throw InvalidArgument("duration_ns is negative");
+  if (has_start && (present & AGM_CALL_HAS_END) && end < start) {
+    throw InvalidArgument("end_ns is before start_ns");
+  }
+  return t;
+}
+
+std::optional<int64_t> count_in(uint64_t present, uint64_t bit, int64_t value, const char *what) {
+  if (!(present & bit)) return std::nullopt;
+  if (value < 0) throw InvalidArgument(std::string(what) + " is negative");
+  return value;
+}
+
+bool outcome_in(int32_t outcome) {
+  if (outcome != AGM_OUTCOME_OK && outcome != AGM_OUTCOME_ERROR) {
+    throw InvalidArgument("outcome " + std::to_string(outcome) +
+                          " is not AGM_OUTCOME_OK or AGM_OUTCOME_ERROR");
+  }
+  return outcome == AGM_OUTCOME_ERROR;
+}
+
+ModelCallInput model_call_in(const agm_model_call *src) {
+  const agm_model_call c = read_struct(src, AGM_MODEL_CALL_SIZE_V0, "call");
+  check_bits(c.present, kTimingBits | AGM_CALL_HAS_TTFT | AGM_CALL_HAS_ATTEMPT, "call->present");
+  ModelCallInput in;
+  in.error = outcome_in(c.outcome);
+  if (c.usage != nullptr) in.usage = usage_in(c.usage);
+  in.model = opt_str(c.model, "call->model");
+  in.provider = opt_str(c.provider, "call->provider");
+  in.source = opt_str(c.source, "call->source");
+  if (!in.source.empty() && in.source != "agent" &&
+      !(in.source.size() > 5 && in.source.substr(0, 5) == "tool:")) {
+    throw InvalidArgument("call->source must be \"agent\" or \"tool:<name>\", not \"" +
+                          std::string(in.source) + "\"");
+  }
+  in.stop_reason = opt_str(c.stop_reason, "call->stop_reason");
+  in.error_type = opt_str(c.error_type, "call->error_type");
+  in.timing = timing_in(c.present, c.start_ns, c.end_ns, c.duration_ns);
+  in.ttft = count_in(c.present, AGM_CALL_HAS_TTFT, c.ttft_ns, "call->ttft_ns");
+  if (c.present & AGM_CALL_HAS_ATTEMPT) {
+    if (c.attempt < 1) throw InvalidArgument("call->attempt must be 1 or more");
+    in.attempt = c.attempt;
+  }
+  return in;
+}
+
+ToolCallInput tool_call_in(const agm_tool_call *src, uint64_t allowed_timing) {
+  const agm_tool_call c = read_struct(src, AGM_TOOL_CALL_SIZE_V0, "call");
+  check_bits(c.present, allowed_timing | AGM_CALL_HAS_INPUT_BYTES | AGM_CALL_HAS_OUTPUT_BYTES,
+             "call->present");
+  ToolCallInput in;
+  in.error = outcome_in(c.outcome);
+  in.name = opt_str(c.name, "call->name");
+  in.call_id = opt_str(c.call_id, "call->call_id");
+  in.error_type = opt_str(c.error_type, "call->error_type");
+  in.error_message = opt_str(c.error_message, "call->error_message");
+  in.timing = timing_in(c.present, c.start_ns, c.end_ns, c.duration_ns);
+  in.input_bytes = count_in(c.present, AGM_CALL_HAS_INPUT_BYTES, c.input_bytes, "call->input_bytes");
+  in.output_bytes = count_in(c.present, AGM_CALL_HAS_OUTPUT_BYTES, c.output_bytes, "call->output_bytes");
+  return in;
+}
+
+agm_totals totals_out(const Totals &t) {
+  agm_totals out = AGM_TOTALS_INIT;
+  out.present = t.token_present;
+  out.model_calls = t.model_calls;
+  out.calls_with_usage = t.calls_with_usage;
+  out.calls_missing_usage = t.calls_missing_usage;
+  out.calls_unpriced = t.calls_unpriced;
+  out.model_errors = t.model_errors;
+  out.retries = t.retries;
+  out.tool_calls = t.tool_calls;
+  out.tool_errors = t.tool_errors;
+  out.turns = t.turns;
+  int64_t *tokens[] = {&out.input_tokens,          &out.cache_read_tokens, &out.cache_write_tokens,
+                       &out.cache_write_1h_tokens, &out.output_tokens,     &out.reasoning_tokens,
+                       &out.total_tokens};
+  for (int k = 0; k < kTokenKinds; ++k) *tokens[k] = t.tokens[k];
+  if (t.priced_calls) out.present |= AGM_TOTALS_HAS_COST;
+  out.cost = cost_items_out(t.cost, t.cost_total);
+  if (t.tool_calls) {
+    out.present |= AGM_TOTALS_HAS_TOOL_SUCCESS_RATE;
+    out.tool_success_rate =
+        static_cast<double>(t.tool_calls - t.tool_errors) / static_cast<double>(t.tool_calls);
+  }
+  if (t.model_calls) {
+    out.present |= AGM_TOTALS_HAS_MODEL_SUCCESS_RATE;
+    out.model_success_rate =
+        static_cast<double>(t.model_calls - t.model_errors) / static_cast<double>(t.model_calls);
+  }
+  if (t.saturated) out.present |= AGM_TOTALS_SATURATED;
+  return out;
+}
+
+agm_duration_stats durations_out(const Sketch &s) {
+  agm_duration_stats out = AGM_DURATION_STATS_INIT;
+  out.count = s.count();
+  out.sum_ns = s.sum();
+  if (s.empty()) {
+    out.mean_ns = NAN;  // the presence bit is authoritative; NaN makes misuse visible
+    return out;
+  }
+  out.present = AGM_DURATION_HAS_VALUES;
+  out.min_ns = s.min();
+  out.max_ns = s.max();
+  out.mean_ns = s.mean();
+  out.p50_ns = *s.quantile(0.50);
+  out.p90_ns = *s.quantile(0.90);
+  out.p95_ns = *s.quantile(0.95);
+  out.p99_ns = *s.quantile(0.99);
+  return out;
+}
+
+DurationKind duration_kind_in(int32_t kind) {
+  if (kind < AGM_DURATION_MODEL_CALL || kind > AGM_DURATION_TTFT) {
+    throw InvalidArgument("unknown duration kind " + std::to_string(kind) + " (expected AGM_DURATION_*)");
+  }
+  return static_cast<DurationKind>(kind - AGM_DURATION_MODEL_CALL);
+}
+
+Dimension dimension_in(int32_t by) {
+  if (by < AGM_BY_MODEL || by > AGM_BY_SESSION) {
+    throw InvalidArgument("unknown breakdown dimension " + std::to_string(by) + " (expected AGM_BY_*)");
+  }
+  return static_cast<Dimension>(by - AGM_BY_MODEL);
+}
+
+agm_status notice_status(Notice n) {
+  switch (n) {
+    case Notice::kBudgetExceeded: return AGM_BUDGET_EXCEEDED;
+    case Notice::kBudgetWarning: return AGM_BUDGET_WARNING;
+    case Notice::kNone: break;
+  }
+  return AGM_OK;
+}
+
+bool display_flags_in(uint32_t flags) {
+  check_bits(flags, AGM_DISPLAY_F_COLOR, "flags");
+  return flags & AGM_DISPLAY_F_COLOR;
+}
+
+agm_status make_breakdown(agm_breakdown **out, const GroupMap &groups) {
+  auto b = std::make_unique<agm_breakdown>();
+  b->groups.assign(groups.begin(), groups.end());
+  *out = b.release();
+  return AGM_OK;
+}
+
+const std::pair<std::string, Group> *group_at(const agm_breakdown *b, size_t i) {
+  if (b == nullptr || i >= b->groups.size()) return nullptr;
+  return &b->groups[i];
+}
+
+std::string read_file(const char *path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(std::string("cannot open ") + path + ": " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw IoError(std::string("cannot read ") + path);
+  return text.str();
+}
+
+}  // namespace
+
+// =============================================================================================
+// Versions, status, buffers, money
+
+extern "C" {
+
+uint32_t agm_version_number(void) {
+  return AGM_VERSION_NUMBER;
+}
+const char *agm_version_string(void) {
+  return AGM_VERSION_STRING;
+}
+uint32_t agm_abi_version(void) {
+  return AGM_ABI_VERSION;
+}
+
+const char *agm_status_name(agm_status status) {
+  switch (status) {
+    case AGM_OK: return "AGM_OK";
+    case AGM_BUDGET_EXCEEDED: return "AGM_BUDGET_EXCEEDED";
+    case AGM_BUDGET_WARNING: return "AGM_BUDGET_WARNING";
+    case AGM_E_INVALID_ARGUMENT: return "AGM_E_INVALID_ARGUMENT";
+    case AGM_E_OUT_OF_MEMORY: return "AGM_E_OUT_OF_MEMORY";
+    case AGM_E_EMPTY: return "AGM_E_EMPTY";
+    case AGM_E_UNSUPPORTED: return "AGM_E_UNSUPPORTED";
+    case AGM_E_CORRUPT: return "AGM_E_CORRUPT";
+    case AGM_E_STATE: return "AGM_E_STATE";
+    case AGM_E_NOT_FOUND: return "AGM_E_NOT_FOUND";
+    case AGM_E_IO: return "AGM_E_IO";
+    case AGM_E_INTERNAL: return "AGM_E_INTERNAL";
+    default: return "AGM_UNKNOWN_STATUS";
+  }
+}
+
+const char *agm_last_error_message(void) {
+  return t_last_error.c_str();
+}
+
+void agm_buffer_free(agm_buffer *buf) {
+  if (buf == nullptr) return;
+  std::free(buf->data);
+  *buf = agm_buffer{nullptr, 0, nullptr};
+}
+
+agm_status agm_money_to_decimal(agm_buffer *out, const agm_money *amount) {
+  return string_result(out, [&] {
+    const agm_money m = require(amount, "amount");
+    return money_to_decimal(money_in(m));
+  });
+}
+
+agm_status agm_money_from_decimal(agm_money *out, const char *decimal) {
+  return guard([&] {
+    require(out, "out");
+    *out = money_out(money_parse(req_str(decimal, "decimal"), "decimal"));
+    return AGM_OK;
+  });
+}
+
+double agm_money_to_double(const agm_money *amount) {
+  return amount == nullptr ? 0.0 : money_to_double(money_in(*amount));
+}
+
+// =============================================================================================
+// Usage
+
+agm_status agm_usage_init(agm_usage *usage, size_t struct_size) {
+  return guard([&] {
+    require(usage, "usage");
+    if (struct_size < AGM_USAGE_SIZE_V0 || struct_size > UINT32_MAX) {
+      throw InvalidArgument("struct_size is smaller than agm_usage's first layout");
+    }
+    std::memset(usage, 0, struct_size);
+    usage->struct_size = static_cast<uint32_t>(struct_size);
+    return AGM_OK;
+  });
+}
+
+agm_status agm_usage_from_json(agm_usage *out, int32_t format, const char *json, size_t json_size,
+                               const agm_usage_context *context) {
+  return guard([&] {
+    check_out(out, AGM_USAGE_SIZE_V0, "out");
+    const Usage u =
+        normalize_usage(format_in(format), bytes_arg(json, json_size, "json"), context_in(context));
+    usage_out(out, u);
+    return AGM_OK;
+  });
+}
+
+agm_status agm_usage_stream_new(agm_usage_stream **out, int32_t format, const agm_usage_context *context) {
+  if (out == nullptr) return fail(AGM_E_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  return guard([&] {
+    *out = new agm_usage_stream{UsageStream(format_in(format), context_in(context))};
+    return AGM_OK;
+  });
+}
+
+void agm_usage_stream_free(agm_usage_stream *stream) {
+  delete stream;
+}
+
+agm_status agm_usage_stream_add(agm_usage_stream *stream, const char *json, size_t json_size) {
+  return guard([&] {
+    require(stream, "stream").impl.add(bytes_arg(json, json_size, "json"));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_usage_stream_result(const agm_usage_stream *stream, agm_usage *out) {
+  return guard([&] {
+    const Usage u = require(stream, "stream").impl.result();
+    check_out(out, AGM_USAGE_SIZE_V0, "out");
+    usage_out(out, u);
+    return AGM_OK;
+  });
+}
+
+// =============================================================================================
+// Recorder and prices
+
+agm_status agm_recorder_new(agm_recorder **out, const agm_recorder_options *opts) {
+  if (out == nullptr) return fail(AGM_E_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  return guard([&] {
+    agm_recorder_options o = AGM_RECORDER_OPTIONS_INIT;
+    if (opts != nullptr) o = read_struct(opts, AGM_RECORDER_OPTIONS_SIZE_V0, "opts");
+    check_bits(o.flags, AGM_RECORDER_F_NO_BUNDLED_PRICES, "opts->flags");
+    Clock clock{o.monotonic_ns, o.wall_ns, o.clock_payload};
+    auto state = std::make_shared<RecorderState>(clock, !(o.flags & AGM_RECORDER_F_NO_BUNDLED_PRICES));
+    *out = new agm_recorder{std::move(state)};
+    return AGM_OK;
+  });
+}
+
+void agm_recorder_free(agm_recorder *rec) {
+  delete rec;
+}
+
+agm_status agm_recorder_load_prices(agm_recorder *rec, const char *json, size_t json_size, uint32_t flags) {
+  return guard([&] {
+    check_bits(flags, AGM_PRICES_F_REPLACE, "flags");
+    require(rec, "rec").state->load_prices(bytes_arg(json, json_size, "json"), flags & AGM_PRICES_F_REPLACE);
+    return AGM_OK;
+  });
+}
+
+agm_status agm_recorder_load_prices_file(agm_recorder *rec, const char *path, uint32_t flags) {
+  return guard([&] {
+    check_bits(flags, AGM_PRICES_F_REPLACE, "flags");
+    RecorderState &state = *require(rec, "rec").state;
+    const std::string text = read_file(req_str(path, "path").data());
+    try {
+      state.load_prices(text, flags & AGM_PRICES_F_REPLACE);
+    } catch (const Corrupt &e) {
+      throw Corrupt(std::string(path) + ": " + e.what());
+    }
+    return AGM_OK;
+  });
+}
+
+agm_status agm_recorder_set_price(agm_recorder *rec, const char *model, const char *entry_json,
+                                  size_t json_size) {
+  return guard([&] {
+    require(rec, "rec")
+        .state->set_price(req_str(model, "model"), bytes_arg(entry_json, json_size, "entry_json"));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_recorder_price_json(agm_buffer *out, const agm_recorder *rec, const char *model,
+                                   const char *provider) {
+  return string_result(out, [&] {
+    const std::string_view name = req_str(model, "model");
+    const std::string_view prov = opt_str(provider, "provider");
+    auto table = require(rec, "rec").state->prices();
+    const PriceEntry *entry = table->resolve(name, prov);
+    if (entry == nullptr) throw NotFound("no price for model \"" + std::string(name) + "\"");
+    return price_entry_json(*entry, name);
+  });
+}
+
+agm_status agm_prices_bundled_info(agm_buffer *out) {
+  return string_result(out, [&] {
+    simdjson::dom::parser parser;  // the file is pretty-printed; return it on one line
+    return simdjson::to_string(json::parse(parser, data::litellm_prices_meta, "bundled price metadata"));
+  });
+}
+
+agm_status agm_recorder_cost(agm_cost *out, const agm_recorder *rec, const char *model, const char *provider,
+                             const agm_usage *usage) {
+  return guard([&] {
+    check_out(out, AGM_COST_SIZE_V0, "out");
+    const std::string_view name = opt_str(model, "model"), prov = opt_str(provider, "provider");
+    const Usage u = usage_in(usage);
+    auto table = require(rec, "rec").state->prices();
+    const Cost c = price_usage(table->resolve(name, prov), u);
+    agm_cost result = AGM_COST_INIT;
+    if (c.priced) {
+      result.present = AGM_COST_HAS_VALUE;
+      result.items = cost_items_out(c.item, c.total);
+    }
+    write_struct(out, result);
+    return AGM_OK;
+  });
+}
+
+agm_status agm_recorder_totals(agm_totals *out, const agm_recorder *rec) {
+  return guard([&] {
+    check_out(out, AGM_TOTALS_SIZE_V0, "out");
+    write_struct(out, totals_out(require(rec, "rec").state->totals().totals));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_recorder_durations(agm_duration_stats *out, const agm_recorder *rec, int32_t kind) {
+  return guard([&] {
+    check_out(out, AGM_DURATION_STATS_SIZE_V0, "out");
+    const DurationKind k = duration_kind_in(kind);
+    write_struct(out, durations_out(require(rec, "rec").state->totals().durations[k]));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_recorder_breakdown(agm_breakdown **out, const agm_recorder *rec, int32_t by) {
+  if (out == nullptr) return fail(AGM_E_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  return guard([&] { return make_breakdown(out, require(rec, "rec").state->breakdown(dimension_in(by))); });
+}
+
+// =============================================================================================
+// Sessions, turns, records
+
+agm_status agm_session_new(agm_session **out, agm_recorder *rec, const agm_session_options *opts) {
+  if (out == nullptr) return fail(AGM_E_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  return guard([&] {
+    RecorderState &state = *require(rec, "rec").state;
+    agm_session_options o = AGM_SESSION_OPTIONS_INIT;
+    if (opts != nullptr) o = read_struct(opts, AGM_SESSION_OPTIONS_SIZE_V0, "opts");
+    if (o.reserved0 != 0) throw InvalidArgument("opts->reserved0 must be 0");
+    Labels labels;
+    labels.session_id = opt_str(o.session_id, "opts->session_id");
+    if (labels.session_id.empty()) labels.session_id = state.next_session_id();
+    labels.agent = opt_str(o.agent, "opts->agent");
+    labels.phase = opt_str(o.phase, "opts->phase");
+    labels.task = opt_str(o.task, "opts->task");
+    if (o.tag_count != 0 && o.tags == nullptr) throw InvalidArgument("opts->tags is NULL");
+    for (size_t i = 0; i < o.tag_count; ++i) {
+      const std::string_view key = req_str(o.tags[i].key, "tag key");
+      if (key == "session_id" || key == "agent" || key == "phase" || key == "task") {
+        throw InvalidArgument("tag key \"" + std::string(key) + "\" is reserved for the label of that name");
+      }
+      if (labels.find(key) != nullptr)
+        throw InvalidArgument("tag key \"" + std::string(key) + "\" is repeated");
+      if (o.tags[i].value == nullptr)
+        throw InvalidArgument("tag \"" + std::string(key) + "\" has a NULL value");
+      labels.tags.emplace_back(key, opt_str(o.tags[i].value, "tag value"));
+    }
+    *out = new agm_session(rec->state, std::move(labels));
+    return AGM_OK;
+  });
+}
+
+void agm_session_free(agm_session *session) {
+  delete session;
+}
+
+const char *agm_session_label(const agm_session *session, const char *key) {
+  if (session == nullptr || key == nullptr) return nullptr;
+  const std::string *v = session->impl.labels().find(key);
+  return v == nullptr ? nullptr : v->c_str();
+}
+
+int64_t agm_session_started_wall_ns(const agm_session *session) {
+  return session == nullptr ? 0 : session->impl.started_wall();
+}
+
+agm_status agm_session_turn_begin(agm_session *session, const int64_t *at_ns) {
+  return guard([&] {
+    require(session, "session").impl.turn_begin(at_arg(at_ns));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_session_turn_end(agm_session *session, const int64_t *at_ns) {
+  return guard([&] {
+    require(session, "session").impl.turn_end(at_arg(at_ns));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_session_turn_stats(agm_turn_stats *out, const agm_session *session) {
+  return guard([&] {
+    check_out(out, AGM_TURN_STATS_SIZE_V0, "out");
+    const TurnStats s = require(session, "session").impl.turn_stats();
+    agm_turn_stats r = AGM_TURN_STATS_INIT;
+    r.present = s.ended ? AGM_TURN_HAS_END : 0;
+    r.index = s.index;
+    r.start_ns = s.start;
+    r.end_ns = s.ended ? s.end : 0;
+    r.duration_ns = s.duration;
+    r.tool_wall_ns = s.tool_wall;
+    r.tool_work_ns = s.tool_work;
+    r.model_calls = s.model_calls;
+    r.tool_calls = s.tool_calls;
+    r.start_wall_ns = s.start_wall;
+    write_struct(out, r);
+    return AGM_OK;
+  });
+}
+
+agm_status agm_session_record_model_call(agm_session *session, const agm_model_call *call) {
+  return guard([&] {
+    Session &s = require(session, "session").impl;
+    return notice_status(s.record_model_call(model_call_in(call)));
+  });
+}
+
+agm_status agm_session_record_model_call_json(agm_session *session, const agm_model_call *call,
+                                              int32_t format, const char *usage_json, size_t json_size,
+                                              const agm_usage_context *context) {
+  return guard([&] {
+    Session &s = require(session, "session").impl;
+    if (require(call, "call").usage != nullptr)
+      throw InvalidArgument("call->usage must be NULL: the usage is usage_json");
+    ModelCallInput in = model_call_in(call);
+    in.usage = normalize_usage(format_in(format), bytes_arg(usage_json, json_size, "usage_json"),
+                               context_in(context));
+    return notice_status(s.record_model_call(in));
+  });
+}
+
+agm_status agm_session_record_tool_call(agm_session *session, const agm_tool_call *call) {
+  return guard([&] {
+    Session &s = require(session, "session").impl;
+    const ToolCallInput in = tool_call_in(call, kTimingBits);
+    if (in.name.empty()) throw InvalidArgument("call->name is NULL or empty");
+    s.record_tool_call(in);
+    return AGM_OK;
+  });
+}
+
+agm_status agm_session_tool_start(agm_session *session, const char *name, const char *call_id,
+                                  const int64_t *at_ns) {
+  return guard([&] {
+    require(session, "session")
+        .impl.tool_start(req_str(name, "name"), req_str(call_id, "call_id"), at_arg(at_ns));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_session_tool_end(agm_session *session, const agm_tool_call *result) {
+  return guard([&] {
+    Session &s = require(session, "session").impl;
+    const ToolCallInput in = tool_call_in(result, AGM_CALL_HAS_END);
+    if (in.call_id.empty()) throw InvalidArgument("result->call_id is NULL or empty");
+    s.tool_end(in);
+    return AGM_OK;
+  });
+}
+
+// =============================================================================================
+// Aggregates
+
+agm_status agm_session_totals(agm_totals *out, const agm_session *session) {
+  return guard([&] {
+    check_out(out, AGM_TOTALS_SIZE_V0, "out");
+    write_struct(out, totals_out(require(session, "session").impl.totals()));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_session_turn_totals(agm_totals *out, const agm_session *session) {
+  return guard([&] {
+    check_out(out, AGM_TOTALS_SIZE_V0, "out");
+    write_struct(out, totals_out(require(session, "session").impl.turn_totals()));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_session_durations(agm_duration_stats *out, const agm_session *session, int32_t kind) {
+  return guard([&] {
+    check_out(out, AGM_DURATION_STATS_SIZE_V0, "out");
+    const DurationKind k = duration_kind_in(kind);
+    write_struct(out, durations_out(require(session, "session").impl.durations(k)));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_session_breakdown(agm_breakdown **out, const agm_session *session, int32_t by) {
+  if (out == nullptr) return fail(AGM_E_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  return guard(
+      [&] { return make_breakdown(out, require(session, "session").impl.breakdown(dimension_in(by))); });
+}
+
+void agm_breakdown_free(agm_breakdown *breakdown) {
+  delete breakdown;
+}
+
+size_t agm_breakdown_count(const agm_breakdown *breakdown) {
+  return breakdown == nullptr ? 0 : breakdown->groups.size();
+}
+
+const char *agm_breakdown_key(const agm_breakdown *breakdown, size_t i) {
+  const auto *g = group_at(breakdown, i);
+  return g == nullptr ? nullptr : g->first.c_str();
+}
+
+agm_status agm_breakdown_totals(agm_totals *out, const agm_breakdown *breakdown, size_t i) {
+  return guard([&] {
+    check_out(out, AGM_TOTALS_SIZE_V0, "out");
+    const auto *g = group_at(breakdown, i);
+    if (g == nullptr) throw InvalidArgument("breakdown is NULL or i is out of range");
+    write_struct(out, totals_out(g->second.totals));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_breakdown_durations(agm_duration_stats *out, const agm_breakdown *breakdown, size_t i,
+                                   int32_t kind) {
+  return guard([&] {
+    check_out(out, AGM_DURATION_STATS_SIZE_V0, "out");
+    const DurationKind k = duration_kind_in(kind);
+    const auto *g = group_at(breakdown, i);
+    if (g == nullptr) throw InvalidArgument("breakdown is NULL or i is out of range");
+    write_struct(out, durations_out(g->second.durations[k]));
+    return AGM_OK;
+  });
+}
+
+const char *agm_breakdown_last_error(const agm_breakdown *breakdown, size_t i) {
+  const auto *g = group_at(breakdown, i);
+  return g == nullptr || !g->second.has_last_error ? nullptr : g->second.last_error.c_str();
+}
+
+// =============================================================================================
+// Budgets
+
+agm_status agm_session_add_budget(agm_session *session, const agm_budget *budget) {
+  return guard([&] {
+    agm_session &handle = require(session, "session");
+    const agm_budget b = read_struct(budget, AGM_BUDGET_SIZE_V0, "budget");
+    if (b.kind != AGM_BUDGET_LIMIT && b.kind != AGM_BUDGET_WARN) {
+      throw InvalidArgument("budget->kind " + std::to_string(b.kind) +
+                            " is not AGM_BUDGET_LIMIT or AGM_BUDGET_WARN");
+    }
+    check_bits(b.present, AGM_BUDGET_HAS_MAX_TOKENS | AGM_BUDGET_HAS_MAX_COST, "budget->present");
+    if (b.present == 0) throw InvalidArgument("budget sets no limit (AGM_BUDGET_HAS_MAX_TOKENS or _COST)");
+    Budget spec;
+    spec.kind = b.kind;
+    spec.model = opt_str(b.model, "budget->model");
+    if (b.present & AGM_BUDGET_HAS_MAX_TOKENS) {
+      if (b.max_tokens < 0) throw InvalidArgument("budget->max_tokens is negative");
+      spec.max_tokens = b.max_tokens;
+    }
+    if (b.present & AGM_BUDGET_HAS_MAX_COST) spec.max_cost = money_in(b.max_cost);
+    if (b.callback != nullptr) {
+      spec.callback = [&handle, callback = b.callback, payload = b.payload,
+                       model = spec.model](const BudgetEvent &e) {
+        agm_budget_event event{};
+        event.struct_size = sizeof event;
+        event.kind = e.kind;
+        event.present = e.tokens_crossed ? AGM_BUDGET_HAS_MAX_TOKENS : AGM_BUDGET_HAS_MAX_COST;
+        event.session = &handle;
+        event.session_id = handle.impl.labels().session_id.c_str();
+        event.model = model.empty() ? nullptr : model.c_str();
+        event.tokens = e.tokens;
+        event.max_tokens = e.max_tokens;
+        event.cost = money_out(e.cost);
+        event.max_cost = money_out(e.max_cost);
+        callback(&event, payload);
+      };
+    }
+    handle.impl.add_budget(std::move(spec));
+    return AGM_OK;
+  });
+}
+
+// =============================================================================================
+// Display
+
+agm_status agm_format_tokens(agm_buffer *out, int64_t tokens) {
+  return string_result(out, [&] {
+    if (tokens < 0) throw InvalidArgument("tokens is negative");
+    return format_tokens(tokens);
+  });
+}
+
+agm_status agm_format_duration_ns(agm_buffer *out, int64_t duration_ns) {
+  return string_result(out, [&] {
+    if (duration_ns < 0) throw InvalidArgument("duration_ns is negative");
+    return format_duration_ns(duration_ns);
+  });
+}
+
+agm_status agm_format_duration_ms(agm_buffer *out, double duration_ms) {
+  return string_result(out, [&] {
+    if (!std::isfinite(duration_ms) || duration_ms < 0)
+      throw InvalidArgument("duration_ms must be finite and >= 0");
+    const double ns = std::round(duration_ms * 1e6);
+    if (ns >= 9.2e18) throw InvalidArgument("duration_ms is too large");
+    return format_duration_ns(static_cast<int64_t>(ns));
+  });
+}
+
+agm_status agm_format_cost(agm_buffer *out, const agm_money *amount) {
+  return string_result(out, [&] { return format_cost(money_in(require(amount, "amount"))); });
+}
+
+int32_t agm_color_enabled(int32_t is_tty) {
+  const char *no_color = std::getenv("NO_COLOR");
+  return is_tty != 0 && (no_color == nullptr || no_color[0] == '\0') ? 1 : 0;
+}
+
+agm_status agm_session_format_turn(agm_buffer *out, const agm_session *session, uint32_t flags) {
+  return string_result(out, [&] {
+    const bool color = display_flags_in(flags);
+    return require(session, "session").impl.format_turn(color);
+  });
+}
+
+agm_status agm_session_format_summary(agm_buffer *out, const agm_session *session, uint32_t flags) {
+  return string_result(out, [&] {
+    const bool color = display_flags_in(flags);
+    return require(session, "session").impl.format_summary(color);
+  });
+}
+
+}  // extern "C"

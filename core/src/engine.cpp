@@ -1,0 +1,525 @@
+#include "engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "errors.hpp"
+#include "format.hpp"
+
+namespace agentmetrics {
+
+// ---------------------------------------------------------------------------------------------
+// Clock, labels
+
+int64_t Clock::now() const {
+  if (monotonic) return monotonic(payload);
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t Clock::wall_now() const {
+  if (wall) return wall(payload);
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const std::string *Labels::find(std::string_view key) const {
+  if (key == "session_id") return &session_id;
+  const std::string *label = key == "agent"   ? &agent
+                             : key == "phase" ? &phase
+                             : key == "task"  ? &task
+                                              : nullptr;
+  if (label) return label->empty() ? nullptr : label;
+  for (const auto &[k, v] : tags) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recorder
+
+RecorderState::RecorderState(Clock clock, bool bundled_prices)
+    : clock_(clock),
+      prices_(bundled_prices ? PriceTable::bundled() : PriceTable::empty()),
+      id_salt_(std::random_device{}()) {}
+
+void RecorderState::load_prices(std::string_view document, bool replace) {
+  std::lock_guard lock(prices_mu_);  // held while merging, so concurrent loads lose nothing
+  prices_ = prices_->merged(document, replace);
+  price_gen_.fetch_add(1, std::memory_order_release);
+}
+
+void RecorderState::set_price(std::string_view model, std::string_view entry_json) {
+  std::lock_guard lock(prices_mu_);  // held while copying, so concurrent sets lose nothing
+  prices_ = prices_->with_entry(model, entry_json);
+  price_gen_.fetch_add(1, std::memory_order_release);
+}
+
+std::shared_ptr<const PriceTable> RecorderState::prices() const {
+  std::lock_guard lock(prices_mu_);
+  return prices_;
+}
+
+std::string RecorderState::next_session_id() {
+  std::lock_guard lock(mu_);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "session-%08llx-%llu",
+                static_cast<unsigned long long>(id_salt_ & 0xffffffffu),
+                static_cast<unsigned long long>(++session_seq_));
+  return buf;
+}
+
+void RecorderState::attach(Session *s) {
+  std::lock_guard lock(mu_);
+  s->registration_ = sessions_.insert(sessions_.end(), s);
+}
+
+void RecorderState::detach(Session *s) {
+  std::lock_guard lock(mu_);
+  {
+    std::lock_guard session_lock(s->mu_);
+    retired_total_.merge(s->total_);
+    for (int d = 0; d < kDimensions; ++d) s->merge_dimension_locked(static_cast<Dimension>(d), retired_[d]);
+  }
+  sessions_.erase(s->registration_);
+}
+
+Group RecorderState::totals() const {
+  std::lock_guard lock(mu_);
+  Group g = retired_total_;
+  for (const Session *s : sessions_) {
+    std::lock_guard session_lock(s->mu_);
+    g.merge(s->total_);
+  }
+  return g;
+}
+
+GroupMap RecorderState::breakdown(Dimension by) const {
+  std::lock_guard lock(mu_);
+  GroupMap out = retired_[by];
+  for (const Session *s : sessions_) {
+    std::lock_guard session_lock(s->mu_);
+    s->merge_dimension_locked(by, out);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session: lifecycle
+
+Session::Session(std::shared_ptr<RecorderState> recorder, Labels labels)
+    : recorder_(std::move(recorder)), labels_(std::move(labels)), started_wall_(recorder_->clock().wall_now()) {
+  recorder_->attach(this);
+}
+
+Session::~Session() {
+  try {
+    {
+      std::lock_guard lock(mu_);
+      if (turn_.open) end_turn_locked(std::max(recorder_->clock().now(), turn_.start));
+    }
+    recorder_->detach(this);
+  } catch (...) {
+    // Out of memory while merging into the recorder: the session's share of the recorder's
+    // totals is lost, but a destructor must not throw.
+    std::lock_guard lock(recorder_->mu_);
+    recorder_->sessions_.erase(registration_);
+  }
+}
+
+template <class Map>
+auto &Session::slot(Map &map, std::string_view key) {
+  auto it = map.find(key);
+  if (it == map.end()) it = map.try_emplace(std::string(key)).first;
+  return it->second;
+}
+
+Session::CallSlot &Session::call_slot(std::string_view model, std::string_view provider,
+                                      std::string_view source) {
+  CallSlot *s = last_call_;
+  if (s == nullptr || s->model != model || s->provider != provider || s->source != source) {
+    key_buffer_.assign(model).append(1, '\0').append(provider).append(1, '\0').append(source);
+    auto it = calls_.find(key_buffer_);
+    if (it == calls_.end()) {
+      it = calls_.try_emplace(key_buffer_).first;
+      it->second.model = model;
+      it->second.provider = provider;
+      it->second.source = source;
+    }
+    s = last_call_ = &it->second;
+  }
+  const uint64_t gen = recorder_->price_generation();
+  if (gen != prices_gen_) {
+    prices_ = recorder_->prices();
+    prices_gen_ = gen;
+  }
+  if (s->price_gen != gen) {
+    s->price = prices_->resolve(model, provider);
+    s->price_gen = gen;
+  }
+  return *s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session: records
+
+std::optional<int64_t> Session::step_mark_locked() const {
+  // Batch mode measures from the previous step finish, but never from before the open turn.
+  if (turn_.open && (!last_step_ || *last_step_ < turn_.start)) return turn_.start;
+  return last_step_;
+}
+
+int64_t Session::resolve_end(const Timing &t) const {
+  return (t.flags & AGM_CALL_HAS_END) ? t.end : recorder_->clock().now();
+}
+
+namespace {
+
+struct ResolvedTiming {
+  int64_t end = 0;
+  std::optional<int64_t> start;     // known when the interval is known
+  std::optional<int64_t> duration;  // missing when nothing was given
+};
+
+ResolvedTiming resolve_timing(const Timing &t, int64_t end, std::optional<int64_t> last_step) {
+  ResolvedTiming r;
+  r.end = end;
+  if (t.flags & AGM_CALL_HAS_DURATION) {
+    r.duration = t.duration;
+    r.start = end - t.duration;
+  } else if (t.flags & AGM_CALL_HAS_START) {
+    if (end < t.start) throw InvalidArgument("end_ns is before start_ns");
+    r.start = t.start;
+    r.duration = end - t.start;
+  } else if (t.flags & AGM_CALL_F_SINCE_LAST_STEP) {
+    if (last_step && *last_step <= end) {
+      r.start = *last_step;
+      r.duration = end - *last_step;
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+Notice Session::record_model_call(const ModelCallInput &call) {
+  const bool needs_now = !(call.timing.flags & AGM_CALL_HAS_END);
+  const int64_t end = needs_now ? recorder_->clock().now() : call.timing.end;
+  std::vector<std::pair<Budget *, BudgetEvent>> fired;
+  Notice notice;
+  {
+    std::lock_guard lock(mu_);
+    const ResolvedTiming timing = resolve_timing(call.timing, end, step_mark_locked());
+
+    CallSlot &calls = call_slot(call.model.empty() ? std::string_view("unknown") : call.model, call.provider,
+                                call.source.empty() ? std::string_view("agent") : call.source);
+    const Cost cost = price_usage(calls.price, call.usage);
+    const bool retry = call.attempt > 1;
+    Group *groups[] = {&total_, &calls.group};
+    for (Group *g : groups) {
+      g->totals.add_model_call(call.usage, cost, call.error, retry);
+      if (timing.duration) g->durations[kDurModelCall].add(*timing.duration);
+      if (call.ttft) g->durations[kDurTtft].add(*call.ttft);
+      if (call.error) g->note_error(call.error_type.empty() ? "error" : call.error_type, end);
+    }
+    if (turn_.open) turn_.totals.add_model_call(call.usage, cost, call.error, retry);
+    last_step_ = end;
+    notice = check_budgets_locked(fired);
+  }
+  for (auto &[budget, event] : fired) {
+    if (budget->callback) budget->callback(event);
+  }
+  return notice;
+}
+
+void Session::finish_tool(std::string_view name, std::optional<int64_t> start, int64_t end,
+                          const ToolCallInput &call) {
+  const std::string_view error = !call.error_message.empty() ? call.error_message
+                                 : !call.error_type.empty()  ? call.error_type
+                                                             : std::string_view("error");
+  Group *groups[] = {&total_, &slot(by_tool_, name)};
+  for (Group *g : groups) {
+    g->totals.add_tool_call(call.error);
+    if (start) g->durations[kDurToolCall].add(end - *start);
+    if (call.error) g->note_error(error, end);
+  }
+  if (turn_.open) {
+    turn_.totals.add_tool_call(call.error);
+    if (start) {
+      turn_.tool_intervals.emplace_back(*start, end);
+      turn_.tool_work += end - *start;
+    }
+  }
+}
+
+void Session::record_tool_call(const ToolCallInput &call) {
+  const int64_t end = resolve_end(call.timing);
+  std::lock_guard lock(mu_);
+  // Without any timing the call still counts, with no duration sample.
+  finish_tool(call.name, resolve_timing(call.timing, end, step_mark_locked()).start, end, call);
+}
+
+void Session::tool_start(std::string_view name, std::string_view call_id, std::optional<int64_t> at) {
+  const int64_t start = at ? *at : recorder_->clock().now();
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = open_tools_.try_emplace(std::string(call_id), OpenTool{std::string(name), start});
+  if (!inserted) throw StateError("tool call \"" + std::string(call_id) + "\" is already open");
+}
+
+void Session::tool_end(const ToolCallInput &result) {
+  const int64_t end = resolve_end(result.timing);
+  std::lock_guard lock(mu_);
+  auto it = open_tools_.find(result.call_id);
+  if (it == open_tools_.end()) {
+    throw StateError("no open tool call \"" + std::string(result.call_id) + "\"");
+  }
+  if (!result.name.empty() && result.name != it->second.name) {
+    throw InvalidArgument("tool call \"" + std::string(result.call_id) + "\" was started as \"" +
+                          it->second.name + "\", not \"" + std::string(result.name) + "\"");
+  }
+  if (end < it->second.start) throw InvalidArgument("end_ns is before the tool call's start");
+  finish_tool(it->second.name, it->second.start, end, result);
+  open_tools_.erase(it);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session: turns
+
+void Session::turn_begin(std::optional<int64_t> at) {
+  const int64_t start = at ? *at : recorder_->clock().now();
+  const int64_t start_wall = recorder_->clock().wall_now();
+  std::lock_guard lock(mu_);
+  if (turn_.open) throw StateError("a turn is already open");
+  const uint64_t index = turn_.index + 1;
+  turn_ = Turn{};
+  turn_.index = index;
+  turn_.start = start;
+  turn_.start_wall = start_wall;
+  turn_.open = true;
+}
+
+void Session::end_turn_locked(int64_t at) {
+  turn_.end = at;
+  turn_.open = false;
+  turn_.totals.turns = 1;
+  ++total_.totals.turns;
+  total_.durations[kDurTurn].add(at - turn_.start);
+}
+
+void Session::turn_end(std::optional<int64_t> at) {
+  const int64_t end = at ? *at : recorder_->clock().now();
+  std::lock_guard lock(mu_);
+  if (!turn_.open) throw StateError("no turn is open");
+  if (end < turn_.start) throw InvalidArgument("the turn cannot end before it began");
+  end_turn_locked(end);
+}
+
+TurnStats Session::turn_stats_locked(int64_t now) const {
+  if (turn_.index == 0) throw Empty("no turn has begun");
+  TurnStats s;
+  s.index = turn_.index;
+  s.start = turn_.start;
+  s.start_wall = turn_.start_wall;
+  s.ended = !turn_.open;
+  s.end = turn_.end;
+  s.duration = (turn_.open ? std::max(now, turn_.start) : turn_.end) - turn_.start;
+  s.tool_work = turn_.tool_work;
+  s.model_calls = turn_.totals.model_calls;
+  s.tool_calls = turn_.totals.tool_calls;
+  // Wall time of tool calls: the length of the union of their intervals.
+  auto intervals = turn_.tool_intervals;
+  std::sort(intervals.begin(), intervals.end());
+  int64_t covered_to = INT64_MIN;
+  for (auto [start, end] : intervals) {
+    start = std::max(start, covered_to);
+    if (end > start) {
+      s.tool_wall += end - start;
+      covered_to = end;
+    }
+  }
+  return s;
+}
+
+TurnStats Session::turn_stats() const {
+  const int64_t now = recorder_->clock().now();
+  std::lock_guard lock(mu_);
+  return turn_stats_locked(now);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session: budgets
+
+void Session::add_budget(Budget budget) {
+  std::lock_guard lock(mu_);
+  budgets_.push_back(std::move(budget));
+}
+
+Notice Session::check_budgets_locked(std::vector<std::pair<Budget *, BudgetEvent>> &fired) {
+  Notice notice = Notice::kNone;
+  for (Budget &b : budgets_) {
+    const Totals *t = &total_.totals;
+    Totals model_totals;
+    if (!b.model.empty()) {
+      for (const auto &[key, call] : calls_) {
+        if (call.model == b.model) model_totals.merge(call.group.totals);
+      }
+      t = &model_totals;
+    }
+    const int64_t tokens = t->all_tokens();
+    const u128 cost = t->cost_total;
+    auto event = [&](bool tokens_crossed) {
+      return BudgetEvent{b.kind, tokens_crossed,        b.model, tokens, b.max_tokens.value_or(0),
+                         cost,   b.max_cost.value_or(0)};
+    };
+    bool crossed_now = false;
+    if (b.max_tokens && !b.tokens_crossed && tokens > *b.max_tokens) {
+      b.tokens_crossed = crossed_now = true;
+      fired.emplace_back(&b, event(true));
+    }
+    if (b.max_cost && !b.cost_crossed && cost > *b.max_cost) {
+      b.cost_crossed = crossed_now = true;
+      fired.emplace_back(&b, event(false));
+    }
+    if (b.kind == AGM_BUDGET_LIMIT && (b.tokens_crossed || b.cost_crossed)) {
+      notice = Notice::kBudgetExceeded;
+    } else if (crossed_now && notice == Notice::kNone) {
+      notice = Notice::kBudgetWarning;
+    }
+  }
+  return notice;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session: queries
+
+Totals Session::totals() const {
+  std::lock_guard lock(mu_);
+  return total_.totals;
+}
+
+Totals Session::turn_totals() const {
+  std::lock_guard lock(mu_);
+  if (turn_.index == 0) throw Empty("no turn has begun");
+  return turn_.totals;
+}
+
+Sketch Session::durations(DurationKind kind) const {
+  std::lock_guard lock(mu_);
+  return total_.durations[kind];
+}
+
+void Session::merge_dimension_locked(Dimension by, GroupMap &into) const {
+  auto merge_calls = [&](std::string CallSlot::*key) {
+    for (const auto &[k, call] : calls_) slot(into, call.*key).merge(call.group);
+  };
+  switch (by) {
+    case kByModel: merge_calls(&CallSlot::model); break;
+    case kByProvider: merge_calls(&CallSlot::provider); break;
+    case kBySource: merge_calls(&CallSlot::source); break;
+    case kByTool:
+      for (const auto &[name, group] : by_tool_) slot(into, name).merge(group);
+      break;
+    case kByAgent: slot(into, labels_.agent).merge(total_); break;
+    case kByPhase: slot(into, labels_.phase).merge(total_); break;
+    case kByTask: slot(into, labels_.task).merge(total_); break;
+    case kBySession: slot(into, labels_.session_id).merge(total_); break;
+    case kDimensions: break;
+  }
+}
+
+GroupMap Session::breakdown(Dimension by) const {
+  std::lock_guard lock(mu_);
+  GroupMap out;
+  merge_dimension_locked(by, out);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session: display
+
+namespace {
+
+std::string plural(uint64_t n, std::string_view one, std::string_view many) {
+  return format_tokens(static_cast<int64_t>(n)) + " " + std::string(n == 1 ? one : many);
+}
+
+std::string finish_line(std::vector<std::string> parts, bool color) {
+  std::string line = color ? kDimOn : "";
+  line += "  ";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) line += " \u00b7 ";
+    line += parts[i];
+  }
+  if (color) line += kDimOff;
+  return line;
+}
+
+// "$0.0042", "$0.0042 (1 call unpriced)", "cost unknown"; nothing without usage.
+void add_cost(std::vector<std::string> &parts, const Totals &t) {
+  if (t.calls_with_usage == 0) return;
+  if (t.priced_calls == 0) {
+    parts.push_back("cost unknown");
+    return;
+  }
+  std::string cost = format_cost(t.cost_total);
+  if (t.calls_unpriced) cost += " (" + plural(t.calls_unpriced, "call", "calls") + " unpriced)";
+  parts.push_back(std::move(cost));
+}
+
+}  // namespace
+
+std::string Session::format_turn(bool color) const {
+  const int64_t now = recorder_->clock().now();
+  std::lock_guard lock(mu_);
+  const TurnStats stats = turn_stats_locked(now);
+  const Totals &t = turn_.totals;
+  std::vector<std::string> parts;
+  if (t.calls_with_usage == 0) {
+    parts.emplace_back("no usage reported");
+  } else {
+    parts.push_back(format_tokens(t.all_input()) + " in");
+    parts.push_back(format_tokens(t.tokens[kOutput]) + " out");
+    if (t.tokens[kReasoning] > 0) parts.push_back(format_tokens(t.tokens[kReasoning]) + " reasoning");
+    if (t.tokens[kCacheRead] > 0) parts.push_back(format_tokens(t.tokens[kCacheRead]) + " cached");
+    if (t.tokens[kCacheWrite] > 0) parts.push_back(format_tokens(t.tokens[kCacheWrite]) + " cache write");
+    parts.push_back(format_tokens(t.all_tokens()) + " total (session " +
+                    format_tokens(total_.totals.all_tokens()) + ")");
+    if (t.calls_missing_usage)
+      parts.push_back(plural(t.calls_missing_usage, "call", "calls") + " without usage");
+  }
+  add_cost(parts, t);
+  parts.push_back(format_duration_ns(stats.duration));
+  return finish_line(std::move(parts), color);
+}
+
+std::string Session::format_summary(bool color) const {
+  std::lock_guard lock(mu_);
+  const Totals &t = total_.totals;
+  std::vector<std::string> parts{"session " + labels_.session_id, plural(t.turns, "turn", "turns"),
+                                 plural(t.model_calls, "model call", "model calls")};
+  if (t.calls_with_usage) {
+    std::string tokens = format_tokens(t.all_tokens()) + " tokens";
+    std::vector<std::string> details;
+    if (t.tokens[kCacheRead] > 0) details.push_back(format_tokens(t.tokens[kCacheRead]) + " cached");
+    if (t.tokens[kReasoning] > 0) details.push_back(format_tokens(t.tokens[kReasoning]) + " reasoning");
+    for (size_t i = 0; i < details.size(); ++i) tokens += (i ? ", " : " (") + details[i];
+    if (!details.empty()) tokens += ")";
+    parts.push_back(std::move(tokens));
+  }
+  if (t.calls_missing_usage)
+    parts.push_back(plural(t.calls_missing_usage, "call", "calls") + " without usage");
+  add_cost(parts, t);
+  std::string tools = plural(t.tool_calls, "tool call", "tool calls");
+  if (t.tool_errors) tools += " (" + plural(t.tool_errors, "error", "errors") + ")";
+  parts.push_back(std::move(tools));
+  const Sketch &turns = total_.durations[kDurTurn];
+  if (!turns.empty()) parts.push_back(format_duration_ns(turns.sum()));
+  return finish_line(std::move(parts), color);
+}
+
+}  // namespace agentmetrics

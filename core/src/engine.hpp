@@ -1,0 +1,226 @@
+// The recording engine: recorders, sessions, turns, model and tool calls, budgets.
+//
+// Locking: each session has one mutex that every record and query on it takes; records on
+// different sessions never contend. The recorder's mutex guards its session list and the
+// totals of freed sessions; lock order is recorder, then session. The price table has a leaf
+// mutex of its own, taken with or without the others but never before them.
+#pragma once
+#include <agentmetrics/metrics_c.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "aggregate.hpp"
+#include "prices.hpp"
+#include "strings.hpp"
+#include "usage.hpp"
+
+namespace agentmetrics {
+
+class Session;
+
+struct Clock {
+  agm_clock_fn monotonic = nullptr;  // null: CLOCK_MONOTONIC
+  agm_clock_fn wall = nullptr;       // null: CLOCK_REALTIME
+  void *payload = nullptr;
+  int64_t now() const;
+  int64_t wall_now() const;
+};
+
+// Timing of a call as given (AGM_CALL_* bits).
+struct Timing {
+  uint64_t flags = 0;
+  int64_t start = 0, end = 0, duration = 0;
+};
+
+struct ModelCallInput {
+  Usage usage;
+  std::string_view model, provider, source, stop_reason, error_type;
+  bool error = false;
+  int64_t attempt = 1;
+  Timing timing;
+  std::optional<int64_t> ttft;
+};
+
+struct ToolCallInput {
+  std::string_view name, call_id, error_type, error_message;
+  bool error = false;
+  Timing timing;
+  std::optional<int64_t> input_bytes, output_bytes;
+};
+
+struct Labels {
+  std::string session_id, agent, phase, task;
+  std::vector<std::pair<std::string, std::string>> tags;
+  const std::string *find(std::string_view key) const;
+};
+
+struct BudgetEvent {
+  int32_t kind;
+  bool tokens_crossed;  // else cost
+  std::string_view model;
+  int64_t tokens, max_tokens;
+  u128 cost, max_cost;
+};
+
+struct Budget {
+  int32_t kind = AGM_BUDGET_LIMIT;
+  std::optional<int64_t> max_tokens;
+  std::optional<u128> max_cost;
+  std::string model;  // empty: all models
+  std::function<void(const BudgetEvent &)> callback;
+  bool tokens_crossed = false, cost_crossed = false;
+};
+
+// What a record call reports beyond success.
+enum class Notice { kNone, kBudgetWarning, kBudgetExceeded };
+
+struct TurnStats {
+  uint64_t index = 0;
+  int64_t start = 0, end = 0, duration = 0, start_wall = 0;
+  bool ended = false;
+  int64_t tool_wall = 0, tool_work = 0;
+  uint64_t model_calls = 0, tool_calls = 0;
+};
+
+// Dimensions of breakdowns (AGM_BY_* - 1).
+enum Dimension : int {
+  kByModel = 0,
+  kByProvider,
+  kBySource,
+  kByTool,
+  kByAgent,
+  kByPhase,
+  kByTask,
+  kBySession,
+  kDimensions
+};
+using GroupMap = std::map<std::string, Group, std::less<>>;
+
+class RecorderState {
+ public:
+  RecorderState(Clock clock, bool bundled_prices);
+  const Clock &clock() const { return clock_; }
+
+  void load_prices(std::string_view document, bool replace);
+  void set_price(std::string_view model, std::string_view entry_json);
+  std::shared_ptr<const PriceTable> prices() const;
+  uint64_t price_generation() const { return price_gen_.load(std::memory_order_acquire); }
+
+  Group totals() const;
+  GroupMap breakdown(Dimension by) const;
+
+  std::string next_session_id();
+
+ private:
+  friend class Session;
+  void attach(Session *s);
+  void detach(Session *s);  // merges its aggregates into retired_
+
+  Clock clock_;
+  mutable std::mutex prices_mu_;  // leaf lock
+  std::shared_ptr<const PriceTable> prices_;
+  std::atomic<uint64_t> price_gen_{1};
+  mutable std::mutex mu_;
+  std::list<Session *> sessions_;
+  Group retired_total_;
+  GroupMap retired_[kDimensions];
+  uint64_t session_seq_ = 0;
+  uint64_t id_salt_;
+};
+
+class Session {
+ public:
+  Session(std::shared_ptr<RecorderState> recorder, Labels labels);
+  ~Session();
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+
+  const Labels &labels() const { return labels_; }
+  int64_t started_wall() const { return started_wall_; }
+  RecorderState &recorder() const { return *recorder_; }
+
+  Notice record_model_call(const ModelCallInput &call);
+  void record_tool_call(const ToolCallInput &call);
+  void tool_start(std::string_view name, std::string_view call_id, std::optional<int64_t> at);
+  void tool_end(const ToolCallInput &result);
+  void turn_begin(std::optional<int64_t> at);
+  void turn_end(std::optional<int64_t> at);
+  void add_budget(Budget budget);
+
+  TurnStats turn_stats() const;  // throws Empty before the first turn
+  Totals totals() const;
+  Totals turn_totals() const;  // throws Empty before the first turn
+  Sketch durations(DurationKind kind) const;
+  GroupMap breakdown(Dimension by) const;
+
+  std::string format_turn(bool color) const;
+  std::string format_summary(bool color) const;
+
+ private:
+  friend class RecorderState;
+  // Model calls with one (model, provider, source): the unit the hot path updates. Breakdowns
+  // by model, provider or source merge these slots when asked.
+  struct CallSlot {
+    std::string model, provider, source;
+    Group group;
+    const PriceEntry *price = nullptr;
+    uint64_t price_gen = 0;  // 0: not resolved yet
+  };
+  struct OpenTool {
+    std::string name;
+    int64_t start;
+  };
+  struct Turn {
+    uint64_t index = 0;
+    int64_t start = 0, end = 0, start_wall = 0;
+    bool open = false;
+    Totals totals;
+    std::vector<std::pair<int64_t, int64_t>> tool_intervals;
+    int64_t tool_work = 0;
+  };
+  template <class Map>
+  static auto &slot(Map &map, std::string_view key);
+
+  CallSlot &call_slot(std::string_view model, std::string_view provider, std::string_view source);
+  // Adds a finished tool call; `start` is unknown when no timing was given.
+  void finish_tool(std::string_view name, std::optional<int64_t> start, int64_t end,
+                   const ToolCallInput &call);
+  void end_turn_locked(int64_t at);
+  TurnStats turn_stats_locked(int64_t now) const;
+  void merge_dimension_locked(Dimension by, GroupMap &into) const;
+  Notice check_budgets_locked(std::vector<std::pair<Budget *, BudgetEvent>> &fired);
+  int64_t resolve_end(const Timing &t) const;
+  std::optional<int64_t> step_mark_locked() const;
+
+  std::shared_ptr<RecorderState> recorder_;
+  Labels labels_;
+  int64_t started_wall_;
+  std::list<Session *>::iterator registration_;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const PriceTable> prices_;
+  uint64_t prices_gen_ = 0;
+  Group total_;
+  std::unordered_map<std::string, CallSlot, StringHash, std::equal_to<>> calls_;  // by call_key()
+  CallSlot *last_call_ = nullptr;  // agents mostly repeat one model: skip the hash lookup
+  std::string key_buffer_;         // reused to build call_slot keys without allocating
+  std::unordered_map<std::string, Group, StringHash, std::equal_to<>> by_tool_;
+  std::unordered_map<std::string, OpenTool, StringHash, std::equal_to<>> open_tools_;
+  Turn turn_;  // the open turn, or the last one (index 0: none yet)
+  std::optional<int64_t> last_step_;
+  std::vector<Budget> budgets_;
+};
+
+}  // namespace agentmetrics

@@ -1,0 +1,93 @@
+// Price table in LiteLLM's format, name resolution and exact cost (metrics_c.h, "Prices").
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "money.hpp"
+#include "strings.hpp"
+#include "usage.hpp"
+
+namespace agentmetrics {
+
+enum RateKind : int {
+  kRateInput = 0,
+  kRateCacheRead,
+  kRateCacheWrite,
+  kRateCacheWrite1h,
+  kRateOutput,
+  kRateReasoning,
+  kRateKinds
+};
+
+// Attodollars per token, with presence.
+struct Rates {
+  uint64_t atto[kRateKinds] = {};
+  uint32_t present = 0;
+  bool has(RateKind k) const { return (present >> k) & 1u; }
+  void set(RateKind k, uint64_t v) {
+    atto[k] = v;
+    present |= 1u << k;
+  }
+};
+
+struct PriceEntry {
+  std::string key;  // the table's name for it
+  std::string provider, mode;
+  Rates base;
+  std::vector<std::pair<int64_t, Rates>> tiers;  // (threshold in tokens, rates), ascending
+};
+
+// Line items of agm_cost_items, in order.
+enum CostItem : int {
+  kCostInput = 0,
+  kCostCacheRead,
+  kCostCacheWrite5m,
+  kCostCacheWrite1h,
+  kCostOutput,
+  kCostReasoning,
+  kCostItems
+};
+
+struct Cost {
+  bool priced = false;
+  u128 item[kCostItems] = {};
+  u128 total = 0;
+};
+
+// Cost of `usage` at `entry`'s rates (null entry or empty usage: unpriced).
+Cost price_usage(const PriceEntry *entry, const Usage &usage);
+
+class PriceTable {
+ public:
+  // The table bundled with the library, parsed once per process.
+  static std::shared_ptr<const PriceTable> bundled();
+  static std::shared_ptr<const PriceTable> empty();
+
+  // A new table: this one (nothing if `replace`) with the document's entries merged over it.
+  // Throws Corrupt for a document that is not a LiteLLM table.
+  std::shared_ptr<const PriceTable> merged(std::string_view document, bool replace) const;
+  // A new table with one entry (a LiteLLM entry object) set for `model`.
+  std::shared_ptr<const PriceTable> with_entry(std::string_view model, std::string_view entry_json) const;
+
+  // The entry a model name resolves to (rules in metrics_c.h), or nullptr: unpriced.
+  const PriceEntry *resolve(std::string_view model, std::string_view provider) const;
+  size_t size() const { return entries_.size(); }
+
+ private:
+  const PriceEntry *find(std::string_view name) const;
+  void rebuild_index();
+
+  std::unordered_map<std::string, PriceEntry, StringHash, std::equal_to<>> entries_;
+  // Date-suffixed entries by their name without the date, newest first.
+  std::unordered_map<std::string, std::vector<const PriceEntry *>, StringHash, std::equal_to<>> dated_;
+};
+
+// The entry as JSON with exact decimal rates (agm_recorder_price_json).
+std::string price_entry_json(const PriceEntry &entry, std::string_view model_as_given);
+
+}  // namespace agentmetrics

@@ -1,0 +1,925 @@
+/*
+ * metrics_c.h: the agentmetrics C ABI.
+ *
+ * agentmetrics accounts for what an LLM agent run costs and how long it takes: tokens of every
+ * kind, exact dollars, the duration of turns, model calls and tool calls, per session and
+ * recorder-wide. This header is the whole public interface and its reference documentation:
+ * anything not declared here is not part of the API or ABI.
+ *
+ * Conventions (they hold for every function below unless its comment says otherwise)
+ * - Names: agm_<noun>_<verb>; handles are opaque, created by agm_<noun>_new and destroyed by
+ *   agm_<noun>_free, which accepts NULL.
+ * - Errors: fallible functions return an agm_status. Negative values are errors; 0 is AGM_OK;
+ *   positive values are successes with a notice (a budget crossed). After an error,
+ *   agm_last_error_message() describes it, on the same thread. A failing call changes nothing:
+ *   a record that is rejected is not partially applied. No C++ exception ever crosses this
+ *   boundary, and the library never aborts, exits or prints.
+ * - Out-parameters come first. Strings are NUL-terminated UTF-8 and are validated: invalid
+ *   UTF-8 is AGM_E_INVALID_ARGUMENT. Pointers passed in are borrowed (read during the call
+ *   only) unless a comment says otherwise. Memory the library returns is released only by the
+ *   agm_* function named for it.
+ * - Growable structs begin with `uint32_t struct_size`, which the caller sets to sizeof() as
+ *   compiled (the _INIT macros do it). A struct smaller than its first published layout is
+ *   rejected; a larger one (from a newer header) is accepted if the bytes this library does
+ *   not know are zero, else AGM_E_UNSUPPORTED. Fields are only ever appended.
+ * - Presence: optional values carry a bit in a `present` mask. Missing is never encoded as 0:
+ *   a token count that was not reported is not a count of zero.
+ * - Times are int64 nanoseconds. Durations and the *_ns instants in records are on the
+ *   recorder's monotonic clock; wall-clock time is ns since the Unix epoch. Both clocks are
+ *   injectable (agm_recorder_options).
+ * - Money is exact: an unsigned 128-bit count of attodollars (1e-18 USD), never a binary
+ *   floating-point sum, so totals do not depend on the order records arrive in.
+ * - Thread safety is stated per function with one tag:
+ *     any            callable from any thread, concurrently, also on the same handle;
+ *     exclusive      no other call may use the handle during or after this call.
+ *
+ * Relative error of duration percentiles: every pXX value returned is within 1/128
+ * (0.79 %) of the exact order statistic of the recorded durations at rank floor(q * (n - 1)),
+ * and min, max, mean, count and sums are exact. The sketch is log-linear (64 sub-buckets per
+ * power of two of nanoseconds), mergeable without further error across turns, sessions and
+ * recorders.
+ *
+ * Licence: Apache-2.0.
+ */
+#ifndef AGENTMETRICS_METRICS_C_H
+#define AGENTMETRICS_METRICS_C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ===== Section: Visibility ===== */
+
+/* AGM_STATIC: the library is compiled into the including program (bindings, static users);
+ * nothing is exported. AGM_BUILDING_LIBRARY: set while building the shared library. */
+#if defined(AGM_STATIC)
+#define AGM_API
+#elif defined(_WIN32)
+#if defined(AGM_BUILDING_LIBRARY)
+#define AGM_API __declspec(dllexport)
+#else
+#define AGM_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define AGM_API __attribute__((visibility("default")))
+#else
+#define AGM_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===== Section: Versions ===== */
+
+#define AGM_VERSION_MAJOR 0
+#define AGM_VERSION_MINOR 1
+#define AGM_VERSION_PATCH 0
+#define AGM_VERSION_STRING "0.1.0"
+#define AGM_VERSION_NUMBER (AGM_VERSION_MAJOR * 10000 + AGM_VERSION_MINOR * 100 + AGM_VERSION_PATCH)
+#define AGM_VERSION_CHECK(major, minor, patch) \
+  (AGM_VERSION_NUMBER >= ((major) * 10000 + (minor) * 100 + (patch)))
+/* Bumped on every incompatible ABI change; it is the soname's version (libagentmetrics.so.1).
+ * Before 1.0 the ABI may change with a minor release; programs check it at start-up. */
+#define AGM_ABI_VERSION 1
+
+/** Runtime version of the loaded library as AGM_VERSION_NUMBER computes it (100 for 0.1.0).
+ *  @threadsafety any. @since 0.1 */
+AGM_API uint32_t agm_version_number(void);
+/** Runtime version string, e.g. "0.1.0". Static storage; never NULL. @threadsafety any.
+ *  @since 0.1 */
+AGM_API const char *agm_version_string(void);
+/** ABI version of the loaded library; a program compiled against this header should refuse
+ *  to run if it differs from AGM_ABI_VERSION. @threadsafety any. @since 0.1 */
+AGM_API uint32_t agm_abi_version(void);
+
+/* ===== Section: Status codes ===== */
+
+typedef int32_t agm_status;
+/* Values are pinned once released; new codes are appended. */
+#define AGM_OK 0
+/* Success with a notice: the record was kept and a session budget of kind AGM_BUDGET_LIMIT is
+ * exceeded (returned by the crossing record and by every record after it). */
+#define AGM_BUDGET_EXCEEDED 1
+/* Success with a notice: this record crossed a budget of kind AGM_BUDGET_WARN (returned once). */
+#define AGM_BUDGET_WARNING 2
+/* NULL where not allowed, wrong struct_size, negative count, NaN, invalid UTF-8, unknown enum
+ * value, malformed JSON argument, inconsistent fields. */
+#define AGM_E_INVALID_ARGUMENT (-1)
+#define AGM_E_OUT_OF_MEMORY (-2)
+/* The question has no answer yet (e.g. no turn has begun). */
+#define AGM_E_EMPTY (-3)
+/* A struct from a newer header sets fields this library does not know, or the operation is
+ * not supported for the given format. */
+#define AGM_E_UNSUPPORTED (-5)
+/* A document (price table file or string) does not parse or has the wrong shape. */
+#define AGM_E_CORRUPT (-6)
+/* The call is not valid in the current state (end of a turn that is not open, end of a tool
+ * call that was never started, a call id already in use). Nothing was changed. */
+#define AGM_E_STATE (-7)
+/* A name was not found (e.g. a model with no price). */
+#define AGM_E_NOT_FOUND (-8)
+/* An operating-system I/O call failed; the message names the file and the reason. */
+#define AGM_E_IO (-9)
+/* A bug in agentmetrics: please report it with agm_last_error_message(). */
+#define AGM_E_INTERNAL (-99)
+
+/** True for error statuses (negative); notices and AGM_OK are not errors. */
+#define AGM_FAILED(status) ((status) < 0)
+
+/** Static name of a status, e.g. "AGM_E_STATE"; "AGM_UNKNOWN_STATUS" for values this version
+ *  does not know. Never NULL. @threadsafety any. @since 0.1 */
+AGM_API const char *agm_status_name(agm_status status);
+
+/** Detail of the most recent failing agm_* call on this thread. Never NULL ("" if none). Valid
+ *  until the next agm_* call on this thread. Not cleared by successful calls: use the return
+ *  status, never this message, to detect errors. @threadsafety any (thread-local).
+ *  @since 0.1 */
+AGM_API const char *agm_last_error_message(void);
+
+/* ===== Section: Buffers ===== */
+
+/* Bytes returned by the library. `data` is NUL-terminated (not counted in `size`). A buffer
+ * passed to an agm_* function as `out` must be AGM_BUFFER_INIT or hold data from an earlier
+ * agm_* call, which is reused or freed. */
+typedef struct agm_buffer {
+  char *data;
+  size_t size;
+  void *reserved; /* must be NULL */
+} agm_buffer;
+#define AGM_BUFFER_INIT {NULL, 0, NULL}
+
+/** Free the buffer's data and reset it to AGM_BUFFER_INIT. NULL or an empty buffer is a no-op.
+ *  @threadsafety exclusive (for this buffer). @since 0.1 */
+AGM_API void agm_buffer_free(agm_buffer *buf);
+
+/* ===== Section: Money ===== */
+
+/* An exact amount of US dollars: value = (hi * 2^64 + lo) attodollars (1e-18 USD). */
+typedef struct agm_money {
+  uint64_t hi;
+  uint64_t lo;
+} agm_money;
+#define AGM_MONEY_ZERO {0u, 0u}
+
+/**
+ * Exact decimal string of an amount in USD, without trailing zeros ("0.0075", "37500", "0").
+ * @param[out] out  Receives the string (see agm_buffer).
+ * @param[in]  amount  Borrowed.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL); AGM_E_OUT_OF_MEMORY.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_money_to_decimal(agm_buffer *out, const agm_money *amount);
+
+/**
+ * Parse a non-negative decimal amount of USD: digits with an optional fraction and an
+ * optional exponent ("12.5", "0.000003", "3e-06"). Digits beyond 1e-18 are rounded half to
+ * even.
+ * @param[out] out  Receives the amount.
+ * @param[in]  decimal  NUL-terminated, borrowed.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL, empty, sign, NaN, inf, other text, or an
+ *         amount that does not fit in 128 bits).
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_money_from_decimal(agm_money *out, const char *decimal);
+
+/** The amount as the nearest double, for display or plotting only; never sum these.
+ *  NULL gives 0. @threadsafety any. @since 0.1 */
+AGM_API double agm_money_to_double(const agm_money *amount);
+
+/* ===== Section: Usage ===== */
+
+/* Presence bits of agm_usage (and of token sums in agm_totals). Appended, never reused. */
+#define AGM_USAGE_HAS_INPUT (1u << 0)
+#define AGM_USAGE_HAS_CACHE_READ (1u << 1)
+#define AGM_USAGE_HAS_CACHE_WRITE (1u << 2)
+#define AGM_USAGE_HAS_CACHE_WRITE_1H (1u << 3)
+#define AGM_USAGE_HAS_OUTPUT (1u << 4)
+#define AGM_USAGE_HAS_REASONING (1u << 5)
+#define AGM_USAGE_HAS_TOTAL (1u << 6)
+
+/*
+ * The canonical usage of one model call. The three input kinds are disjoint:
+ * - input_tokens: fresh input, neither read from nor written to a provider cache (Gemini:
+ *   includes tool-use prompt tokens);
+ * - cache_read_tokens: input served from a cache;
+ * - cache_write_tokens: input written to a cache, all TTLs; cache_write_1h_tokens is the part
+ *   written with a 1-hour TTL (the rest is priced as 5-minute writes);
+ * - output_tokens: all output, reasoning included; reasoning_tokens is a subset of it;
+ * - total_tokens = input + cache read + cache write + output (missing parts as 0), present only
+ *   when input and output are both present. Never copied from a provider.
+ * Each count is in [0, 2^53 - 1] and is meaningful only if its AGM_USAGE_HAS_* bit is set.
+ * As input: total_tokens is derived by the library; if HAS_TOTAL is set it must equal the
+ * derived value. cache_write_1h_tokens must not exceed cache_write_tokens.
+ */
+typedef struct agm_usage {
+  uint32_t struct_size;
+  uint32_t reserved0; /* must be 0 */
+  uint64_t present;   /* AGM_USAGE_HAS_* */
+  int64_t input_tokens;
+  int64_t cache_read_tokens;
+  int64_t cache_write_tokens;
+  int64_t cache_write_1h_tokens;
+  int64_t output_tokens;
+  int64_t reasoning_tokens;
+  int64_t total_tokens;
+} agm_usage;
+#define AGM_USAGE_SIZE_V0 72u
+#define AGM_USAGE_INIT {(uint32_t)sizeof(agm_usage), 0u, 0u, 0, 0, 0, 0, 0, 0, 0}
+
+/** Initialise a usage struct: all counts missing. For FFI users that cannot use the macro.
+ *  @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL, struct_size too small).
+ *  @threadsafety any. @since 0.1 */
+AGM_API agm_status agm_usage_init(agm_usage *usage, size_t struct_size);
+
+/* Usage payload formats understood by the normalisers (reference/sdk-usage.md). */
+#define AGM_FORMAT_OPENAI_CHAT 1      /* CompletionUsage (chat completions, last stream chunk) */
+#define AGM_FORMAT_OPENAI_RESPONSES 2 /* ResponseUsage (Responses API) */
+#define AGM_FORMAT_ANTHROPIC 3        /* Messages Usage / MessageDeltaUsage, snake_case */
+#define AGM_FORMAT_GOOGLE_GENAI 4     /* GenerateContentResponseUsageMetadata, snake or camel */
+#define AGM_FORMAT_BEDROCK 5          /* Converse TokenUsage */
+#define AGM_FORMAT_AI_SDK_V4 6 /* {usage:{promptTokens,...}, providerMetadata} (ai@4) */
+#define AGM_FORMAT_AI_SDK_V5 7 /* {usage: LanguageModelV2Usage, providerMetadata} (ai@5) */
+#define AGM_FORMAT_AI_SDK_V6 8 /* LanguageModelUsage of ai@6 and ai@7 */
+#define AGM_FORMAT_MASTRA 9    /* {usage: Mastra LanguageModelUsage, providerMetadata} */
+
+/* agm_usage_context.flags */
+#define AGM_USAGE_CTX_ADK_PARTIAL (1u << 0) /* an ADK LlmResponse with partial=True: no usage */
+
+/* What the caller of a normaliser knows besides the payload. */
+typedef struct agm_usage_context {
+  uint32_t struct_size;
+  uint32_t flags;            /* AGM_USAGE_CTX_* */
+  const char *provider;      /* AI SDK / Mastra model.provider, e.g. "anthropic.messages";
+                                needed for AI SDK v4/v5 and Mastra v2 models. NULL: unknown */
+  const char *model_version; /* Mastra model.version ("v2", "v3"). NULL: unknown */
+  const char *stream_event;  /* Anthropic stream event the usage came from; "message_start"
+                                usage is preliminary and yields no usage. NULL: none */
+} agm_usage_context;
+#define AGM_USAGE_CONTEXT_SIZE_V0 32u
+#define AGM_USAGE_CONTEXT_INIT {(uint32_t)sizeof(agm_usage_context), 0u, NULL, NULL, NULL}
+
+/**
+ * Normalise one SDK usage payload (JSON) to the canonical record.
+ * A payload that carries no usage (null, NaN counts, all-undefined, no count fields, a
+ * preliminary or partial event) is not an error: the result is AGM_OK with out->present == 0,
+ * which recording counts as "usage missing".
+ * @param[out] out      Receives the usage; its struct_size must be set (AGM_USAGE_INIT).
+ * @param[in]  format   AGM_FORMAT_*.
+ * @param[in]  json     The payload as JSON, `json_size` bytes (need not be NUL-terminated).
+ * @param[in]  context  Hints, or NULL for none.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL, unknown format, JSON that does not parse,
+ *         a count that is negative, fractional, over 2^53 - 1 or of the wrong type).
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_usage_from_json(agm_usage *out, int32_t format, const char *json,
+                                       size_t json_size, const agm_usage_context *context);
+
+/* Merges the usage of a streamed response, event by event, with each provider's rule:
+ * Anthropic counts are cumulative and merged by overwrite (message_start, then every
+ * message_delta; never summed); OpenAI, Google and Bedrock streams carry usage in their last
+ * usage-bearing chunk, which wins. */
+typedef struct agm_usage_stream agm_usage_stream;
+
+/**
+ * Start merging a stream.
+ * @param[out] out      Receives the handle; NULL on failure. Free with agm_usage_stream_free.
+ * @param[in]  format   AGM_FORMAT_OPENAI_CHAT, _OPENAI_RESPONSES, _ANTHROPIC, _GOOGLE_GENAI or
+ *                      _BEDROCK (the AI SDK and Mastra hand over finished usage: use
+ *                      agm_usage_from_json).
+ * @param[in]  context  Copied; NULL for none.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT; AGM_E_UNSUPPORTED (format without streams);
+ *         AGM_E_OUT_OF_MEMORY.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_usage_stream_new(agm_usage_stream **out, int32_t format,
+                                        const agm_usage_context *context);
+/** Free a stream merger. NULL is a no-op. @threadsafety exclusive. @since 0.1 */
+AGM_API void agm_usage_stream_free(agm_usage_stream *stream);
+
+/**
+ * Feed one stream event exactly as the SDK delivers it, as JSON: an Anthropic event
+ * ({"type":"message_start","message":{...}} or {"type":"message_delta","usage":{...}}), an
+ * OpenAI chat chunk, an OpenAI Responses event ({"type":"response.completed",
+ * "response":{...}}), a Google GenerateContentResponse chunk, or a Bedrock ConverseStream
+ * event ({"metadata":{"usage":{...}}}). Events without usage are accepted and ignored.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL, malformed JSON or counts; the stream is
+ *         unchanged).
+ * @threadsafety exclusive (per stream). @since 0.1
+ */
+AGM_API agm_status agm_usage_stream_add(agm_usage_stream *stream, const char *json,
+                                        size_t json_size);
+
+/**
+ * The merged usage so far. out->present == 0 when no final usage has arrived (an Anthropic
+ * stream with only message_start, an OpenAI stream without include_usage).
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT.
+ * @threadsafety exclusive (per stream). @since 0.1
+ */
+AGM_API agm_status agm_usage_stream_result(const agm_usage_stream *stream, agm_usage *out);
+
+/* ===== Section: Recorder ===== */
+
+/* The recorder owns the price table, the clock and its sessions. */
+typedef struct agm_recorder agm_recorder;
+
+/* A clock: returns nanoseconds. Called from the threads that record; it must be thread-safe
+ * if several threads record. `payload` is agm_recorder_options.clock_payload. */
+typedef int64_t (*agm_clock_fn)(void *payload);
+
+/* agm_recorder_options.flags */
+#define AGM_RECORDER_F_NO_BUNDLED_PRICES (1u << 0) /* start with an empty price table */
+
+typedef struct agm_recorder_options {
+  uint32_t struct_size;
+  uint32_t flags;            /* AGM_RECORDER_F_* */
+  agm_clock_fn monotonic_ns; /* durations; NULL: CLOCK_MONOTONIC */
+  agm_clock_fn wall_ns;      /* timestamps, ns since the Unix epoch; NULL: CLOCK_REALTIME */
+  void *clock_payload;       /* retained: passed to both clocks for the recorder's lifetime */
+} agm_recorder_options;
+#define AGM_RECORDER_OPTIONS_SIZE_V0 32u
+#define AGM_RECORDER_OPTIONS_INIT {(uint32_t)sizeof(agm_recorder_options), 0u, NULL, NULL, NULL}
+
+/**
+ * Create a recorder.
+ * @param[out] out   Receives the handle; NULL on failure. Free with agm_recorder_free.
+ * @param[in]  opts  Options or NULL for defaults; copied.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT; AGM_E_UNSUPPORTED; AGM_E_OUT_OF_MEMORY.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_new(agm_recorder **out, const agm_recorder_options *opts);
+
+/** Release the caller's handle. Sessions still open keep the recorder's state alive and stay
+ *  fully usable; it is destroyed with the last of them. NULL is a no-op.
+ *  @threadsafety exclusive. @since 0.1 */
+AGM_API void agm_recorder_free(agm_recorder *rec);
+
+/* ===== Section: Prices ===== */
+
+/* Prices come from a table in LiteLLM's model_prices_and_context_window.json format (USD per
+ * token). A bundled table, generated from LiteLLM's published file, is loaded unless
+ * AGM_RECORDER_F_NO_BUNDLED_PRICES is set; tables loaded later override entries by name.
+ *
+ * Pricing rules (one place, for every language):
+ * - the input kinds are disjoint: fresh input at input_cost_per_token, cache reads at
+ *   cache_read_input_token_cost, 5-minute cache writes at cache_creation_input_token_cost,
+ *   1-hour writes at cache_creation_input_token_cost_above_1hr; a missing cache rate falls back
+ *   to the input rate, a missing 1-hour rate to the 5-minute rate;
+ * - output includes reasoning: with output_cost_per_reasoning_token the reasoning tokens use
+ *   it and the rest of the output the output rate; without it all output uses the output rate
+ *   (the reasoning line item then shows the reasoning share at the output rate);
+ * - tiers are a cliff on total input (fresh + cache read + cache write): strictly above N
+ *   thousand tokens, every *_above_<N>k_tokens rate of the highest such tier replaces its base
+ *   rate for the whole request;
+ * - missing counts are priced as 0 (the known parts are priced);
+ * - a name resolves by, in order: exact match; lower case; "<provider>/<model>" when the
+ *   record names a provider; dropping leading "prefix/" segments; dropping a date suffix
+ *   (-YYYYMMDD, -YYYY-MM-DD, @YYYYMMDD); the newest dated variant of a bare name;
+ * - an entry with neither input_cost_per_token nor output_cost_per_token, or an unknown name,
+ *   is unpriced: no cost (never 0, never a default), counted as unpriced.
+ * Rates are kept exactly to 1e-18 USD per token (a JSON number is read as its shortest
+ * round-trip decimal). Service tiers (_batches, _priority, _flex) are not applied. */
+
+/* agm_recorder_load_prices*() flags */
+#define AGM_PRICES_F_REPLACE (1u << 0) /* discard every table loaded before, bundled included */
+
+/**
+ * Load a price table in LiteLLM's JSON format from a string and merge it over the current
+ * one (entries with the same name are replaced whole). Entries that are not objects (such
+ * as "sample_spec" documentation) or carry no token rates are skipped.
+ * @param[in] json   `json_size` bytes, borrowed.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL, unknown flags); AGM_E_CORRUPT (not JSON, not
+ *         an object, a rate that is negative or not a number; the current table is kept);
+ *         AGM_E_OUT_OF_MEMORY.
+ * @threadsafety any (records in flight use the table before or after, never a mix).
+ * @since 0.1
+ */
+AGM_API agm_status agm_recorder_load_prices(agm_recorder *rec, const char *json,
+                                            size_t json_size, uint32_t flags);
+
+/** As agm_recorder_load_prices, from a file. AGM_E_IO if it cannot be read.
+ *  @threadsafety any. @since 0.1 */
+AGM_API agm_status agm_recorder_load_prices_file(agm_recorder *rec, const char *path,
+                                                 uint32_t flags);
+
+/**
+ * Set or replace the price of one model: `entry_json` is one entry of the LiteLLM format,
+ * e.g. {"input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05}.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL, empty model); AGM_E_CORRUPT (bad entry).
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_set_price(agm_recorder *rec, const char *model,
+                                          const char *entry_json, size_t json_size);
+
+/**
+ * The price entry `model` resolves to, as JSON: {"model": <name as given>, "resolved":
+ * <table key>, "litellm_provider": ..., "input_cost_per_token": "<exact decimal>", ...,
+ * "tiers": [{"above_tokens": N, <rates>}]}; rates are decimal strings of USD per token.
+ * @param[in] provider  Optional (NULL): tried as "<provider>/<model>" first.
+ * @return AGM_OK; AGM_E_NOT_FOUND (the model is unpriced); AGM_E_INVALID_ARGUMENT.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_price_json(agm_buffer *out, const agm_recorder *rec,
+                                           const char *model, const char *provider);
+
+/** Facts about the bundled table as JSON: {"source": "litellm", "litellm_version": ...,
+ *  "generated": "YYYY-MM-DD", "models": N}. @threadsafety any. @since 0.1 */
+AGM_API agm_status agm_prices_bundled_info(agm_buffer *out);
+
+/* Cost by line item. The items sum exactly to `total`. */
+typedef struct agm_cost_items {
+  agm_money input;          /* fresh input */
+  agm_money cache_read;
+  agm_money cache_write_5m; /* cache writes not reported as 1-hour */
+  agm_money cache_write_1h;
+  agm_money output;         /* output minus reasoning */
+  agm_money reasoning;
+  agm_money total;
+} agm_cost_items; /* frozen layout: embedded in other structs */
+
+#define AGM_COST_HAS_VALUE (1u << 0) /* the model is priced: `items` hold the cost */
+
+typedef struct agm_cost {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  uint64_t present; /* AGM_COST_HAS_VALUE; clear when unpriced or usage is missing */
+  agm_cost_items items;
+} agm_cost;
+#define AGM_COST_SIZE_V0 128u
+#define AGM_COST_INIT {(uint32_t)sizeof(agm_cost), 0u, 0u, {{0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}}}
+
+/**
+ * Price one usage with the recorder's table, without recording anything.
+ * @param[out] out       Cost; present == 0 when the model is unpriced or usage has no counts.
+ * @param[in]  model     Model name as the application passes it.
+ * @param[in]  provider  Optional (NULL).
+ * @param[in]  usage     Validated as for recording.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_cost(agm_cost *out, const agm_recorder *rec, const char *model,
+                                     const char *provider, const agm_usage *usage);
+
+/* ===== Section: Sessions ===== */
+
+/* A session is the scope of cumulative totals: one conversation, one plan/build iteration,
+ * one task. Totals never leak between sessions, even with the same session id. */
+typedef struct agm_session agm_session;
+
+typedef struct agm_tag {
+  const char *key;
+  const char *value;
+} agm_tag;
+
+typedef struct agm_session_options {
+  uint32_t struct_size;
+  uint32_t reserved0;     /* must be 0 */
+  const char *session_id; /* NULL: a unique id is generated */
+  const char *agent;      /* labels; NULL: unset */
+  const char *phase;
+  const char *task;
+  const agm_tag *tags; /* free-form labels, `tag_count` of them; keys unique and non-empty */
+  size_t tag_count;
+} agm_session_options;
+#define AGM_SESSION_OPTIONS_SIZE_V0 56u
+#define AGM_SESSION_OPTIONS_INIT \
+  {(uint32_t)sizeof(agm_session_options), 0u, NULL, NULL, NULL, NULL, NULL, 0u}
+
+/**
+ * Open a session on a recorder.
+ * @param[out] out   Receives the handle; NULL on failure. Free with agm_session_free.
+ * @param[in]  rec   The recorder; the session keeps its state alive.
+ * @param[in]  opts  Labels, copied; NULL for an unlabelled session with a generated id.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT; AGM_E_UNSUPPORTED; AGM_E_OUT_OF_MEMORY.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_new(agm_session **out, agm_recorder *rec,
+                                   const agm_session_options *opts);
+
+/** End the session: an open turn is ended at the current time; tool calls still open are
+ *  dropped. Its totals stay in the recorder's totals. NULL is a no-op.
+ *  @threadsafety exclusive. @since 0.1 */
+AGM_API void agm_session_free(agm_session *session);
+
+/**
+ * A label of the session: "session_id", "agent", "phase", "task" or a tag key.
+ * @return The value, owned by the session and valid until it is freed; NULL if unset or if
+ *         an argument is NULL.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API const char *agm_session_label(const agm_session *session, const char *key);
+
+/** Wall-clock time the session was opened, ns since the Unix epoch; 0 for NULL.
+ *  @threadsafety any. @since 0.1 */
+AGM_API int64_t agm_session_started_wall_ns(const agm_session *session);
+
+/* ===== Section: Turns ===== */
+
+/**
+ * Begin a turn (one agent turn: request to completion). Model and tool calls recorded while
+ * it is open count in it as well as in the session.
+ * @param[in] at_ns  Start on the monotonic clock, or NULL for now.
+ * @return AGM_OK; AGM_E_STATE (a turn is already open); AGM_E_INVALID_ARGUMENT.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_turn_begin(agm_session *session, const int64_t *at_ns);
+
+/**
+ * End the open turn.
+ * @param[in] at_ns  End on the monotonic clock, or NULL for now; not before the start.
+ * @return AGM_OK; AGM_E_STATE (no open turn); AGM_E_INVALID_ARGUMENT.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_turn_end(agm_session *session, const int64_t *at_ns);
+
+#define AGM_TURN_HAS_END (1u << 0) /* the turn has ended; end_ns is valid */
+
+typedef struct agm_turn_stats {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  uint64_t present;     /* AGM_TURN_HAS_* */
+  uint64_t index;       /* 1 for the session's first turn */
+  int64_t start_ns;
+  int64_t end_ns;       /* valid with AGM_TURN_HAS_END */
+  int64_t duration_ns;  /* end - start; for an open turn, now - start */
+  int64_t tool_wall_ns; /* time covered by at least one tool call (union of intervals) */
+  int64_t tool_work_ns; /* sum of tool call durations; > tool_wall_ns when calls overlapped */
+  uint64_t model_calls;
+  uint64_t tool_calls;
+  int64_t start_wall_ns; /* wall-clock time the turn began, ns since the Unix epoch */
+} agm_turn_stats;
+#define AGM_TURN_STATS_SIZE_V0 88u
+#define AGM_TURN_STATS_INIT {(uint32_t)sizeof(agm_turn_stats), 0u, 0u, 0u, 0, 0, 0, 0, 0, 0u, 0u, 0}
+
+/**
+ * The open turn, or the last ended one if none is open.
+ * @return AGM_OK; AGM_E_EMPTY (no turn has begun); AGM_E_INVALID_ARGUMENT.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_turn_stats(agm_turn_stats *out, const agm_session *session);
+
+/* ===== Section: Records ===== */
+
+/* Presence and timing bits of agm_model_call.present and agm_tool_call.present. */
+#define AGM_CALL_HAS_START (1u << 0)
+#define AGM_CALL_HAS_END (1u << 1)
+#define AGM_CALL_HAS_DURATION (1u << 2)
+#define AGM_CALL_HAS_TTFT (1u << 3)         /* model calls: time to first token */
+#define AGM_CALL_HAS_ATTEMPT (1u << 4)      /* model calls: attempt number */
+#define AGM_CALL_HAS_INPUT_BYTES (1u << 5)  /* tool calls */
+#define AGM_CALL_HAS_OUTPUT_BYTES (1u << 6) /* tool calls */
+/* Batch mode (no per-call timing available): the duration is the time from the previous
+ * step finish (the end of the session's previous model call, or the start of the current
+ * turn if it is later) to this call's end (end_ns, or now). Excludes HAS_DURATION and
+ * HAS_START. */
+#define AGM_CALL_F_SINCE_LAST_STEP (1u << 7)
+
+/* Outcome of a call. */
+#define AGM_OUTCOME_OK 0
+#define AGM_OUTCOME_ERROR 1
+
+/*
+ * One model call (one LLM response, a "step").
+ * Timing: HAS_DURATION gives the duration; else HAS_START (with HAS_END, or now) gives it;
+ * else AGM_CALL_F_SINCE_LAST_STEP; else the duration is missing (not 0). The call ends at
+ * end_ns (HAS_END) or, otherwise, when it is recorded; its end is the next step mark.
+ */
+typedef struct agm_model_call {
+  uint32_t struct_size;
+  int32_t outcome;         /* AGM_OUTCOME_* */
+  uint64_t present;        /* AGM_CALL_HAS_* */
+  const agm_usage *usage;  /* NULL or present == 0: usage missing */
+  const char *model;       /* as passed to the SDK; NULL: unknown (the call is unpriced) */
+  const char *provider;    /* NULL: unknown */
+  const char *source;      /* "agent" (NULL means "agent") or "tool:<name>" for an LLM call
+                              made inside a tool */
+  const char *stop_reason; /* NULL: unknown */
+  const char *error_type;  /* with AGM_OUTCOME_ERROR: a short class, e.g. "rate_limit" */
+  int64_t start_ns;
+  int64_t end_ns;
+  int64_t duration_ns;
+  int64_t ttft_ns;         /* time to first token, streamed responses */
+  int64_t attempt;         /* 1 for a first try; > 1 counts as a retry */
+} agm_model_call;
+#define AGM_MODEL_CALL_SIZE_V0 104u
+#define AGM_MODEL_CALL_INIT \
+  {(uint32_t)sizeof(agm_model_call), 0, 0u, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0}
+
+/**
+ * Record one model call: validated, priced, added to the session's (and open turn's)
+ * aggregates. A rejected call changes nothing.
+ * @return AGM_OK; AGM_BUDGET_EXCEEDED / AGM_BUDGET_WARNING (recorded, a budget notice; see
+ *         agm_session_add_budget); AGM_E_INVALID_ARGUMENT (NULL, bad struct_size, negative
+ *         or inconsistent counts or times, unknown outcome, invalid UTF-8, a source other than
+ *         "agent" or "tool:<name>").
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_record_model_call(agm_session *session,
+                                                 const agm_model_call *call);
+
+/**
+ * Normalise a usage payload (as agm_usage_from_json) and record the model call in one step.
+ * `call->usage` must be NULL.
+ * @return As agm_usage_from_json and agm_session_record_model_call.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_record_model_call_json(agm_session *session,
+                                                      const agm_model_call *call,
+                                                      int32_t format, const char *usage_json,
+                                                      size_t json_size,
+                                                      const agm_usage_context *context);
+
+/*
+ * One tool call. Timing as for agm_model_call. Parallel calls are told apart by call_id.
+ */
+typedef struct agm_tool_call {
+  uint32_t struct_size;
+  int32_t outcome;           /* AGM_OUTCOME_* */
+  uint64_t present;          /* AGM_CALL_HAS_* */
+  const char *name;          /* required for agm_session_record_tool_call */
+  const char *call_id;       /* required for agm_session_tool_end */
+  const char *error_type;    /* with AGM_OUTCOME_ERROR, optional */
+  const char *error_message; /* with AGM_OUTCOME_ERROR, optional */
+  int64_t start_ns;
+  int64_t end_ns;
+  int64_t duration_ns;
+  int64_t input_bytes;
+  int64_t output_bytes;
+} agm_tool_call;
+#define AGM_TOOL_CALL_SIZE_V0 88u
+#define AGM_TOOL_CALL_INIT \
+  {(uint32_t)sizeof(agm_tool_call), 0, 0u, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0}
+
+/**
+ * Record a finished tool call in one step (a one-shot duration, explicit start and end, or
+ * batch mode with AGM_CALL_F_SINCE_LAST_STEP).
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_record_tool_call(agm_session *session, const agm_tool_call *call);
+
+/**
+ * A tool call starts (streaming: the tool-call chunk arrives).
+ * @param[in] name     Tool name, required.
+ * @param[in] call_id  Required; unique among the session's open tool calls.
+ * @param[in] at_ns    Start on the monotonic clock, or NULL for now.
+ * @return AGM_OK; AGM_E_STATE (call_id already open); AGM_E_INVALID_ARGUMENT.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_tool_start(agm_session *session, const char *name,
+                                          const char *call_id, const int64_t *at_ns);
+
+/**
+ * The tool call `result->call_id` ends (streaming: the tool-result chunk arrives). Its
+ * duration runs from the start to result->end_ns (HAS_END) or now. `name`, if set, must
+ * match the start. HAS_START, HAS_DURATION and F_SINCE_LAST_STEP are not allowed here.
+ * The call counts in the turn open when it ends.
+ * @return AGM_OK; AGM_E_STATE (no open call with that id); AGM_E_INVALID_ARGUMENT.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_tool_end(agm_session *session, const agm_tool_call *result);
+
+/* ===== Section: Aggregates ===== */
+
+/* agm_totals.present: AGM_USAGE_HAS_* bits for token kinds that at least one call reported,
+ * plus: */
+#define AGM_TOTALS_HAS_COST (1u << 16)              /* at least one call was priced */
+#define AGM_TOTALS_HAS_TOOL_SUCCESS_RATE (1u << 17) /* tool_calls > 0 */
+#define AGM_TOTALS_HAS_MODEL_SUCCESS_RATE (1u << 18) /* model_calls > 0 */
+#define AGM_TOTALS_SATURATED (1u << 31) /* a sum reached INT64_MAX and stopped there */
+
+typedef struct agm_totals {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  uint64_t present;
+  uint64_t model_calls;
+  uint64_t calls_with_usage;
+  uint64_t calls_missing_usage; /* recorded without usage: never counted as 0 tokens */
+  uint64_t calls_unpriced;      /* usage present but the model has no price */
+  uint64_t model_errors;        /* AGM_OUTCOME_ERROR */
+  uint64_t retries;             /* attempt > 1 */
+  uint64_t tool_calls;
+  uint64_t tool_errors;
+  uint64_t turns;               /* ended turns */
+  int64_t input_tokens; /* sums over calls that reported each kind (see present) */
+  int64_t cache_read_tokens;
+  int64_t cache_write_tokens;
+  int64_t cache_write_1h_tokens;
+  int64_t output_tokens;
+  int64_t reasoning_tokens;
+  int64_t total_tokens;
+  double tool_success_rate;  /* (tool_calls - tool_errors) / tool_calls; see present */
+  double model_success_rate; /* (model_calls - model_errors) / model_calls */
+  agm_cost_items cost;       /* sums over priced calls (see AGM_TOTALS_HAS_COST) */
+} agm_totals;
+#define AGM_TOTALS_SIZE_V0 272u
+#define AGM_TOTALS_INIT                                                                     \
+  {(uint32_t)sizeof(agm_totals), 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0, 0, 0, 0, 0, 0, \
+   0, 0.0, 0.0, {{0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}}}
+
+/** Cumulative totals of a session. @return AGM_OK; AGM_E_INVALID_ARGUMENT.
+ *  @threadsafety any (a consistent snapshot of the session). @since 0.1 */
+AGM_API agm_status agm_session_totals(agm_totals *out, const agm_session *session);
+
+/** Totals of the open turn, or of the last ended one. @return AGM_OK; AGM_E_EMPTY (no turn
+ *  has begun); AGM_E_INVALID_ARGUMENT. @threadsafety any. @since 0.1 */
+AGM_API agm_status agm_session_turn_totals(agm_totals *out, const agm_session *session);
+
+/** Totals of every session of the recorder, open or freed. @return AGM_OK;
+ *  AGM_E_INVALID_ARGUMENT. @threadsafety any (each session's share is a consistent snapshot;
+ *  records made during the call may or may not be included). @since 0.1 */
+AGM_API agm_status agm_recorder_totals(agm_totals *out, const agm_recorder *rec);
+
+/* What a duration sample measures. */
+#define AGM_DURATION_MODEL_CALL 1
+#define AGM_DURATION_TOOL_CALL 2
+#define AGM_DURATION_TURN 3
+#define AGM_DURATION_TTFT 4
+
+#define AGM_DURATION_HAS_VALUES (1u << 0) /* count > 0: min..p99 are valid */
+
+typedef struct agm_duration_stats {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  uint64_t present; /* AGM_DURATION_HAS_VALUES */
+  uint64_t count;
+  int64_t sum_ns;   /* saturates at INT64_MAX */
+  int64_t min_ns;   /* exact */
+  int64_t max_ns;   /* exact */
+  double mean_ns;   /* exact sum / count */
+  int64_t p50_ns;   /* within 1/128 of the exact order statistic (see the top of this file) */
+  int64_t p90_ns;
+  int64_t p95_ns;
+  int64_t p99_ns;
+} agm_duration_stats;
+#define AGM_DURATION_STATS_SIZE_V0 88u
+#define AGM_DURATION_STATS_INIT {(uint32_t)sizeof(agm_duration_stats), 0u, 0u, 0u, 0, 0, 0, 0.0, 0, 0, 0, 0}
+
+/** Duration statistics of one kind (AGM_DURATION_*) in a session. Empty is data: AGM_OK with
+ *  count 0 and no HAS_VALUES. @return AGM_OK; AGM_E_INVALID_ARGUMENT (unknown kind).
+ *  @threadsafety any. @since 0.1 */
+AGM_API agm_status agm_session_durations(agm_duration_stats *out, const agm_session *session,
+                                         int32_t kind);
+
+/** As agm_session_durations, over every session of the recorder. @threadsafety any.
+ *  @since 0.1 */
+AGM_API agm_status agm_recorder_durations(agm_duration_stats *out, const agm_recorder *rec,
+                                          int32_t kind);
+
+/* Breakdown dimensions. MODEL, PROVIDER and SOURCE group model calls; TOOL groups tool calls;
+ * AGENT, PHASE, TASK and SESSION group whole sessions by their labels (unset labels group
+ * under ""). Model calls without a model group under "unknown", without a provider under "". */
+#define AGM_BY_MODEL 1
+#define AGM_BY_PROVIDER 2
+#define AGM_BY_SOURCE 3
+#define AGM_BY_TOOL 4
+#define AGM_BY_AGENT 5
+#define AGM_BY_PHASE 6
+#define AGM_BY_TASK 7
+#define AGM_BY_SESSION 8
+
+/* An immutable snapshot of groups, sorted by key (byte order). */
+typedef struct agm_breakdown agm_breakdown;
+
+/**
+ * Group a session's records by a dimension.
+ * @param[out] out  Receives the snapshot; free with agm_breakdown_free.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (unknown dimension); AGM_E_OUT_OF_MEMORY.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_breakdown(agm_breakdown **out, const agm_session *session,
+                                         int32_t by);
+/** As agm_session_breakdown, over every session of the recorder. @threadsafety any.
+ *  @since 0.1 */
+AGM_API agm_status agm_recorder_breakdown(agm_breakdown **out, const agm_recorder *rec,
+                                          int32_t by);
+/** Free a breakdown. NULL is a no-op. @threadsafety exclusive. @since 0.1 */
+AGM_API void agm_breakdown_free(agm_breakdown *breakdown);
+/** Number of groups; 0 for NULL. @threadsafety any. @since 0.1 */
+AGM_API size_t agm_breakdown_count(const agm_breakdown *breakdown);
+/** Key of group `i`, owned by the breakdown; NULL if out of range. @threadsafety any.
+ *  @since 0.1 */
+AGM_API const char *agm_breakdown_key(const agm_breakdown *breakdown, size_t i);
+/** Totals of group `i`. @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL, out of range).
+ *  @threadsafety any. @since 0.1 */
+AGM_API agm_status agm_breakdown_totals(agm_totals *out, const agm_breakdown *breakdown,
+                                        size_t i);
+/** Durations of one kind in group `i` (tool groups: AGM_DURATION_TOOL_CALL; model, provider
+ *  and source groups: MODEL_CALL and TTFT; label groups: every kind).
+ *  @return AGM_OK; AGM_E_INVALID_ARGUMENT. @threadsafety any. @since 0.1 */
+AGM_API agm_status agm_breakdown_durations(agm_duration_stats *out,
+                                           const agm_breakdown *breakdown, size_t i,
+                                           int32_t kind);
+/** The last error message (or error type, if no message was given) recorded in group `i`,
+ *  owned by the breakdown; NULL if none. @threadsafety any. @since 0.1 */
+AGM_API const char *agm_breakdown_last_error(const agm_breakdown *breakdown, size_t i);
+
+/* ===== Section: Budgets ===== */
+
+/* Budgets are checked by model-call records (agm_session_record_model_call*). */
+#define AGM_BUDGET_LIMIT 1 /* AGM_BUDGET_EXCEEDED from the crossing record and every later one */
+#define AGM_BUDGET_WARN 2  /* AGM_BUDGET_WARNING from the crossing record only */
+
+#define AGM_BUDGET_HAS_MAX_TOKENS (1u << 0) /* limit on total tokens */
+#define AGM_BUDGET_HAS_MAX_COST (1u << 1)   /* limit on cost */
+
+/* Passed to a budget callback; valid during the call only. */
+typedef struct agm_budget_event {
+  uint32_t struct_size;
+  int32_t kind;              /* AGM_BUDGET_LIMIT or AGM_BUDGET_WARN */
+  uint64_t present;          /* which limit was crossed: AGM_BUDGET_HAS_MAX_TOKENS or _COST */
+  agm_session *session;      /* the session; the callback may record into it */
+  const char *session_id;
+  const char *model;         /* the budget's model, NULL for all models */
+  int64_t tokens;            /* the measured total tokens after the record */
+  int64_t max_tokens;
+  agm_money cost;            /* the measured cost after the record */
+  agm_money max_cost;
+} agm_budget_event;
+
+/* Runs on the recording thread after the record is applied, outside the library's locks. */
+typedef void (*agm_budget_fn)(const agm_budget_event *event, void *payload);
+
+/*
+ * A limit on the session's total tokens (sum of total_tokens) and/or cost, over all models or
+ * one model (matched by the name as recorded). A record "crosses" a limit when the measure
+ * goes from <= limit to > limit.
+ */
+typedef struct agm_budget {
+  uint32_t struct_size;
+  int32_t kind;           /* AGM_BUDGET_LIMIT or AGM_BUDGET_WARN */
+  uint64_t present;       /* AGM_BUDGET_HAS_*; at least one */
+  const char *model;      /* NULL: all models */
+  int64_t max_tokens;
+  agm_money max_cost;
+  agm_budget_fn callback; /* optional; called once per crossing */
+  void *payload;          /* retained: passed to the callback */
+} agm_budget;
+#define AGM_BUDGET_SIZE_V0 64u
+#define AGM_BUDGET_INIT {(uint32_t)sizeof(agm_budget), 0, 0u, NULL, 0, {0u, 0u}, NULL, NULL}
+
+/**
+ * Add a budget to a session. Usage already recorded counts: a budget already exceeded when
+ * added makes the next record return its notice.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (unknown kind, no limit, negative max_tokens).
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_add_budget(agm_session *session, const agm_budget *budget);
+
+/* ===== Section: Display ===== */
+
+/* The strings every binding prints (fixtures/format/cases.json). */
+
+/** "1,247": digits grouped by commas. @return AGM_OK; AGM_E_INVALID_ARGUMENT (negative).
+ *  @threadsafety any. @since 0.1 */
+AGM_API agm_status agm_format_tokens(agm_buffer *out, int64_t tokens);
+
+/** "850ms" below 1 s (whole ms), "2.3s" below 60 s (one decimal), "1m 23s" below an hour,
+ *  "2h 5m" above; rounding half away from zero. @return AGM_OK; AGM_E_INVALID_ARGUMENT
+ *  (negative). @threadsafety any. @since 0.1 */
+AGM_API agm_status agm_format_duration_ns(agm_buffer *out, int64_t duration_ns);
+
+/** As agm_format_duration_ns for a duration in milliseconds (JavaScript's performance.now()
+ *  deltas). @return AGM_OK; AGM_E_INVALID_ARGUMENT (negative, NaN, infinite, too large).
+ *  @threadsafety any. @since 0.1 */
+AGM_API agm_status agm_format_duration_ms(agm_buffer *out, double duration_ms);
+
+/** "$0.0042": 4 decimals below $0.01, 3 below $1, else 2; rounded half away from zero on the
+ *  exact amount. @threadsafety any. @since 0.1 */
+AGM_API agm_status agm_format_cost(agm_buffer *out, const agm_money *amount);
+
+/* Display flags */
+#define AGM_DISPLAY_F_COLOR (1u << 0) /* wrap the line in dim grey ANSI (ESC[2m ... ESC[0m) */
+
+/**
+ * Whether to use colour on a stream: 1 if `is_tty` is non-zero and the environment variable
+ * NO_COLOR is unset or empty, else 0. Bindings pass their own terminal test.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API int32_t agm_color_enabled(int32_t is_tty);
+
+/**
+ * The per-turn metadata line for the open or last turn, indented by two spaces, e.g.
+ * "  1,247 in · 312 out · 1,559 total (session 4,210) · $0.0042 · 2.3s".
+ * "in" counts all input (fresh + cache read + cache write). Reasoning, cached (cache reads)
+ * and cache-write counts appear only when non-zero; calls without usage or price are noted;
+ * a turn without any usage shows "no usage reported". No trailing newline.
+ * @return AGM_OK; AGM_E_EMPTY (no turn has begun); AGM_E_INVALID_ARGUMENT.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_format_turn(agm_buffer *out, const agm_session *session,
+                                           uint32_t flags);
+
+/**
+ * A one-line session summary, indented by two spaces, e.g.
+ * "  session thread-42 · 3 turns · 5 model calls · 4,210 tokens · $0.0123 · 4 tool calls
+ * (1 error) · 12.3s".
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT. @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_session_format_summary(agm_buffer *out, const agm_session *session,
+                                              uint32_t flags);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* AGENTMETRICS_METRICS_C_H */
