@@ -22,9 +22,8 @@ void Totals::add_model_call(const Usage &usage, const Cost &c, bool error, bool 
     return;
   }
   ++calls_with_usage;
-  for (int k = 0; k < kTokenKinds; ++k) {
-    if (usage.has(static_cast<TokenKind>(k))) add_saturating(tokens[k], usage.count[k], saturated);
-  }
+  // Absent kinds hold 0, so every kind can be added without a branch on its presence.
+  for (int k = 0; k < kTokenKinds; ++k) add_saturating(tokens[k], usage.count[k], saturated);
   token_present |= usage.present;
   if (!c.priced) {
     ++calls_unpriced;

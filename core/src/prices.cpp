@@ -49,6 +49,31 @@ std::optional<int64_t> tier_threshold(std::string_view suffix) {
   return thousands * 1000;
 }
 
+// The pricing rules (metrics_c.h, "Prices"), applied once per entry: for the base and each
+// tier, every kind's rate is the highest active tier's that defines it, else the base's, else
+// its fallback (cache kinds: the input rate; 1-hour writes: the 5-minute write rate;
+// reasoning: the output rate; input and output: 0).
+void resolve_rates(PriceEntry &entry) {
+  entry.effective.clear();
+  for (size_t active = 0; active <= entry.tiers.size(); ++active) {
+    auto rate = [&](RateKind k) -> std::optional<uint64_t> {
+      for (size_t t = active; t-- > 0;) {
+        if (entry.tiers[t].second.has(k)) return entry.tiers[t].second.atto[k];
+      }
+      if (entry.base.has(k)) return entry.base.atto[k];
+      return std::nullopt;
+    };
+    Rates r;
+    r.set(kRateInput, rate(kRateInput).value_or(0));
+    r.set(kRateOutput, rate(kRateOutput).value_or(0));
+    r.set(kRateCacheRead, rate(kRateCacheRead).value_or(r.atto[kRateInput]));
+    r.set(kRateCacheWrite, rate(kRateCacheWrite).value_or(r.atto[kRateInput]));
+    r.set(kRateCacheWrite1h, rate(kRateCacheWrite1h).value_or(r.atto[kRateCacheWrite]));
+    r.set(kRateReasoning, rate(kRateReasoning).value_or(r.atto[kRateOutput]));
+    entry.effective.emplace_back(active == 0 ? -1 : entry.tiers[active - 1].first, r);
+  }
+}
+
 PriceEntry parse_entry(std::string_view name, json::element value) {
   PriceEntry entry;
   entry.key = std::string(name);
@@ -90,6 +115,7 @@ PriceEntry parse_entry(std::string_view name, json::element value) {
   }
   std::sort(entry.tiers.begin(), entry.tiers.end(),
             [](const auto &a, const auto &b) { return a.first < b.first; });
+  resolve_rates(entry);
   return entry;
 }
 
@@ -232,27 +258,18 @@ Cost price_usage(const PriceEntry *entry, const Usage &u) {
   const int64_t output = u.get(kOutput), reasoning = std::min(u.get(kReasoning), output);
   const int64_t total_input = input + cache_read + cache_write;
 
-  // A rate from the highest tier strictly below the total input that defines it, else base.
-  auto rate = [&](RateKind k) -> std::optional<uint64_t> {
-    for (auto it = entry->tiers.rbegin(); it != entry->tiers.rend(); ++it) {
-      if (total_input > it->first && it->second.has(k)) return it->second.atto[k];
-    }
-    if (entry->base.has(k)) return entry->base.atto[k];
-    return std::nullopt;
-  };
-  const uint64_t r_input = rate(kRateInput).value_or(0), r_output = rate(kRateOutput).value_or(0);
-  const uint64_t r_read = rate(kRateCacheRead).value_or(r_input);
-  const uint64_t r_write = rate(kRateCacheWrite).value_or(r_input);
-  const uint64_t r_write_1h = rate(kRateCacheWrite1h).value_or(r_write);
-  const uint64_t r_reasoning = rate(kRateReasoning).value_or(r_output);
+  // The rates of the highest tier strictly below the total input (a cliff, not marginal).
+  auto tier = entry->effective.rbegin();
+  while (tier->first >= total_input) ++tier;
+  const uint64_t *rate = tier->second.atto;
 
   cost.priced = true;
-  cost.item[kCostInput] = mul_tokens(input, r_input);
-  cost.item[kCostCacheRead] = mul_tokens(cache_read, r_read);
-  cost.item[kCostCacheWrite5m] = mul_tokens(cache_write - write_1h, r_write);
-  cost.item[kCostCacheWrite1h] = mul_tokens(write_1h, r_write_1h);
-  cost.item[kCostOutput] = mul_tokens(output - reasoning, r_output);
-  cost.item[kCostReasoning] = mul_tokens(reasoning, r_reasoning);
+  cost.item[kCostInput] = mul_tokens(input, rate[kRateInput]);
+  cost.item[kCostCacheRead] = mul_tokens(cache_read, rate[kRateCacheRead]);
+  cost.item[kCostCacheWrite5m] = mul_tokens(cache_write - write_1h, rate[kRateCacheWrite]);
+  cost.item[kCostCacheWrite1h] = mul_tokens(write_1h, rate[kRateCacheWrite1h]);
+  cost.item[kCostOutput] = mul_tokens(output - reasoning, rate[kRateOutput]);
+  cost.item[kCostReasoning] = mul_tokens(reasoning, rate[kRateReasoning]);
   for (u128 item : cost.item) cost.total += item;
   return cost;
 }

@@ -40,6 +40,9 @@ struct PriceEntry {
   std::string provider, mode;
   Rates base;
   std::vector<std::pair<int64_t, Rates>> tiers;  // (threshold in tokens, rates), ascending
+  // Every rate with tiers and fallbacks applied, for total inputs above each threshold
+  // (ascending; the first, threshold -1, is the base). Built once when the entry is read.
+  std::vector<std::pair<int64_t, Rates>> effective;
 };
 
 // Line items of agm_cost_items, in order.

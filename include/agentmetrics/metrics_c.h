@@ -819,7 +819,7 @@ AGM_API const char *agm_breakdown_last_error(const agm_breakdown *breakdown, siz
 #define AGM_BUDGET_LIMIT 1 /* AGM_BUDGET_EXCEEDED from the crossing record and every later one */
 #define AGM_BUDGET_WARN 2  /* AGM_BUDGET_WARNING from the crossing record only */
 
-#define AGM_BUDGET_HAS_MAX_TOKENS (1u << 0) /* limit on total tokens */
+#define AGM_BUDGET_HAS_MAX_TOKENS (1u << 0) /* limit on tokens */
 #define AGM_BUDGET_HAS_MAX_COST (1u << 1)   /* limit on cost */
 
 /* Passed to a budget callback; valid during the call only. */
@@ -830,7 +830,7 @@ typedef struct agm_budget_event {
   agm_session *session;      /* the session; the callback may record into it */
   const char *session_id;
   const char *model;         /* the budget's model, NULL for all models */
-  int64_t tokens;            /* the measured total tokens after the record */
+  int64_t tokens;            /* the measured tokens after the record */
   int64_t max_tokens;
   agm_money cost;            /* the measured cost after the record */
   agm_money max_cost;
@@ -840,9 +840,9 @@ typedef struct agm_budget_event {
 typedef void (*agm_budget_fn)(const agm_budget_event *event, void *payload);
 
 /*
- * A limit on the session's total tokens (sum of total_tokens) and/or cost, over all models or
- * one model (matched by the name as recorded). A record "crosses" a limit when the measure
- * goes from <= limit to > limit.
+ * A limit on the session's tokens (every reported input, cache read, cache write and output
+ * token) and/or cost, over all models or one model (matched by the name as recorded). A
+ * record "crosses" a limit when the measure goes from <= limit to > limit.
  */
 typedef struct agm_budget {
   uint32_t struct_size;
