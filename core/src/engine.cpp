@@ -113,7 +113,9 @@ GroupMap RecorderState::breakdown(Dimension by) const {
 // Session: lifecycle
 
 Session::Session(std::shared_ptr<RecorderState> recorder, Labels labels)
-    : recorder_(std::move(recorder)), labels_(std::move(labels)), started_wall_(recorder_->clock().wall_now()) {
+    : recorder_(std::move(recorder)),
+      labels_(std::move(labels)),
+      started_wall_(recorder_->clock().wall_now()) {
   recorder_->attach(this);
 }
 
@@ -180,6 +182,24 @@ int64_t Session::resolve_end(const Timing &t) const {
 
 namespace {
 
+// end - start for caller-given times, which may be anything an injected clock returns.
+int64_t checked_span(int64_t start, int64_t end) {
+  int64_t span;
+  if (__builtin_sub_overflow(end, start, &span)) throw InvalidArgument("the times are too far apart");
+  return span;
+}
+
+int64_t saturated_add(int64_t a, int64_t b) {
+  int64_t sum;
+  return __builtin_add_overflow(a, b, &sum) ? INT64_MAX : sum;
+}
+
+// end - start, saturated, where a span was validated before or an exception is not an option.
+int64_t saturated_span(int64_t start, int64_t end) {
+  int64_t span;
+  return __builtin_sub_overflow(end, start, &span) ? (end > start ? INT64_MAX : INT64_MIN) : span;
+}
+
 struct ResolvedTiming {
   int64_t end = 0;
   std::optional<int64_t> start;     // known when the interval is known
@@ -191,15 +211,15 @@ ResolvedTiming resolve_timing(const Timing &t, int64_t end, std::optional<int64_
   r.end = end;
   if (t.flags & AGM_CALL_HAS_DURATION) {
     r.duration = t.duration;
-    r.start = end - t.duration;
+    r.start = checked_span(t.duration, end);
   } else if (t.flags & AGM_CALL_HAS_START) {
     if (end < t.start) throw InvalidArgument("end_ns is before start_ns");
     r.start = t.start;
-    r.duration = end - t.start;
+    r.duration = checked_span(t.start, end);
   } else if (t.flags & AGM_CALL_F_SINCE_LAST_STEP) {
     if (last_step && *last_step <= end) {
       r.start = *last_step;
-      r.duration = end - *last_step;
+      r.duration = checked_span(*last_step, end);
     }
   }
   return r;
@@ -245,14 +265,14 @@ void Session::finish_tool(std::string_view name, std::optional<int64_t> start, i
   Group *groups[] = {&total_, &slot(by_tool_, name)};
   for (Group *g : groups) {
     g->totals.add_tool_call(call.error);
-    if (start) g->durations[kDurToolCall].add(end - *start);
+    if (start) g->durations[kDurToolCall].add(saturated_span(*start, end));
     if (call.error) g->note_error(error, end);
   }
   if (turn_.open) {
     turn_.totals.add_tool_call(call.error);
     if (start) {
       turn_.tool_intervals.emplace_back(*start, end);
-      turn_.tool_work += end - *start;
+      turn_.tool_work = saturated_add(turn_.tool_work, saturated_span(*start, end));
     }
   }
 }
@@ -283,6 +303,7 @@ void Session::tool_end(const ToolCallInput &result) {
                           it->second.name + "\", not \"" + std::string(result.name) + "\"");
   }
   if (end < it->second.start) throw InvalidArgument("end_ns is before the tool call's start");
+  checked_span(it->second.start, end);
   finish_tool(it->second.name, it->second.start, end, result);
   open_tools_.erase(it);
 }
@@ -308,7 +329,7 @@ void Session::end_turn_locked(int64_t at) {
   turn_.open = false;
   turn_.totals.turns = 1;
   ++total_.totals.turns;
-  total_.durations[kDurTurn].add(at - turn_.start);
+  total_.durations[kDurTurn].add(saturated_span(turn_.start, at));
 }
 
 void Session::turn_end(std::optional<int64_t> at) {
@@ -316,6 +337,7 @@ void Session::turn_end(std::optional<int64_t> at) {
   std::lock_guard lock(mu_);
   if (!turn_.open) throw StateError("no turn is open");
   if (end < turn_.start) throw InvalidArgument("the turn cannot end before it began");
+  checked_span(turn_.start, end);
   end_turn_locked(end);
 }
 
@@ -327,7 +349,7 @@ TurnStats Session::turn_stats_locked(int64_t now) const {
   s.start_wall = turn_.start_wall;
   s.ended = !turn_.open;
   s.end = turn_.end;
-  s.duration = (turn_.open ? std::max(now, turn_.start) : turn_.end) - turn_.start;
+  s.duration = saturated_span(turn_.start, turn_.open ? std::max(now, turn_.start) : turn_.end);
   s.tool_work = turn_.tool_work;
   s.model_calls = turn_.totals.model_calls;
   s.tool_calls = turn_.totals.tool_calls;
@@ -338,7 +360,7 @@ TurnStats Session::turn_stats_locked(int64_t now) const {
   for (auto [start, end] : intervals) {
     start = std::max(start, covered_to);
     if (end > start) {
-      s.tool_wall += end - start;
+      s.tool_wall = saturated_add(s.tool_wall, saturated_span(start, end));
       covered_to = end;
     }
   }
@@ -356,12 +378,13 @@ TurnStats Session::turn_stats() const {
 
 void Session::add_budget(Budget budget) {
   std::lock_guard lock(mu_);
-  budgets_.push_back(std::move(budget));
+  budgets_.push_back(std::make_unique<Budget>(std::move(budget)));
 }
 
 Notice Session::check_budgets_locked(std::vector<std::pair<Budget *, BudgetEvent>> &fired) {
   Notice notice = Notice::kNone;
-  for (Budget &b : budgets_) {
+  for (auto &budget : budgets_) {
+    Budget &b = *budget;
     const Totals *t = &total_.totals;
     Totals model_totals;
     if (!b.model.empty()) {

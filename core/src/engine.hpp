@@ -220,7 +220,9 @@ class Session {
   std::unordered_map<std::string, OpenTool, StringHash, std::equal_to<>> open_tools_;
   Turn turn_;  // the open turn, or the last one (index 0: none yet)
   std::optional<int64_t> last_step_;
-  std::vector<Budget> budgets_;
+  // unique_ptr: callbacks run after the lock is released, while another thread may add a
+  // budget; the Budget (its callback and model name) must not move.
+  std::vector<std::unique_ptr<Budget>> budgets_;
 };
 
 }  // namespace agentmetrics

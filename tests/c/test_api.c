@@ -1,6 +1,7 @@
 /* The C ABI as a C99 program sees it: every behaviour is checked through metrics_c.h only. */
 #include <agentmetrics/metrics_c.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -566,6 +567,41 @@ static void on_budget(const agm_budget_event *event, void *payload) {
   snprintf(log->model, sizeof log->model, "%s", event->model ? event->model : "");
 }
 
+/* A callback may record into the session and add budgets: it runs outside the library's locks. */
+static void on_budget_reentrant(const agm_budget_event *event, void *payload) {
+  agm_budget more = AGM_BUDGET_INIT;
+  agm_usage u = AGM_USAGE_INIT;
+  agm_model_call call = AGM_MODEL_CALL_INIT;
+  int i;
+  ++*(int *)payload;
+  more.kind = AGM_BUDGET_WARN;
+  more.present = AGM_BUDGET_HAS_MAX_TOKENS;
+  more.max_tokens = 1000000;
+  for (i = 0; i < 50; ++i) agm_session_add_budget(event->session, &more); /* the list grows */
+  u.present = AGM_USAGE_HAS_INPUT | AGM_USAGE_HAS_OUTPUT;
+  call.usage = &u;
+  call.model = "test-model";
+  agm_session_record_model_call(event->session, &call);
+}
+
+static void test_budget_callback_reentrancy(void) {
+  agm_recorder *rec = new_recorder(NULL);
+  agm_session *s = new_session(rec, "s", NULL);
+  agm_budget a = AGM_BUDGET_INIT, b = AGM_BUDGET_INIT;
+  int calls = 0;
+  a.kind = b.kind = AGM_BUDGET_LIMIT;
+  a.present = b.present = AGM_BUDGET_HAS_MAX_TOKENS;
+  a.max_tokens = b.max_tokens = 5;
+  a.callback = b.callback = on_budget_reentrant;
+  a.payload = b.payload = &calls;
+  CHECK(agm_session_add_budget(s, &a) == AGM_OK && agm_session_add_budget(s, &b) == AGM_OK);
+  CHECK(record(s, "test-model", 10, 10) == AGM_BUDGET_EXCEEDED); /* both cross in one record */
+  CHECK(calls == 2);
+  CHECK(session_totals(s).model_calls == 3); /* the two made by the callbacks */
+  agm_session_free(s);
+  agm_recorder_free(rec);
+}
+
 static void test_budgets(void) {
   agm_recorder *rec = new_recorder(NULL);
   agm_session *s = new_session(rec, "s", NULL);
@@ -719,6 +755,13 @@ static void test_invalid_arguments_change_nothing(void) {
   call.present = AGM_CALL_HAS_START | AGM_CALL_HAS_END;
   call.start_ns = 10;
   call.end_ns = 5;
+  CHECK(agm_session_record_model_call(s, &call) == AGM_E_INVALID_ARGUMENT);
+  call.start_ns = INT64_MIN; /* a span that does not fit in 64 bits */
+  call.end_ns = INT64_MAX;
+  CHECK(agm_session_record_model_call(s, &call) == AGM_E_INVALID_ARGUMENT);
+  call.present = AGM_CALL_HAS_DURATION | AGM_CALL_HAS_END;
+  call.duration_ns = INT64_MAX;
+  call.end_ns = -10;
   CHECK(agm_session_record_model_call(s, &call) == AGM_E_INVALID_ARGUMENT);
   call.present = AGM_CALL_HAS_ATTEMPT;
   call.attempt = 0;
@@ -954,6 +997,7 @@ int main(void) {
   RUN(test_batch_mode_since_last_step);
   RUN(test_breakdowns);
   RUN(test_budgets);
+  RUN(test_budget_callback_reentrancy);
   RUN(test_display_and_money);
   RUN(test_invalid_arguments_change_nothing);
   RUN(test_struct_sizes);
