@@ -166,6 +166,12 @@ std::string_view opt_str(const char *s, const char *what) {
   return v;
 }
 
+// A string whose UTF-8 is checked later, where it is cheaper: the model, provider and source
+// of a model call are validated when the session first sees them (Session::call_slot).
+std::string_view unchecked_str(const char *s) {
+  return s == nullptr ? std::string_view() : std::string_view(s);
+}
+
 std::string_view req_str(const char *s, const char *what) {
   std::string_view v = opt_str(s, what);
   if (v.empty()) throw InvalidArgument(std::string(what) + " is NULL or empty");
@@ -341,9 +347,9 @@ ModelCallInput model_call_in(const agm_model_call *src) {
   ModelCallInput in;
   in.error = outcome_in(c.outcome);
   if (c.usage != nullptr) in.usage = usage_in(c.usage);
-  in.model = opt_str(c.model, "call->model");
-  in.provider = opt_str(c.provider, "call->provider");
-  in.source = opt_str(c.source, "call->source");
+  in.model = unchecked_str(c.model);
+  in.provider = unchecked_str(c.provider);
+  in.source = unchecked_str(c.source);
   if (!in.source.empty() && in.source != "agent" &&
       !(in.source.size() > 5 && in.source.substr(0, 5) == "tool:")) {
     throw InvalidArgument("call->source must be \"agent\" or \"tool:<name>\", not \"" +

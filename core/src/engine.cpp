@@ -83,7 +83,7 @@ void RecorderState::detach(Session *s) {
   std::lock_guard lock(mu_);
   {
     std::lock_guard session_lock(s->mu_);
-    retired_total_.merge(s->total_);
+    retired_total_.merge(s->total_locked());
     for (int d = 0; d < kDimensions; ++d) s->merge_dimension_locked(static_cast<Dimension>(d), retired_[d]);
   }
   sessions_.erase(s->registration_);
@@ -94,7 +94,7 @@ Group RecorderState::totals() const {
   Group g = retired_total_;
   for (const Session *s : sessions_) {
     std::lock_guard session_lock(s->mu_);
-    g.merge(s->total_);
+    g.merge(s->total_locked());
   }
   return g;
 }
@@ -148,6 +148,12 @@ Session::CallSlot &Session::call_slot(std::string_view model, std::string_view p
     key_buffer_.assign(model).append(1, '\0').append(provider).append(1, '\0').append(source);
     auto it = calls_.find(key_buffer_);
     if (it == calls_.end()) {
+      // Strings are validated once, here: a slot's strings are known to be valid UTF-8, so the
+      // recording path compares against them instead of validating every call.
+      for (auto [value, what] : {std::pair{model, "call->model"}, std::pair{provider, "call->provider"},
+                                 std::pair{source, "call->source"}}) {
+        if (!valid_utf8(value)) throw InvalidArgument(std::string(what) + " is not valid UTF-8");
+      }
       it = calls_.try_emplace(key_buffer_).first;
       it->second.model = model;
       it->second.provider = provider;
@@ -240,13 +246,15 @@ Notice Session::record_model_call(const ModelCallInput &call) {
                                 call.source.empty() ? std::string_view("agent") : call.source);
     const Cost cost = price_usage(calls.price, call.usage);
     const bool retry = call.attempt > 1;
-    Group *groups[] = {&total_, &calls.group};
-    for (Group *g : groups) {
-      g->totals.add_model_call(call.usage, cost, call.error, retry);
-      if (timing.duration) g->durations[kDurModelCall].add(*timing.duration);
-      if (call.ttft) g->durations[kDurTtft].add(*call.ttft);
-      if (call.error) g->note_error(call.error_type.empty() ? "error" : call.error_type, end);
-    }
+    Group &g = calls.group;
+    g.totals.add_model_call(call.usage, cost, call.error, retry);
+    if (timing.duration) g.durations[kDurModelCall].add(*timing.duration);
+    if (call.ttft) g.durations[kDurTtft].add(*call.ttft);
+    if (call.error) g.note_error(call.error_type.empty() ? "error" : call.error_type, end);
+    running_tokens_ =
+        saturated_add(running_tokens_, call.usage.get(kInput) + call.usage.get(kCacheRead) +
+                                           call.usage.get(kCacheWrite) + call.usage.get(kOutput));
+    running_cost_ += cost.total;
     if (turn_.open) turn_.totals.add_model_call(call.usage, cost, call.error, retry);
     last_step_ = end;
     notice = check_budgets_locked(fired);
@@ -262,12 +270,10 @@ void Session::finish_tool(std::string_view name, std::optional<int64_t> start, i
   const std::string_view error = !call.error_message.empty() ? call.error_message
                                  : !call.error_type.empty()  ? call.error_type
                                                              : std::string_view("error");
-  Group *groups[] = {&total_, &slot(by_tool_, name)};
-  for (Group *g : groups) {
-    g->totals.add_tool_call(call.error);
-    if (start) g->durations[kDurToolCall].add(saturated_span(*start, end));
-    if (call.error) g->note_error(error, end);
-  }
+  Group &g = slot(by_tool_, name);
+  g.totals.add_tool_call(call.error);
+  if (start) g.durations[kDurToolCall].add(saturated_span(*start, end));
+  if (call.error) g.note_error(error, end);
   if (turn_.open) {
     turn_.totals.add_tool_call(call.error);
     if (start) {
@@ -328,8 +334,8 @@ void Session::end_turn_locked(int64_t at) {
   turn_.end = at;
   turn_.open = false;
   turn_.totals.turns = 1;
-  ++total_.totals.turns;
-  total_.durations[kDurTurn].add(saturated_span(turn_.start, at));
+  ++turns_.totals.turns;
+  turns_.durations[kDurTurn].add(saturated_span(turn_.start, at));
 }
 
 void Session::turn_end(std::optional<int64_t> at) {
@@ -385,16 +391,16 @@ Notice Session::check_budgets_locked(std::vector<std::pair<Budget *, BudgetEvent
   Notice notice = Notice::kNone;
   for (auto &budget : budgets_) {
     Budget &b = *budget;
-    const Totals *t = &total_.totals;
-    Totals model_totals;
+    int64_t tokens = running_tokens_;
+    u128 cost = running_cost_;
     if (!b.model.empty()) {
+      Totals model_totals;
       for (const auto &[key, call] : calls_) {
         if (call.model == b.model) model_totals.merge(call.group.totals);
       }
-      t = &model_totals;
+      tokens = model_totals.all_tokens();
+      cost = model_totals.cost_total;
     }
-    const int64_t tokens = t->all_tokens();
-    const u128 cost = t->cost_total;
     auto event = [&](bool tokens_crossed) {
       return BudgetEvent{b.kind, tokens_crossed,        b.model, tokens, b.max_tokens.value_or(0),
                          cost,   b.max_cost.value_or(0)};
@@ -422,7 +428,7 @@ Notice Session::check_budgets_locked(std::vector<std::pair<Budget *, BudgetEvent
 
 Totals Session::totals() const {
   std::lock_guard lock(mu_);
-  return total_.totals;
+  return total_locked().totals;
 }
 
 Totals Session::turn_totals() const {
@@ -433,7 +439,7 @@ Totals Session::turn_totals() const {
 
 Sketch Session::durations(DurationKind kind) const {
   std::lock_guard lock(mu_);
-  return total_.durations[kind];
+  return total_locked().durations[kind];
 }
 
 void Session::merge_dimension_locked(Dimension by, GroupMap &into) const {
@@ -447,12 +453,19 @@ void Session::merge_dimension_locked(Dimension by, GroupMap &into) const {
     case kByTool:
       for (const auto &[name, group] : by_tool_) slot(into, name).merge(group);
       break;
-    case kByAgent: slot(into, labels_.agent).merge(total_); break;
-    case kByPhase: slot(into, labels_.phase).merge(total_); break;
-    case kByTask: slot(into, labels_.task).merge(total_); break;
-    case kBySession: slot(into, labels_.session_id).merge(total_); break;
+    case kByAgent: slot(into, labels_.agent).merge(total_locked()); break;
+    case kByPhase: slot(into, labels_.phase).merge(total_locked()); break;
+    case kByTask: slot(into, labels_.task).merge(total_locked()); break;
+    case kBySession: slot(into, labels_.session_id).merge(total_locked()); break;
     case kDimensions: break;
   }
+}
+
+Group Session::total_locked() const {
+  Group total = turns_;
+  for (const auto &[key, call] : calls_) total.merge(call.group);
+  for (const auto &[name, tool] : by_tool_) total.merge(tool);
+  return total;
 }
 
 GroupMap Session::breakdown(Dimension by) const {
@@ -510,8 +523,8 @@ std::string Session::format_turn(bool color) const {
     if (t.tokens[kReasoning] > 0) parts.push_back(format_tokens(t.tokens[kReasoning]) + " reasoning");
     if (t.tokens[kCacheRead] > 0) parts.push_back(format_tokens(t.tokens[kCacheRead]) + " cached");
     if (t.tokens[kCacheWrite] > 0) parts.push_back(format_tokens(t.tokens[kCacheWrite]) + " cache write");
-    parts.push_back(format_tokens(t.all_tokens()) + " total (session " +
-                    format_tokens(total_.totals.all_tokens()) + ")");
+    parts.push_back(format_tokens(t.all_tokens()) + " total (session " + format_tokens(running_tokens_) +
+                    ")");
     if (t.calls_missing_usage)
       parts.push_back(plural(t.calls_missing_usage, "call", "calls") + " without usage");
   }
@@ -522,7 +535,8 @@ std::string Session::format_turn(bool color) const {
 
 std::string Session::format_summary(bool color) const {
   std::lock_guard lock(mu_);
-  const Totals &t = total_.totals;
+  const Group total = total_locked();
+  const Totals &t = total.totals;
   std::vector<std::string> parts{"session " + labels_.session_id, plural(t.turns, "turn", "turns"),
                                  plural(t.model_calls, "model call", "model calls")};
   if (t.calls_with_usage) {
@@ -540,7 +554,7 @@ std::string Session::format_summary(bool color) const {
   std::string tools = plural(t.tool_calls, "tool call", "tool calls");
   if (t.tool_errors) tools += " (" + plural(t.tool_errors, "error", "errors") + ")";
   parts.push_back(std::move(tools));
-  const Sketch &turns = total_.durations[kDurTurn];
+  const Sketch &turns = turns_.durations[kDurTurn];
   if (!turns.empty()) parts.push_back(format_duration_ns(turns.sum()));
   return finish_line(std::move(parts), color);
 }

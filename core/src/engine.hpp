@@ -193,6 +193,7 @@ class Session {
   template <class Map>
   static auto &slot(Map &map, std::string_view key);
 
+  // The slot of a model call; validates the strings of a slot it creates (InvalidArgument).
   CallSlot &call_slot(std::string_view model, std::string_view provider, std::string_view source);
   // Adds a finished tool call; `start` is unknown when no timing was given.
   void finish_tool(std::string_view name, std::optional<int64_t> start, int64_t end,
@@ -200,6 +201,7 @@ class Session {
   void end_turn_locked(int64_t at);
   TurnStats turn_stats_locked(int64_t now) const;
   void merge_dimension_locked(Dimension by, GroupMap &into) const;
+  Group total_locked() const;
   Notice check_budgets_locked(std::vector<std::pair<Budget *, BudgetEvent>> &fired);
   int64_t resolve_end(const Timing &t) const;
   std::optional<int64_t> step_mark_locked() const;
@@ -212,7 +214,11 @@ class Session {
   mutable std::mutex mu_;
   std::shared_ptr<const PriceTable> prices_;
   uint64_t prices_gen_ = 0;
-  Group total_;
+  // The session's totals are not kept whole: records update only their call slot or tool
+  // group, and total_locked() merges them when asked. What belongs to neither lives here:
+  Group turns_;                 // ended turns and their durations
+  int64_t running_tokens_ = 0;  // every reported input, cache and output token (saturating)
+  u128 running_cost_ = 0;       // for budgets and display lines, without a merge
   std::unordered_map<std::string, CallSlot, StringHash, std::equal_to<>> calls_;  // by call_key()
   CallSlot *last_call_ = nullptr;  // agents mostly repeat one model: skip the hash lookup
   std::string key_buffer_;         // reused to build call_slot keys without allocating
