@@ -207,14 +207,12 @@ int64_t saturated_span(int64_t start, int64_t end) {
 }
 
 struct ResolvedTiming {
-  int64_t end = 0;
   std::optional<int64_t> start;     // known when the interval is known
   std::optional<int64_t> duration;  // missing when nothing was given
 };
 
 ResolvedTiming resolve_timing(const Timing &t, int64_t end, std::optional<int64_t> last_step) {
   ResolvedTiming r;
-  r.end = end;
   if (t.flags & AGM_CALL_HAS_DURATION) {
     r.duration = t.duration;
     r.start = checked_span(t.duration, end);
@@ -234,8 +232,7 @@ ResolvedTiming resolve_timing(const Timing &t, int64_t end, std::optional<int64_
 }  // namespace
 
 Notice Session::record_model_call(const ModelCallInput &call) {
-  const bool needs_now = !(call.timing.flags & AGM_CALL_HAS_END);
-  const int64_t end = needs_now ? recorder_->clock().now() : call.timing.end;
+  const int64_t end = resolve_end(call.timing);
   std::vector<std::pair<Budget *, BudgetEvent>> fired;
   Notice notice;
   {
@@ -251,9 +248,7 @@ Notice Session::record_model_call(const ModelCallInput &call) {
     if (timing.duration) g.durations[kDurModelCall].add(*timing.duration);
     if (call.ttft) g.durations[kDurTtft].add(*call.ttft);
     if (call.error) g.note_error(call.error_type.empty() ? "error" : call.error_type, end);
-    running_tokens_ =
-        saturated_add(running_tokens_, call.usage.get(kInput) + call.usage.get(kCacheRead) +
-                                           call.usage.get(kCacheWrite) + call.usage.get(kOutput));
+    running_tokens_ = saturated_add(running_tokens_, call.usage.all_tokens());
     running_cost_ += cost.total;
     if (turn_.open) turn_.totals.add_model_call(call.usage, cost, call.error, retry);
     last_step_ = end;

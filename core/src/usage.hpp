@@ -35,6 +35,12 @@ struct Usage {
     count[k] = 0;
     present &= ~(1u << k);
   }
+  // Every reported input, cache and output token (what budgets and display lines count);
+  // unlike kTotal, defined when input or output is missing. At most 4 * 2^53.
+  int64_t all_tokens() const {
+    return count[kInput] + count[kCacheRead] + count[kCacheWrite] + count[kOutput];
+  }
+
   // No usage at all: the record is "usage missing" (rule G1/G5).
   bool empty() const { return present == 0; }
 
