@@ -1,7 +1,10 @@
 // Recording one model call through the C ABI (usage normalised, priced with the bundled table,
 // aggregated, sketched) against a no-op ABI call, on 1 and 2 threads. Prints median ns/op.
 //
-//   build/bench/bench_record [--runs 15] [--ops 200000]
+//   build/bench/bench_record [--runs 15] [--ops 200000] [--only record]
+//
+// Wall-clock medians move with the load on a shared machine; bench/instructions.sh counts
+// instructions per call under callgrind, which does not.
 #include <agentmetrics/metrics_c.h>
 
 #include <algorithm>
@@ -21,6 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 int g_runs = 15;
 long g_ops = 200000;
+std::string g_only;  // "record" or "noop": run just that loop once (for instruction counts)
 
 // Median over runs of the mean ns/op of `threads` threads each running `body` g_ops times.
 double median_ns(int threads, const std::function<void(int thread, long ops)> &body) {
@@ -63,6 +67,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--runs")) g_runs = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--ops")) g_ops = std::atol(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--only")) g_only = argv[i + 1];
   }
   agm_recorder *rec = nullptr;
   check(agm_recorder_new(&rec, nullptr), "recorder");
@@ -108,6 +113,13 @@ int main(int argc, char **argv) {
     sink += acc;
   };
 
+  if (!g_only.empty()) {
+    if (g_only == "record") record_into(sessions[0], g_ops);
+    if (g_only == "noop") noop(0, g_ops);
+    for (auto *s : sessions) agm_session_free(s);
+    agm_recorder_free(rec);
+    return 0;
+  }
   const double noop1 = median_ns(1, noop);
   const double rec1 = median_ns(1, [&](int, long ops) { record_into(sessions[0], ops); });
   const double json1 = median_ns(1, [&](int, long ops) { record_json(sessions[0], ops); });
