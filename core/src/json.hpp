@@ -47,21 +47,6 @@ inline std::optional<element> path(element root, std::initializer_list<std::stri
   return cur;
 }
 
-// A JSON number as a finite double, or nullopt for null/absent. Other types throw.
-inline std::optional<double> as_double(std::optional<element> v, std::string_view name) {
-  if (!v) return std::nullopt;
-  double d;
-  switch (v->type()) {
-    case element_type::INT64: return static_cast<double>(int64_t(*v));
-    case element_type::UINT64: return static_cast<double>(uint64_t(*v));
-    case element_type::DOUBLE:
-      d = double(*v);
-      if (!std::isfinite(d)) throw InvalidArgument(std::string(name) + " is not finite");
-      return d;
-    default: throw InvalidArgument(std::string(name) + " must be a number");
-  }
-}
-
 // A token count: a non-negative integer (an integral double is accepted) no larger than
 // `max`. null and absent give nullopt ("not reported").
 inline std::optional<int64_t> as_count(std::optional<element> v, std::string_view name, int64_t max) {

@@ -80,9 +80,6 @@ class UsageStream {
   // with only message_start, an OpenAI stream without include_usage).
   Usage result() const;
 
-  UsageFormat format() const { return format_; }
-  const UsageContext &context() const { return ctx_; }
-
  private:
   UsageFormat format_;
   UsageContext ctx_;
