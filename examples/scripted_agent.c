@@ -3,7 +3,11 @@
  * No network and no API keys: the "model" is a script of SDK usage payloads (Anthropic and
  * OpenAI JSON, as the SDKs return them), the clock is injected and advanced by the script, so
  * every run prints the same numbers. It prints the per-turn metadata lines an agent UI would
- * show, then a session summary and breakdowns by model and by tool. */
+ * show, then a session summary and breakdowns by model and by tool.
+ *
+ * Every record also goes to the embedded default store, a SQLite file (argv[1], default
+ * "runs/agentmetrics.db"), which outlives the process: each run adds its records, and the
+ * history query at the end counts every run so far. */
 #include <agentmetrics/metrics_c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +88,10 @@ static void print_duration(const char *label, int64_t ns) {
   agm_buffer_free(&b);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  const char *database = argc > 1 ? argv[1] : "runs/agentmetrics.db";
+  agm_store_options store = AGM_STORE_OPTIONS_INIT;
+  agm_query query = AGM_QUERY_INIT;
   agm_recorder_options options = AGM_RECORDER_OPTIONS_INIT;
   agm_session_options labels = AGM_SESSION_OPTIONS_INIT;
   agm_recorder *rec = NULL;
@@ -103,6 +110,8 @@ int main(void) {
   options.wall_ns = sim_wall;
   options.clock_payload = &g_clock;
   check(agm_recorder_new(&rec, &options), "recorder");
+  store.database = database;
+  check(agm_recorder_open_store(rec, &store), "store");
   labels.session_id = "thread-42";
   labels.agent = "travel-planner";
   check(agm_session_new(&s, rec, &labels), "session");
@@ -194,8 +203,14 @@ int main(void) {
 
   check(agm_prices_bundled_info(&text), "prices");
   printf("\nPrices: bundled table %s\n", text.data);
-  agm_buffer_free(&text);
   agm_session_free(s);
+
+  /* History: flushes the store, then asks it for a summary over every run it holds. */
+  query.kind = AGM_QUERY_SUMMARY;
+  query.limit = 3;
+  check(agm_recorder_query(&text, rec, &query), "history");
+  printf("\nHistory in %s (every run so far), as JSON:\n%s\n", database, text.data);
+  agm_buffer_free(&text);
   agm_recorder_free(rec);
   return 0;
 }

@@ -41,7 +41,7 @@ struct Group {
   Totals totals;
   Sketch durations[kDurationKinds];
   std::string last_error;     // of the most recent failing call
-  int64_t last_error_at = 0;  // monotonic ns, to keep the latest when merging
+  int64_t last_error_at = 0;  // wall-clock ns, to keep the latest when merging
   bool has_last_error = false;
 
   void note_error(std::string_view message, int64_t at_ns);

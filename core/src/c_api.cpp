@@ -9,18 +9,22 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <new>
 #include <sstream>
+#include <tuple>
 #include <type_traits>
 
 #include "bundled.hpp"
 #include "engine.hpp"
 #include "errors.hpp"
 #include "format.hpp"
+#include "history.hpp"
 #include "json.hpp"
 #include "money.hpp"
 #include "normalize.hpp"
 #include "prices.hpp"
+#include "stored.hpp"
 #include "strings.hpp"
 
 using namespace agentmetrics;
@@ -37,6 +41,12 @@ struct agm_session {
 
 struct agm_usage_stream {
   UsageStream impl;
+};
+
+struct agm_history {
+  std::string path;
+  std::mutex mu;  // one query at a time; guards report
+  ReadReport report;
 };
 
 struct agm_breakdown {
@@ -56,6 +66,13 @@ static_assert(sizeof(agm_totals) == AGM_TOTALS_SIZE_V0);
 static_assert(sizeof(agm_duration_stats) == AGM_DURATION_STATS_SIZE_V0);
 static_assert(sizeof(agm_budget) == AGM_BUDGET_SIZE_V0);
 static_assert(sizeof(agm_cost_items) == 7 * sizeof(agm_money));
+static_assert(sizeof(agm_store_options) == AGM_STORE_OPTIONS_SIZE_V0);
+static_assert(sizeof(agm_store_status) == AGM_STORE_STATUS_SIZE_V0);
+static_assert(sizeof(agm_load_options) == AGM_LOAD_OPTIONS_SIZE_V0);
+static_assert(sizeof(agm_load_report) == AGM_LOAD_REPORT_SIZE_V0);
+static_assert(sizeof(agm_invocation) == AGM_INVOCATION_SIZE_V0);
+static_assert(sizeof(agm_aggregate_options) == AGM_AGGREGATE_OPTIONS_SIZE_V0);
+static_assert(sizeof(agm_query) == AGM_QUERY_SIZE_V0);
 
 namespace {
 
@@ -477,6 +494,89 @@ std::string read_file(const char *path) {
   text << in.rdbuf();
   if (in.bad()) throw IoError(std::string("cannot read ") + path);
   return text.str();
+}
+
+InvocationOptions aggregate_options_in(const agm_aggregate_options *src) {
+  InvocationOptions options;
+  if (src == nullptr) return options;
+  const agm_aggregate_options in = read_struct(src, AGM_AGGREGATE_OPTIONS_SIZE_V0, "options");
+  if (in.bucket_ns < 0) throw InvalidArgument("options->bucket_ns is negative");
+  if (in.bucket_ns > 0) options.bucket_ns = in.bucket_ns;
+  if (in.tier_count > 0) {
+    if (in.tiers == nullptr) throw InvalidArgument("options->tiers is NULL");
+    options.tier_order.clear();
+    for (uint32_t i = 0; i < in.tier_count; ++i) {
+      options.tier_order.emplace_back(req_str(in.tiers[i], "options->tiers[i]"));
+    }
+  }
+  return options;
+}
+
+Query query_in(const agm_query *src, const Clock &clock) {
+  const agm_query in = read_struct(src, AGM_QUERY_SIZE_V0, "query");
+  check_bits(in.present, AGM_QUERY_HAS_NOW, "query->present");
+  Query q;
+  if (in.kind < AGM_QUERY_SUMMARY || in.kind > AGM_QUERY_INVOCATIONS) {
+    throw InvalidArgument("unknown query kind " + std::to_string(in.kind) + " (expected AGM_QUERY_*)");
+  }
+  q.kind = static_cast<QueryKind>(in.kind - AGM_QUERY_SUMMARY);
+  static constexpr const char *kPeriods[] = {"all", "hour", "day", "week", "month"};
+  if (in.period == AGM_PERIOD_RANGE) {
+    if (in.to_ns < in.from_ns) throw InvalidArgument("query->to_ns is before query->from_ns");
+    q.from = in.from_ns;
+    q.to = in.to_ns;
+  } else if (in.period < AGM_PERIOD_RANGE) {
+    const int64_t now = (in.present & AGM_QUERY_HAS_NOW) ? in.now_ns : clock.wall_now();
+    std::tie(q.from, q.to) = period_range(kPeriods[in.period], now);
+  } else {
+    throw InvalidArgument("unknown period " + std::to_string(in.period) + " (expected AGM_PERIOD_*)");
+  }
+  static constexpr std::pair<int32_t, GroupBy> kGroups[] = {{0, GroupBy::kModel},
+                                                            {AGM_BY_MODEL, GroupBy::kModel},
+                                                            {AGM_BY_PROVIDER, GroupBy::kProvider},
+                                                            {AGM_BY_SOURCE, GroupBy::kSource},
+                                                            {AGM_BY_AGENT, GroupBy::kAgent},
+                                                            {AGM_BY_PHASE, GroupBy::kPhase},
+                                                            {AGM_BY_TASK, GroupBy::kTask},
+                                                            {AGM_BY_SESSION, GroupBy::kSession},
+                                                            {AGM_BY_DAY, GroupBy::kDay}};
+  const auto group = std::find_if(std::begin(kGroups), std::end(kGroups),
+                                  [&](const auto &g) { return g.first == in.group_by; });
+  if (group == std::end(kGroups)) {
+    throw InvalidArgument("query->group_by " + std::to_string(in.group_by) +
+                          " cannot group costs (expected AGM_BY_MODEL, _PROVIDER, _SOURCE, _AGENT, _PHASE, "
+                          "_TASK, _SESSION or _DAY)");
+  }
+  q.group_by = group->second;
+  q.name = opt_str(in.name, "query->name");
+  if (in.threshold_ns < 0) throw InvalidArgument("query->threshold_ns is negative");
+  if (in.threshold_ns > 0) q.threshold_ns = in.threshold_ns;
+  if (in.limit > 0) q.limit = in.limit;
+  q.invocations = aggregate_options_in(in.invocations);
+  return q;
+}
+
+void load_report_out(agm_load_report *dst, const ReadReport &r) {
+  if (dst == nullptr) return;
+  agm_load_report out = AGM_LOAD_REPORT_INIT;
+  out.files = r.files;
+  out.lines = r.lines;
+  out.records = r.records;
+  out.skipped = r.skipped;
+  out.malformed = r.malformed;
+  out.first_malformed_line = r.warnings.empty() ? 0 : r.warnings.front().line;
+  write_struct(dst, out);
+}
+
+std::string path_in(const char *path) {
+  const std::string_view p = req_str(path, "path");
+  if (p.find('\0') != std::string_view::npos) throw InvalidArgument("path contains a NUL byte");
+  return std::string(p);
+}
+
+agm_status record_invocation(agm_recorder *rec, const InvocationView &inv) {
+  require(rec, "rec").state->record_invocation(inv);
+  return AGM_OK;
 }
 
 }  // namespace
@@ -1007,6 +1107,238 @@ agm_status agm_session_format_summary(agm_buffer *out, const agm_session *sessio
   return string_result(out, [&] {
     const bool color = display_flags_in(flags);
     return require(session, "session").impl.format_summary(color);
+  });
+}
+
+// =============================================================================================
+// Persistence
+
+agm_status agm_recorder_open_store(agm_recorder *rec, const agm_store_options *options) {
+  return guard([&] {
+    RecorderState &state = *require(rec, "rec").state;
+    const agm_store_options in = read_struct(options, AGM_STORE_OPTIONS_SIZE_V0, "options");
+    StoreOptions o;
+    o.journal_file = opt_str(in.journal, "options->journal");
+    o.journal_dir = opt_str(in.journal_dir, "options->journal_dir");
+    o.database = opt_str(in.database, "options->database");
+    if (!o.journal_file.empty() && !o.journal_dir.empty()) {
+      throw InvalidArgument("give options->journal or options->journal_dir, not both");
+    }
+    if (o.journal_file.empty() && o.journal_dir.empty() && o.database.empty()) {
+      throw InvalidArgument("options names no journal, journal_dir or database");
+    }
+    if (in.flush_policy > AGM_FLUSH_EVERY_RECORD) {
+      throw InvalidArgument("unknown flush policy " + std::to_string(in.flush_policy) +
+                            " (expected AGM_FLUSH_*)");
+    }
+    o.policy = static_cast<FlushPolicy>(in.flush_policy);
+    if (in.flush_interval_ns < 0) throw InvalidArgument("options->flush_interval_ns is negative");
+    if (in.flush_interval_ns > 0) o.interval_ns = in.flush_interval_ns;
+    state.open_store(o);
+    return AGM_OK;
+  });
+}
+
+agm_status agm_recorder_flush(agm_recorder *rec) {
+  return guard([&] {
+    require(rec, "rec").state->flush();
+    return AGM_OK;
+  });
+}
+
+agm_status agm_recorder_close_store(agm_recorder *rec) {
+  return guard([&] {
+    require(rec, "rec").state->close_store();
+    return AGM_OK;
+  });
+}
+
+agm_status agm_recorder_store_status(agm_store_status *out, const agm_recorder *rec, agm_buffer *last_error) {
+  return guard([&] {
+    check_out(out, AGM_STORE_STATUS_SIZE_V0, "out");
+    if (last_error != nullptr) out_buffer(last_error);
+    const auto status = require(rec, "rec").state->store_status();
+    if (!status) throw StateError("no store is open");
+    agm_store_status s = AGM_STORE_STATUS_INIT;
+    s.queued = status->queued;
+    s.written = status->written;
+    s.failed = status->failed;
+    s.write_errors = status->write_errors;
+    if (last_error != nullptr) buffer_set(*last_error, status->last_error);
+    write_struct(out, s);
+    return AGM_OK;
+  });
+}
+
+agm_status agm_recorder_journal_path(agm_buffer *out, const agm_recorder *rec) {
+  return string_result(out, [&] {
+    const std::string path = require(rec, "rec").state->journal_path();
+    if (path.empty()) throw NotFound("the open store has no journal");
+    return path;
+  });
+}
+
+agm_status agm_recorder_set_observer(agm_recorder *rec, uint32_t kinds, agm_record_fn callback,
+                                     void *payload) {
+  return guard([&] {
+    RecorderState &state = *require(rec, "rec").state;
+    check_bits(kinds, AGM_RECORD_ALL, "kinds");
+    RecordObserver observer;
+    if (callback != nullptr && kinds != 0) {
+      observer = [callback, payload](RecordKind kind, std::string_view line) {
+        callback(1u << static_cast<int>(kind), line.data(), line.size(), payload);
+      };
+    }
+    state.set_observer(kinds, std::move(observer));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_recorder_load(agm_recorder *rec, const char *path, const agm_load_options *options,
+                             agm_load_report *report, agm_buffer *warnings) {
+  return guard([&] {
+    RecorderState &state = *require(rec, "rec").state;
+    const std::string file = path_in(path);
+    agm_load_options o = AGM_LOAD_OPTIONS_INIT;
+    if (options != nullptr) o = read_struct(options, AGM_LOAD_OPTIONS_SIZE_V0, "options");
+    check_bits(o.flags, 0, "options->flags");
+    if (report != nullptr) check_out(report, AGM_LOAD_REPORT_SIZE_V0, "report");
+    if (warnings != nullptr) out_buffer(warnings);
+    ReadReport r;
+    state.load(file, o.skip, o.limit, r);
+    load_report_out(report, r);
+    if (warnings != nullptr) buffer_set(*warnings, r.warnings_json());
+    return AGM_OK;
+  });
+}
+
+agm_status agm_store_count(uint64_t *out, const char *path) {
+  return guard([&] {
+    require(out, "out");
+    *out = count_records(path_in(path));
+    return AGM_OK;
+  });
+}
+
+// =============================================================================================
+// Invocations
+
+agm_status agm_recorder_record_invocation(agm_recorder *rec, const agm_invocation *inv) {
+  return guard([&] {
+    const agm_invocation in = read_struct(inv, AGM_INVOCATION_SIZE_V0, "inv");
+    check_bits(in.flags, AGM_INVOCATION_F_SUCCESS | AGM_INVOCATION_F_OUTPUT_PARSED, "inv->flags");
+    check_bits(in.present,
+               AGM_INVOCATION_HAS_INPUT_TOKENS | AGM_INVOCATION_HAS_OUTPUT_TOKENS |
+                   AGM_INVOCATION_HAS_CACHED_TOKENS | AGM_INVOCATION_HAS_START,
+               "inv->present");
+    InvocationView v;
+    v.invocation_id = opt_str(in.invocation_id, "inv->invocation_id");
+    v.agent = opt_str(in.agent, "inv->agent");
+    v.task_id = opt_str(in.task_id, "inv->task_id");
+    v.model = opt_str(in.model, "inv->model");
+    v.tier = opt_str(in.tier, "inv->tier");
+    v.error_class = opt_str(in.error_class, "inv->error_class");
+    v.phase = in.phase;
+    v.duration_ns = in.duration_ns;
+    v.tokens = in.tokens;
+    if (in.present & AGM_INVOCATION_HAS_INPUT_TOKENS) v.input_tokens = in.input_tokens;
+    if (in.present & AGM_INVOCATION_HAS_OUTPUT_TOKENS) v.output_tokens = in.output_tokens;
+    if (in.present & AGM_INVOCATION_HAS_CACHED_TOKENS) v.cached_tokens = in.cached_tokens;
+    v.cost = money_in(in.cost);
+    v.exit_code = in.exit_code;
+    v.success = in.flags & AGM_INVOCATION_F_SUCCESS;
+    v.output_parsed = in.flags & AGM_INVOCATION_F_OUTPUT_PARSED;
+    v.attempt = in.attempt;
+    RecorderState &state = *require(rec, "rec").state;
+    if (in.present & AGM_INVOCATION_HAS_START) {
+      v.start_ns = in.start_wall_ns;
+    } else if (in.duration_ns >= 0) {
+      v.start_ns = state.clock().wall_now() - in.duration_ns;
+    }
+    return record_invocation(rec, v);
+  });
+}
+
+agm_status agm_recorder_record_invocation_json(agm_recorder *rec, const char *json, size_t size) {
+  return guard([&] {
+    require(rec, "rec");
+    LineDecoder decoder;
+    const RecordView &r = decoder.decode_invocation(bytes_arg(json, size, "json"));
+    if (!valid_utf8(bytes_arg(json, size, "json"))) throw InvalidArgument("json is not valid UTF-8");
+    return record_invocation(rec, r.invocation);
+  });
+}
+
+agm_status agm_recorder_invocation_count(uint64_t *out, const agm_recorder *rec) {
+  return guard([&] {
+    require(out, "out");
+    *out = require(rec, "rec").state->invocation_count();
+    return AGM_OK;
+  });
+}
+
+agm_status agm_recorder_invocations(agm_buffer *out, const agm_recorder *rec, uint64_t skip, uint64_t limit) {
+  return string_result(out, [&] { return require(rec, "rec").state->invocations_json(skip, limit); });
+}
+
+agm_status agm_recorder_invocation_aggregate(agm_buffer *out, const agm_recorder *rec,
+                                             const agm_aggregate_options *options) {
+  return string_result(out, [&] {
+    const InvocationOptions o = aggregate_options_in(options);
+    return require(rec, "rec").state->invocation_aggregate(o);
+  });
+}
+
+// =============================================================================================
+// History queries
+
+agm_status agm_history_open(agm_history **out, const char *path) {
+  if (out == nullptr) return fail(AGM_E_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  return guard([&] {
+    auto h = std::make_unique<agm_history>();
+    h->path = path_in(path);
+    check_store(h->path);
+    *out = h.release();
+    return AGM_OK;
+  });
+}
+
+void agm_history_free(agm_history *history) {
+  delete history;
+}
+
+agm_status agm_history_query(agm_buffer *out, agm_history *history, const agm_query *query) {
+  return string_result(out, [&] {
+    agm_history &h = require(history, "history");
+    const Query q = query_in(query, Clock{});
+    std::lock_guard lock(h.mu);
+    h.report = ReadReport{};
+    return query_store(h.path, q, h.report);
+  });
+}
+
+agm_status agm_history_warnings(agm_buffer *out, agm_history *history) {
+  return string_result(out, [&] {
+    agm_history &h = require(history, "history");
+    std::lock_guard lock(h.mu);
+    std::string json = "{\"lines\":" + std::to_string(h.report.lines) +
+                       ",\"records\":" + std::to_string(h.report.records) +
+                       ",\"malformed\":" + std::to_string(h.report.malformed) +
+                       ",\"warnings\":" + h.report.warnings_json() + "}";
+    return json;
+  });
+}
+
+agm_status agm_recorder_query(agm_buffer *out, agm_recorder *rec, const agm_query *query) {
+  return string_result(out, [&] {
+    RecorderState &state = *require(rec, "rec").state;
+    const Query q = query_in(query, state.clock());
+    const std::string path = state.store_path();
+    if (path.empty()) throw StateError("no store is open");
+    state.flush();
+    ReadReport report;
+    return query_store(path, q, report);
   });
 }
 

@@ -4,9 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <thread>
 
 #include "errors.hpp"
 #include "format.hpp"
+#include "json.hpp"
+#include "stored.hpp"
 
 namespace agentmetrics {
 
@@ -65,6 +68,8 @@ std::shared_ptr<const PriceTable> RecorderState::prices() const {
   return prices_;
 }
 
+RecorderState::~RecorderState() = default;  // closing each Writer drains its queue
+
 std::string RecorderState::next_session_id() {
   std::lock_guard lock(mu_);
   char buf[48];
@@ -110,21 +115,334 @@ GroupMap RecorderState::breakdown(Dimension by) const {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Recorder: store, observers, invocations, loads
+
+void RecorderState::open_store(const StoreOptions &options) {
+  auto already_open = [&] {
+    if (writer_.load(std::memory_order_acquire)) throw StateError("a store is already open; close it first");
+  };
+  {
+    std::lock_guard lock(store_mu_);
+    already_open();
+  }
+  auto writer = std::make_unique<Writer>(options);  // opens files: outside the lock
+  std::lock_guard lock(store_mu_);
+  already_open();
+  store_path_ = !options.database.empty()      ? options.database
+                : !options.journal_dir.empty() ? options.journal_dir
+                                               : options.journal_file;
+  writer_.store(writer.get(), std::memory_order_release);
+  writers_.push_back(std::move(writer));
+}
+
+void RecorderState::close_store() {
+  // Under store_mu_ until drained, so that release() cannot miss the writer that still holds
+  // the records borrowing a session's strings.
+  std::lock_guard lock(store_mu_);
+  Writer *writer = writer_.exchange(nullptr, std::memory_order_acq_rel);
+  if (!writer) throw StateError("no store is open");
+  writer->close();
+}
+
+void RecorderState::flush() {
+  Writer *writer = writer_.load(std::memory_order_acquire);
+  if (!writer) throw StateError("no store is open");
+  writer->flush();
+}
+
+std::optional<StoreStatus> RecorderState::store_status() const {
+  const Writer *writer = writer_.load(std::memory_order_acquire);
+  if (!writer) return std::nullopt;
+  return writer->status();
+}
+
+std::string RecorderState::journal_path() const {
+  const Writer *writer = writer_.load(std::memory_order_acquire);
+  if (!writer) throw StateError("no store is open");
+  return writer->journal_path();
+}
+
+std::string RecorderState::store_path() const {
+  std::lock_guard lock(store_mu_);
+  return writer_.load(std::memory_order_acquire) ? store_path_ : std::string();
+}
+
+void RecorderState::set_observer(uint32_t kinds, RecordObserver observer) {
+  std::lock_guard lock(store_mu_);
+  observer_ = observer ? std::make_shared<const RecordObserver>(std::move(observer)) : nullptr;
+  observer_kinds_.store(observer_ ? kinds : 0, std::memory_order_release);
+}
+
+void RecorderState::emit(Record &&record) {
+  const auto kind = record.fields.kind;
+  if (observer_kinds_.load(std::memory_order_acquire) & (1u << static_cast<int>(kind))) {
+    std::shared_ptr<const RecordObserver> observer;
+    {
+      std::lock_guard lock(store_mu_);
+      observer = observer_;
+    }
+    if (observer) {
+      std::string line;
+      encode_record(record.view(), line);
+      line.pop_back();  // the newline
+      (*observer)(kind, line);
+    }
+  }
+  if (Writer *writer = writer_.load(std::memory_order_acquire)) writer->push(std::move(record));
+}
+
+void RecorderState::release(std::shared_ptr<const void> owned) {
+  // The open writer is the only one that may hold borrowing records: close_store() drains a
+  // writer under store_mu_ before another can open.
+  std::lock_guard lock(store_mu_);
+  if (Writer *writer = writer_.load(std::memory_order_acquire)) writer->release(std::move(owned));
+}
+
+void RecorderState::record_invocation(const InvocationView &invocation) {
+  validate_invocation(invocation);
+  auto stored = std::make_shared<const Invocation>(invocation);
+  {
+    std::lock_guard lock(invocations_mu_);
+    invocations_.push_back(*stored);
+  }
+  if (persisting()) {
+    Record record;
+    record.fields.kind = RecordKind::kInvocation;
+    record.fields.ts = stored->start_ns;
+    record.invocation = std::move(stored);
+    emit(std::move(record));
+  }
+}
+
+uint64_t RecorderState::invocation_count() const {
+  std::lock_guard lock(invocations_mu_);
+  return invocations_.size();
+}
+
+std::string RecorderState::invocations_json(uint64_t skip, uint64_t limit) const {
+  std::lock_guard lock(invocations_mu_);
+  std::string out = "[";
+  const uint64_t end = limit ? std::min<uint64_t>(invocations_.size(), skip + limit) : invocations_.size();
+  for (uint64_t i = skip; i < end; ++i) {
+    if (i != skip) out += ',';
+    RecordView view;
+    view.kind = RecordKind::kInvocation;
+    view.ts = invocations_[i].start_ns;
+    view.invocation = invocations_[i].view();
+    encode_record(view, out);
+    out.pop_back();  // the newline
+  }
+  out += ']';
+  return out;
+}
+
+std::string RecorderState::invocation_aggregate(const InvocationOptions &options) const {
+  std::vector<Invocation> all;
+  {
+    std::lock_guard lock(invocations_mu_);
+    all = invocations_;
+  }
+  return invocation_aggregate_json(all, options);
+}
+
+namespace {
+
+// Aggregates of loaded records, shaped like the recorder's: kept apart while reading so the
+// recorder's lock is taken once, at the end. Records usually repeat the labels of the one
+// before, so each dimension remembers its last group.
+class LoadedTotals {
+ public:
+  void add(const RecordView &r) {
+    switch (r.kind) {
+      case RecordKind::kModelCall:
+        add_to(kByModel, r.model.empty() ? std::string_view("unknown") : r.model, r);
+        add_to(kByProvider, r.provider, r);
+        add_to(kBySource, r.source.empty() ? std::string_view("agent") : r.source, r);
+        break;
+      case RecordKind::kToolCall: add_to(kByTool, r.tool, r); break;
+      case RecordKind::kTurn: break;
+      case RecordKind::kSession: return;
+      case RecordKind::kInvocation: invocations.emplace_back(r.invocation); return;
+    }
+    add_to(kByAgent, r.agent, r);
+    add_to(kByPhase, r.phase, r);
+    add_to(kByTask, r.task, r);
+    add_to(kBySession, r.session, r);
+    apply(total, r);
+  }
+
+  // Adds `other`, whose records come after this one's.
+  void merge(LoadedTotals &&other) {
+    total.merge(other.total);
+    for (int d = 0; d < kDimensions; ++d) merge_groups(dims[d], std::move(other.dims[d]));
+    invocations.insert(invocations.end(), std::make_move_iterator(other.invocations.begin()),
+                       std::make_move_iterator(other.invocations.end()));
+  }
+
+  static void merge_groups(GroupMap &into, GroupMap &&from) {
+    for (auto &[key, group] : from) {
+      auto it = into.find(key);
+      if (it == into.end()) {
+        into.emplace(key, std::move(group));
+      } else {
+        it->second.merge(group);
+      }
+    }
+  }
+
+  Group total;
+  GroupMap dims[kDimensions];
+  std::vector<Invocation> invocations;
+
+ private:
+  static void apply(Group &g, const RecordView &r) {
+    const std::string_view error = !r.error_message.empty() ? r.error_message
+                                   : !r.error_type.empty()  ? r.error_type
+                                                            : std::string_view("error");
+    switch (r.kind) {
+      case RecordKind::kModelCall:
+        g.totals.add_model_call(r.usage, r.cost, r.error, r.attempt > 1);
+        if (r.duration_ns) g.durations[kDurModelCall].add(*r.duration_ns);
+        if (r.ttft_ns) g.durations[kDurTtft].add(*r.ttft_ns);
+        if (r.error) g.note_error(error, r.ts);
+        break;
+      case RecordKind::kToolCall:
+        g.totals.add_tool_call(r.error);
+        if (r.duration_ns) g.durations[kDurToolCall].add(*r.duration_ns);
+        if (r.error) g.note_error(error, r.ts);
+        break;
+      case RecordKind::kTurn:
+        ++g.totals.turns;
+        if (r.duration_ns) g.durations[kDurTurn].add(*r.duration_ns);
+        break;
+      default: break;
+    }
+  }
+  void add_to(Dimension d, std::string_view key, const RecordView &r) {
+    if (!last_[d] || last_key_[d] != key) {
+      auto it = dims[d].find(key);
+      if (it == dims[d].end()) it = dims[d].try_emplace(std::string(key)).first;
+      last_[d] = &it->second;
+      last_key_[d] = it->first;
+    }
+    apply(*last_[d], r);
+  }
+  Group *last_[kDimensions] = {};
+  std::string_view last_key_[kDimensions];  // views of the map's keys, which never move
+};
+
+}  // namespace
+
+void RecorderState::load(const std::string &path, uint64_t skip, uint64_t limit, ReadReport &report) {
+  LoadedTotals loaded;
+  if (skip == 0 && limit == 0 && !is_sqlite_file(path)) {
+    // Everything from a journal: parsing is most of the work, so each file is split between
+    // threads, one per core.
+    const size_t threads = std::max(1u, std::thread::hardware_concurrency());
+    for (const std::string &file : journal_files(path)) {
+      std::vector<LoadedTotals> parts(threads);
+      read_journal_file_parallel(file, threads, report,
+                                 [&](size_t k, const RecordView &r) { parts[k].add(r); });
+      for (auto &part : parts) loaded.merge(std::move(part));
+    }
+  } else {
+    for_each_stored(path, ScanFilter{}, skip, limit, report, [&](const RecordView &r) { loaded.add(r); });
+  }
+  {
+    std::lock_guard lock(mu_);
+    retired_total_.merge(loaded.total);
+    for (int d = 0; d < kDimensions; ++d) LoadedTotals::merge_groups(retired_[d], std::move(loaded.dims[d]));
+  }
+  std::lock_guard lock(invocations_mu_);
+  invocations_.insert(invocations_.end(), std::make_move_iterator(loaded.invocations.begin()),
+                      std::make_move_iterator(loaded.invocations.end()));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Session: lifecycle
+
+namespace {
+
+std::shared_ptr<const RecordLabels> record_labels(const Labels &labels) {
+  auto r = std::make_shared<RecordLabels>();
+  r->session = labels.session_id;
+  r->agent = labels.agent;
+  r->phase = labels.phase;
+  r->task = labels.task;
+  for (const auto &[key, value] : labels.tags) {
+    r->tags_json += r->tags_json.empty() ? '{' : ',';
+    json::append_string(r->tags_json, key);
+    r->tags_json += ':';
+    json::append_string(r->tags_json, value);
+  }
+  if (!r->tags_json.empty()) r->tags_json += '}';
+  return r;
+}
+
+}  // namespace
 
 Session::Session(std::shared_ptr<RecorderState> recorder, Labels labels)
     : recorder_(std::move(recorder)),
       labels_(std::move(labels)),
+      record_labels_(record_labels(labels_)),
       started_wall_(recorder_->clock().wall_now()) {
   recorder_->attach(this);
+  if (recorder_->persisting()) {
+    std::optional<Record> observed;
+    stage(RecordKind::kSession, started_wall_, observed).reservation.commit();
+    if (observed) recorder_->emit(std::move(*observed));
+  }
+}
+
+int64_t Session::wall_or_now(int64_t wall) const {
+  return wall ? wall : recorder_->clock().wall_now();
+}
+
+void Session::release_strings() {
+  // Records queued for the store borrow the labels and call names: a release record behind
+  // them owns these until the writer reaches it.
+  struct Owned {
+    std::shared_ptr<const RecordLabels> labels;
+    std::vector<std::shared_ptr<const CallNames>> names;
+  };
+  auto owned = std::make_shared<Owned>();
+  owned->labels = record_labels_;
+  for (const auto &[key, slot] : calls_) owned->names.push_back(slot.names);
+  recorder_->release(std::move(owned));
+}
+
+Session::Staged Session::stage(RecordKind kind, int64_t wall, std::optional<Record> &observed) const {
+  Staged staged;
+  if (recorder_->observing(kind)) {
+    staged.record = &observed.emplace();
+  } else if (Writer *writer = recorder_->writer()) {
+    staged.reservation = writer->reserve();
+    staged.record = staged.reservation.get();
+  }
+  if (Record *r = staged.record) {
+    r->fields.kind = kind;
+    r->fields.ts = wall;
+    r->fields.turn = turn_.open ? turn_.index : 0;
+    r->labels = record_labels_.get();
+  }
+  return staged;
 }
 
 Session::~Session() {
   try {
+    std::optional<Record> observed;
     {
       std::lock_guard lock(mu_);
-      if (turn_.open) end_turn_locked(std::max(recorder_->clock().now(), turn_.start));
+      if (turn_.open) {
+        Staged staged;
+        if (recorder_->persisting())
+          staged = stage(RecordKind::kTurn, recorder_->clock().wall_now(), observed);
+        end_turn_locked(std::max(recorder_->clock().now(), turn_.start), staged.record);
+        staged.reservation.commit();
+      }
     }
+    if (observed) recorder_->emit(std::move(*observed));
+    release_strings();
     recorder_->detach(this);
   } catch (...) {
     // Out of memory while merging into the recorder: the session's share of the recorder's
@@ -158,6 +476,8 @@ Session::CallSlot &Session::call_slot(std::string_view model, std::string_view p
       it->second.model = model;
       it->second.provider = provider;
       it->second.source = source;
+      it->second.names = std::make_shared<const CallNames>(
+          CallNames{it->second.model, it->second.provider, it->second.source});
     }
     s = last_call_ = &it->second;
   }
@@ -231,8 +551,29 @@ ResolvedTiming resolve_timing(const Timing &t, int64_t end, std::optional<int64_
 
 }  // namespace
 
+void Session::stage_model_call(const ModelCallInput &call, std::optional<int64_t> duration, const Cost &cost,
+                               const CallSlot &slot, int64_t wall, std::optional<Record> &observed) const {
+  Staged staged = stage(RecordKind::kModelCall, wall, observed);
+  Record *record = staged.record;
+  if (!record) return;
+  RecordNumbers &f = record->fields;
+  f.error = call.error;
+  f.duration_ns = duration;
+  f.attempt = call.attempt;
+  f.ttft_ns = call.ttft;
+  f.usage = call.usage;
+  f.cost = cost;
+  record->names = slot.names.get();
+  record->stop_reason = call.stop_reason;
+  record->error_type = call.error_type;
+  staged.reservation.commit();
+}
+
 Notice Session::record_model_call(const ModelCallInput &call) {
   const int64_t end = resolve_end(call.timing);
+  const bool persist = recorder_->persisting();
+  const int64_t wall = persist ? recorder_->clock().wall_now() : 0;
+  std::optional<Record> observed;
   std::vector<std::pair<Budget *, BudgetEvent>> fired;
   Notice notice;
   {
@@ -247,13 +588,15 @@ Notice Session::record_model_call(const ModelCallInput &call) {
     g.totals.add_model_call(call.usage, cost, call.error, retry);
     if (timing.duration) g.durations[kDurModelCall].add(*timing.duration);
     if (call.ttft) g.durations[kDurTtft].add(*call.ttft);
-    if (call.error) g.note_error(call.error_type.empty() ? "error" : call.error_type, end);
+    if (call.error) g.note_error(call.error_type.empty() ? "error" : call.error_type, wall_or_now(wall));
     running_tokens_ = saturated_add(running_tokens_, call.usage.all_tokens());
     running_cost_ += cost.total;
     if (turn_.open) turn_.totals.add_model_call(call.usage, cost, call.error, retry);
     last_step_ = end;
     notice = check_budgets_locked(fired);
+    if (persist) stage_model_call(call, timing.duration, cost, calls, wall, observed);
   }
+  if (observed) recorder_->emit(std::move(*observed));
   for (auto &[budget, event] : fired) {
     if (budget->callback) budget->callback(event);
   }
@@ -261,14 +604,14 @@ Notice Session::record_model_call(const ModelCallInput &call) {
 }
 
 void Session::finish_tool(std::string_view name, std::optional<int64_t> start, int64_t end,
-                          const ToolCallInput &call) {
+                          const ToolCallInput &call, Record *record) {
   const std::string_view error = !call.error_message.empty() ? call.error_message
                                  : !call.error_type.empty()  ? call.error_type
                                                              : std::string_view("error");
   Group &g = slot(by_tool_, name);
   g.totals.add_tool_call(call.error);
   if (start) g.durations[kDurToolCall].add(saturated_span(*start, end));
-  if (call.error) g.note_error(error, end);
+  if (call.error) g.note_error(error, recorder_->clock().wall_now());
   if (turn_.open) {
     turn_.totals.add_tool_call(call.error);
     if (start) {
@@ -276,13 +619,34 @@ void Session::finish_tool(std::string_view name, std::optional<int64_t> start, i
       turn_.tool_work = saturated_add(turn_.tool_work, saturated_span(*start, end));
     }
   }
+  if (record) {
+    RecordNumbers &f = record->fields;
+    f.error = call.error;
+    if (start) f.duration_ns = saturated_span(*start, end);
+    f.input_bytes = call.input_bytes;
+    f.output_bytes = call.output_bytes;
+    record->tool = name;
+    record->call_id = call.call_id;
+    record->error_type = call.error_type;
+    record->error_message = call.error_message;
+  }
 }
 
 void Session::record_tool_call(const ToolCallInput &call) {
   const int64_t end = resolve_end(call.timing);
-  std::lock_guard lock(mu_);
-  // Without any timing the call still counts, with no duration sample.
-  finish_tool(call.name, resolve_timing(call.timing, end, step_mark_locked()).start, end, call);
+  const bool persist = recorder_->persisting();
+  const int64_t wall = persist ? recorder_->clock().wall_now() : 0;
+  std::optional<Record> observed;
+  {
+    std::lock_guard lock(mu_);
+    const auto start = resolve_timing(call.timing, end, step_mark_locked()).start;
+    Staged staged;
+    if (persist) staged = stage(RecordKind::kToolCall, wall, observed);
+    // Without any timing the call still counts, with no duration sample.
+    finish_tool(call.name, start, end, call, staged.record);
+    staged.reservation.commit();
+  }
+  if (observed) recorder_->emit(std::move(*observed));
 }
 
 void Session::tool_start(std::string_view name, std::string_view call_id, std::optional<int64_t> at) {
@@ -294,7 +658,10 @@ void Session::tool_start(std::string_view name, std::string_view call_id, std::o
 
 void Session::tool_end(const ToolCallInput &result) {
   const int64_t end = resolve_end(result.timing);
-  std::lock_guard lock(mu_);
+  const bool persist = recorder_->persisting();
+  const int64_t wall = persist ? recorder_->clock().wall_now() : 0;
+  std::optional<Record> observed;
+  std::unique_lock lock(mu_);
   auto it = open_tools_.find(result.call_id);
   if (it == open_tools_.end()) {
     throw StateError("no open tool call \"" + std::string(result.call_id) + "\"");
@@ -305,8 +672,15 @@ void Session::tool_end(const ToolCallInput &result) {
   }
   if (end < it->second.start) throw InvalidArgument("end_ns is before the tool call's start");
   checked_span(it->second.start, end);
-  finish_tool(it->second.name, it->second.start, end, result);
+  {
+    Staged staged;
+    if (persist) staged = stage(RecordKind::kToolCall, wall, observed);
+    finish_tool(it->second.name, it->second.start, end, result, staged.record);
+    staged.reservation.commit();
+  }
   open_tools_.erase(it);
+  lock.unlock();
+  if (observed) recorder_->emit(std::move(*observed));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,21 +699,42 @@ void Session::turn_begin(std::optional<int64_t> at) {
   turn_.open = true;
 }
 
-void Session::end_turn_locked(int64_t at) {
+void Session::end_turn_locked(int64_t at, Record *record) {
   turn_.end = at;
   turn_.open = false;
   turn_.totals.turns = 1;
   ++turns_.totals.turns;
   turns_.durations[kDurTurn].add(saturated_span(turn_.start, at));
+  if (record) {
+    const TurnStats stats = turn_stats_locked(at);
+    RecordNumbers &f = record->fields;
+    f.turn = turn_.index;
+    f.duration_ns = stats.duration;
+    f.tool_wall_ns = stats.tool_wall;
+    f.tool_work_ns = stats.tool_work;
+    f.model_calls = stats.model_calls;
+    f.tool_calls = stats.tool_calls;
+    f.turn_tokens = turn_.totals.all_tokens();
+    f.turn_cost = turn_.totals.cost_total;
+  }
 }
 
 void Session::turn_end(std::optional<int64_t> at) {
   const int64_t end = at ? *at : recorder_->clock().now();
-  std::lock_guard lock(mu_);
-  if (!turn_.open) throw StateError("no turn is open");
-  if (end < turn_.start) throw InvalidArgument("the turn cannot end before it began");
-  checked_span(turn_.start, end);
-  end_turn_locked(end);
+  const bool persist = recorder_->persisting();
+  const int64_t wall = persist ? recorder_->clock().wall_now() : 0;
+  std::optional<Record> observed;
+  {
+    std::lock_guard lock(mu_);
+    if (!turn_.open) throw StateError("no turn is open");
+    if (end < turn_.start) throw InvalidArgument("the turn cannot end before it began");
+    checked_span(turn_.start, end);
+    Staged staged;
+    if (persist) staged = stage(RecordKind::kTurn, wall, observed);
+    end_turn_locked(end, staged.record);
+    staged.reservation.commit();
+  }
+  if (observed) recorder_->emit(std::move(*observed));
 }
 
 TurnStats Session::turn_stats_locked(int64_t now) const {

@@ -22,9 +22,13 @@
 #include <vector>
 
 #include "aggregate.hpp"
+#include "invocations.hpp"
+#include "journal.hpp"
 #include "prices.hpp"
+#include "record.hpp"
 #include "strings.hpp"
 #include "usage.hpp"
+#include "writer.hpp"
 
 namespace agentmetrics {
 
@@ -108,9 +112,13 @@ enum Dimension : int {
 };
 using GroupMap = std::map<std::string, Group, std::less<>>;
 
+// Called with each new record's journal line (a "metric recorded" event).
+using RecordObserver = std::function<void(RecordKind, std::string_view line)>;
+
 class RecorderState {
  public:
   RecorderState(Clock clock, bool bundled_prices);
+  ~RecorderState();
   const Clock &clock() const { return clock_; }
 
   void load_prices(std::string_view document, bool replace);
@@ -122,6 +130,40 @@ class RecorderState {
   GroupMap breakdown(Dimension by) const;
 
   std::string next_session_id();
+
+  // Persistence (writer.hpp). One store at a time; a closed store's Writer lives on until the
+  // recorder is freed, so a thread that loaded the pointer before the close stays safe.
+  void open_store(const StoreOptions &options);
+  void close_store();
+  void flush();
+  std::optional<StoreStatus> store_status() const;  // nullopt: no store open
+  // What history queries over this recorder read: the database, else the journal (the
+  // folder when it writes its own file in one). Empty: no store.
+  std::string store_path() const;
+  std::string journal_path() const;  // StateError without a store; "" if it has no journal
+  void set_observer(uint32_t kinds, RecordObserver observer);
+  bool observing(RecordKind kind) const {
+    return observer_kinds_.load(std::memory_order_acquire) & (1u << static_cast<int>(kind));
+  }
+  Writer *writer() const { return writer_.load(std::memory_order_acquire); }
+  // True when records must be built for the store or an observer.
+  bool persisting() const {
+    return writer_.load(std::memory_order_acquire) != nullptr ||
+           observer_kinds_.load(std::memory_order_acquire) != 0;
+  }
+  void emit(Record &&record);
+  // Keeps `owned` alive until the writer has stored every record queued before this call.
+  void release(std::shared_ptr<const void> owned);
+
+  // Invocations (seed 004).
+  void record_invocation(const InvocationView &invocation);
+  uint64_t invocation_count() const;
+  std::string invocations_json(uint64_t skip, uint64_t limit) const;
+  std::string invocation_aggregate(const InvocationOptions &options) const;
+
+  // Adds the records of a journal (file or folder) or database to the recorder's totals and
+  // invocations, without storing them again.
+  void load(const std::string &path, uint64_t skip, uint64_t limit, ReadReport &report);
 
  private:
   friend class Session;
@@ -138,6 +180,16 @@ class RecorderState {
   GroupMap retired_[kDimensions];
   uint64_t session_seq_ = 0;
   uint64_t id_salt_;
+
+  mutable std::mutex store_mu_;  // guards the fields below; never held while recording
+  std::vector<std::unique_ptr<Writer>> writers_;
+  std::string store_path_;
+  std::shared_ptr<const RecordObserver> observer_;
+  std::atomic<Writer *> writer_{nullptr};
+  std::atomic<uint32_t> observer_kinds_{0};
+
+  mutable std::mutex invocations_mu_;
+  std::vector<Invocation> invocations_;
 };
 
 class Session {
@@ -174,6 +226,7 @@ class Session {
   // by model, provider or source merge these slots when asked.
   struct CallSlot {
     std::string model, provider, source;
+    std::shared_ptr<const CallNames> names;  // the same strings, for records
     Group group;
     const PriceEntry *price = nullptr;
     uint64_t price_gen = 0;  // 0: not resolved yet
@@ -196,9 +249,21 @@ class Session {
   // The slot of a model call; validates the strings of a slot it creates (InvalidArgument).
   CallSlot &call_slot(std::string_view model, std::string_view provider, std::string_view source);
   // Adds a finished tool call; `start` is unknown when no timing was given.
+  // Fills `record` when it is not null.
   void finish_tool(std::string_view name, std::optional<int64_t> start, int64_t end,
-                   const ToolCallInput &call);
-  void end_turn_locked(int64_t at);
+                   const ToolCallInput &call, Record *record);
+  void end_turn_locked(int64_t at, Record *record);
+  // Where a new record is built: in place in the store's queue, or in `observed` when an
+  // observer must see it first (emit() it once the session's lock is released).
+  struct Staged {
+    Writer::Reservation reservation;
+    Record *record = nullptr;
+  };
+  Staged stage(RecordKind kind, int64_t wall, std::optional<Record> &observed) const;
+  void stage_model_call(const ModelCallInput &call, std::optional<int64_t> duration, const Cost &cost,
+                        const CallSlot &slot, int64_t wall, std::optional<Record> &observed) const;
+  int64_t wall_or_now(int64_t wall) const;  // `wall` if it was read (non-zero), else a fresh read
+  void release_strings();                    // see Record: what queued records borrow
   TurnStats turn_stats_locked(int64_t now) const;
   void merge_dimension_locked(Dimension by, GroupMap &into) const;
   Group total_locked() const;
@@ -208,6 +273,7 @@ class Session {
 
   std::shared_ptr<RecorderState> recorder_;
   Labels labels_;
+  std::shared_ptr<const RecordLabels> record_labels_;
   int64_t started_wall_;
   std::list<Session *>::iterator registration_;
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "errors.hpp"
 
@@ -9,15 +10,18 @@ namespace agentmetrics {
 
 namespace {
 
+// Decimal digits of v. 128-bit division is a library call, so it is done at most twice
+// (amounts below $18.4 fit in 64 bits and take none): the journal writes many of these.
 std::string u128_to_string(u128 v) {
-  if (v == 0) return "0";
   char buf[48];
-  char *p = buf + sizeof buf;
-  while (v != 0) {
-    *--p = static_cast<char>('0' + static_cast<int>(v % 10));
-    v /= 10;
-  }
-  return std::string(p, buf + sizeof buf);
+  if (v <= UINT64_MAX)
+    return std::string(buf, std::to_chars(buf, buf + sizeof buf, static_cast<uint64_t>(v)).ptr);
+  constexpr uint64_t k1e19 = 10'000'000'000'000'000'000ull;
+  std::string digits = u128_to_string(v / k1e19);
+  char *end = std::to_chars(buf, buf + sizeof buf, static_cast<uint64_t>(v % k1e19)).ptr;
+  digits.append(19 - static_cast<size_t>(end - buf), '0');
+  digits.append(buf, end);
+  return digits;
 }
 
 // `units` of 10^-decimals as a fixed-point decimal string with exactly `decimals` digits.
@@ -35,14 +39,65 @@ constexpr u128 kU128Max = ~u128{0};
 
 }  // namespace
 
-std::string money_to_decimal(u128 atto) {
-  std::string s = fixed_point(atto, kAttoDigits);
-  while (s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  return s;
+void append_money(std::string &out, u128 atto) {
+  if (atto > UINT64_MAX) {
+    std::string s = fixed_point(atto, kAttoDigits);
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    out += s;
+    return;
+  }
+  // Below $18.4 (every single call's cost): two 64-bit conversions, no allocation.
+  constexpr uint64_t kAtto = 1'000'000'000'000'000'000ull;
+  const uint64_t v = static_cast<uint64_t>(atto), whole = v / kAtto;
+  uint64_t fraction = v % kAtto;
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, whole).ptr);
+  if (fraction == 0) return;
+  size_t digits = kAttoDigits;  // of the fraction, once its trailing zeros are gone
+  while (fraction % 10 == 0) {
+    fraction /= 10;
+    --digits;
+  }
+  char *end = std::to_chars(buf, buf + sizeof buf, fraction).ptr;
+  out += '.';
+  out.append(digits - static_cast<size_t>(end - buf), '0');
+  out.append(buf, end);
 }
 
+std::string money_to_decimal(u128 atto) {
+  std::string out;
+  append_money(out, atto);
+  return out;
+}
+
+namespace {
+
+// "123.456" with at most 19 integer and 18 fraction digits (what append_money writes for any
+// amount below $10^19): exact in two 64-bit numbers. nullopt for anything else.
+std::optional<u128> parse_plain_decimal(std::string_view text) {
+  const size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view fraction = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+  if (whole.empty() || whole.size() > 19 || fraction.size() > 18 ||
+      (dot != std::string_view::npos && fraction.empty())) {
+    return std::nullopt;
+  }
+  uint64_t w = 0, f = 0;  // from_chars of an unsigned takes digits only: no sign, no space
+  if (std::from_chars(whole.data(), whole.data() + whole.size(), w).ptr != whole.data() + whole.size())
+    return std::nullopt;
+  if (!fraction.empty() && std::from_chars(fraction.data(), fraction.data() + fraction.size(), f).ptr !=
+                               fraction.data() + fraction.size()) {
+    return std::nullopt;
+  }
+  return static_cast<u128>(w) * kAttoPerUsd +
+         static_cast<u128>(f) * pow10_u128(kAttoDigits - static_cast<int>(fraction.size()));
+}
+
+}  // namespace
+
 u128 money_parse(std::string_view text, std::string_view what) {
+  if (const auto plain = parse_plain_decimal(text)) return *plain;  // the journal's every cost
   auto bad = [&](const char *why) {
     return InvalidArgument(std::string(what) + ": \"" + std::string(text.substr(0, 64)) +
                            "\" is not a non-negative decimal amount (" + why + ")");

@@ -18,6 +18,7 @@ inline constexpr u128 kAttoPerUsd = pow10_u128(kAttoDigits);
 
 // Exact decimal in USD without trailing zeros: "0.0075", "37500", "0".
 std::string money_to_decimal(u128 atto);
+void append_money(std::string &out, u128 atto);  // the same, appended
 
 // Parse a non-negative decimal ("12.5", "3e-06"); digits below 1e-18 round half to even.
 // Throws InvalidArgument for anything else, naming `what`.

@@ -918,6 +918,369 @@ AGM_API agm_status agm_session_format_turn(agm_buffer *out, const agm_session *s
 AGM_API agm_status agm_session_format_summary(agm_buffer *out, const agm_session *session,
                                               uint32_t flags);
 
+/* ===== Section: Persistence ===== */
+
+/*
+ * A recorder may keep every record in a store that outlives the process: a JSONL journal
+ * (one JSON object per line, append-only, schema in the README), a SQLite database, or both.
+ * Recording never waits for disk: records go to a queue that one writer thread per store
+ * drains, in batches (one write() of whole lines; one SQLite transaction). What a record call
+ * stores: a "session" record when a session is created, a "model_call" or "tool_call" record
+ * for each call, a "turn" record when a turn ends, and an "invocation" record for each
+ * agm_recorder_record_invocation. Records made before the store was opened are not stored.
+ *
+ * Crash safety: a process killed at any moment loses at most the records not yet written
+ * (AGM_FLUSH_NONE and _INTERVAL: those still queued; everything before the last
+ * agm_recorder_flush is on disk). A line torn by a crash is skipped by every reader, and the
+ * next writer to open the journal starts on a fresh line, so a torn line never hides another.
+ *
+ * Several processes may append to one journal file (O_APPEND, whole lines per write()) or each
+ * to its own file in a shared folder (journal_dir), and several may write one database (WAL
+ * mode; writers wait up to 10 s for each other's transactions).
+ */
+
+/* Flush policies: when written records are synced to the disk (fdatasync, synchronous=FULL). */
+#define AGM_FLUSH_NONE 0         /* only at agm_recorder_flush and close; the OS writes back */
+#define AGM_FLUSH_INTERVAL 1     /* also at most flush_interval_ns after a write */
+#define AGM_FLUSH_EVERY_RECORD 2 /* after every write: each batch is durable once written */
+
+typedef struct agm_store_options {
+  uint32_t struct_size;
+  uint32_t flush_policy;     /* AGM_FLUSH_* */
+  const char *journal;       /* a JSONL file to append to (created with its folders), or NULL */
+  const char *journal_dir;   /* or a folder where this recorder creates a file of its own,
+                                named <UTC time>-<pid>-<random>.jsonl (created if missing) */
+  const char *database;      /* a SQLite database (created, or migrated to the current schema),
+                                or NULL. At least one of journal, journal_dir, database. */
+  int64_t flush_interval_ns; /* AGM_FLUSH_INTERVAL; 0: one second */
+} agm_store_options;
+#define AGM_STORE_OPTIONS_SIZE_V0 40u
+#define AGM_STORE_OPTIONS_INIT {(uint32_t)sizeof(agm_store_options), 0u, NULL, NULL, NULL, 0}
+
+/**
+ * Open a store for a recorder's records and start its writer thread. The metrics files are
+ * only ever appended to (keep them apart from checkpoint folders, which are rewritten).
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (no destination, both journal and journal_dir, bad
+ *   policy, negative interval); AGM_E_STATE (a store is already open); AGM_E_IO (a file or
+ *   folder cannot be created or opened: the message names it and the reason); AGM_E_CORRUPT
+ *   (database is not a SQLite file); AGM_E_UNSUPPORTED (its schema is newer than this library).
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_open_store(agm_recorder *rec, const agm_store_options *options);
+
+/**
+ * Durability barrier: returns once every record made before the call (on any thread) is
+ * written and synced to disk.
+ * @return AGM_OK; AGM_E_IO if any record failed to be stored since the previous flush (disk
+ *   full, I/O error; the message says how many and why; the records stay in the recorder's
+ *   totals, and everything stored earlier is intact); AGM_E_STATE (no store is open).
+ * @threadsafety any (blocks the calling thread only). @since 0.1
+ */
+AGM_API agm_status agm_recorder_flush(agm_recorder *rec);
+
+/**
+ * Drain the queue, sync and close the store (agm_recorder_free does this too). Records made
+ * concurrently with the close may or may not be stored (those that are not count as failed).
+ * @return as agm_recorder_flush. @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_close_store(agm_recorder *rec);
+
+typedef struct agm_store_status {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  uint64_t queued;       /* records handed to the writer */
+  uint64_t written;      /* records stored (in every destination) */
+  uint64_t failed;       /* records that could not be stored */
+  uint64_t write_errors; /* failed write(), fsync or transaction calls */
+} agm_store_status;
+#define AGM_STORE_STATUS_SIZE_V0 40u
+#define AGM_STORE_STATUS_INIT {(uint32_t)sizeof(agm_store_status), 0u, 0u, 0u, 0u, 0u}
+
+/**
+ * Counters of the open store; `last_error` (optional, may be NULL) receives the most recent
+ * storage error ("" if none).
+ * @return AGM_OK; AGM_E_STATE (no store is open); AGM_E_INVALID_ARGUMENT.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_store_status(agm_store_status *out, const agm_recorder *rec,
+                                             agm_buffer *last_error);
+
+/**
+ * The journal file the open store appends to (with journal_dir: the file it created).
+ * @return AGM_OK; AGM_E_STATE (no store is open); AGM_E_NOT_FOUND (the store has no journal).
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_journal_path(agm_buffer *out, const agm_recorder *rec);
+
+/* "Metric recorded" events (seed 004's event bus): kinds of record, as bits. */
+#define AGM_RECORD_SESSION (1u << 0)
+#define AGM_RECORD_MODEL_CALL (1u << 1)
+#define AGM_RECORD_TOOL_CALL (1u << 2)
+#define AGM_RECORD_TURN (1u << 3)
+#define AGM_RECORD_INVOCATION (1u << 4)
+#define AGM_RECORD_ALL 31u
+
+/* Receives one record as its journal line (JSON, no newline; valid during the call only). */
+typedef void (*agm_record_fn)(uint32_t kind, const char *json, size_t size, void *payload);
+
+/**
+ * Call `callback` for every new record of the given kinds (AGM_RECORD_* bits), on the
+ * recording thread, after the record is applied and outside the library's locks; it may call
+ * the library but must not free the recorder. Replaces any previous observer; a NULL
+ * callback or kinds 0 removes it. Works with or without a store. Loaded records are not
+ * reported.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (unknown kind bits).
+ * @threadsafety any (a record made concurrently may reach the old or the new observer).
+ * @since 0.1
+ */
+AGM_API agm_status agm_recorder_set_observer(agm_recorder *rec, uint32_t kinds,
+                                             agm_record_fn callback, void *payload);
+
+/* ===== Section: Loading and resuming ===== */
+
+typedef struct agm_load_options {
+  uint32_t struct_size;
+  uint32_t flags;  /* none yet: 0 */
+  uint64_t skip;   /* well-formed records to pass over first (a checkpoint's offset) */
+  uint64_t limit;  /* stop after this many records; 0: no limit */
+} agm_load_options;
+#define AGM_LOAD_OPTIONS_SIZE_V0 24u
+#define AGM_LOAD_OPTIONS_INIT {(uint32_t)sizeof(agm_load_options), 0u, 0u, 0u}
+
+typedef struct agm_load_report {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  uint64_t files;                /* journal files read (1 for a database) */
+  uint64_t lines;                /* lines (database rows) read */
+  uint64_t records;              /* records loaded */
+  uint64_t skipped;              /* records passed over by agm_load_options.skip */
+  uint64_t malformed;            /* lines skipped as malformed (torn, garbage, unknown schema
+                                    version or kind, wrong types) */
+  uint64_t first_malformed_line; /* 1-based line number of the first, in its file; 0: none */
+} agm_load_report;
+#define AGM_LOAD_REPORT_SIZE_V0 56u
+#define AGM_LOAD_REPORT_INIT {(uint32_t)sizeof(agm_load_report), 0u, 0u, 0u, 0u, 0u, 0u, 0u}
+
+/**
+ * Add the records of a journal file, a folder of journals (every *.jsonl file, in name
+ * order) or a SQLite database (rows in time order) to a recorder: model, tool-call and turn
+ * records to its totals, durations and breakdowns (as the sessions that made them, by their
+ * labels), invocations to its invocation list. Loaded records are not stored again.
+ * Malformed lines are skipped, never fatal: `report` counts them, and `warnings` (optional)
+ * receives a JSON array [{"file":…,"line":…,"reason":…}] of the first 1000.
+ * Resuming (seed 004): after a crash, a recorder that loads the journal has the totals of the
+ * uninterrupted run; a process that restored the first N records from its checkpoint loads
+ * with skip = N.
+ * @param options  NULL: everything. @param report optional.
+ * @return AGM_OK (also when lines were skipped: check report->malformed); AGM_E_NOT_FOUND (no
+ *   such path); AGM_E_IO; AGM_E_CORRUPT (a database that cannot be read);
+ *   AGM_E_UNSUPPORTED; AGM_E_INVALID_ARGUMENT.
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_load(agm_recorder *rec, const char *path,
+                                     const agm_load_options *options, agm_load_report *report,
+                                     agm_buffer *warnings);
+
+/**
+ * The number of well-formed records in a journal file, folder or database: the offset a
+ * checkpoint stores for a later load with skip.
+ * @return AGM_OK; as agm_recorder_load. @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_store_count(uint64_t *out, const char *path);
+
+/* ===== Section: Invocations ===== */
+
+/*
+ * Seed 004's InvocationMetric: one agent invocation in a multi-agent fleet.
+ */
+#define AGM_INVOCATION_HAS_INPUT_TOKENS (1u << 0)
+#define AGM_INVOCATION_HAS_OUTPUT_TOKENS (1u << 1)
+#define AGM_INVOCATION_HAS_CACHED_TOKENS (1u << 2)
+#define AGM_INVOCATION_HAS_START (1u << 3) /* start_wall_ns is set; else start = now - duration */
+
+#define AGM_INVOCATION_F_SUCCESS (1u << 0)       /* the invocation succeeded */
+#define AGM_INVOCATION_F_OUTPUT_PARSED (1u << 1) /* its output parsed against the schema */
+
+typedef struct agm_invocation {
+  uint32_t struct_size;
+  uint32_t flags;            /* AGM_INVOCATION_F_* */
+  uint64_t present;          /* AGM_INVOCATION_HAS_* */
+  const char *invocation_id; /* required, unique */
+  const char *agent;         /* required */
+  const char *task_id;       /* optional (NULL) */
+  const char *model;         /* optional */
+  const char *tier;          /* optional: the model routing tier */
+  const char *error_class;   /* optional: set when it failed with an infrastructure error */
+  int64_t phase;
+  int64_t duration_ns;       /* >= 0 */
+  int64_t tokens;            /* total tokens, >= 0 */
+  int64_t input_tokens;
+  int64_t output_tokens;
+  int64_t cached_tokens;
+  agm_money cost;            /* estimated cost, exact */
+  int64_t exit_code;
+  int64_t attempt;           /* 1 = first try */
+  int64_t start_wall_ns;     /* ns since the epoch ("timestamp" in the seed) */
+} agm_invocation;
+#define AGM_INVOCATION_SIZE_V0 152u
+#define AGM_INVOCATION_INIT                                                                 \
+  {(uint32_t)sizeof(agm_invocation), 0u, 0u, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, \
+   0, {0u, 0u}, 0, 1, 0}
+
+/**
+ * Record an invocation: kept in the recorder's list and stored by the open store, if any.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (missing id or agent, negative counts or duration,
+ *   attempt < 1, invalid UTF-8). @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_record_invocation(agm_recorder *rec, const agm_invocation *inv);
+
+/**
+ * As agm_recorder_record_invocation from a JSON object with the seed's field names
+ * (invocationId, durationMs, inputTokens, …, timestamp as ISO 8601) or their snake_case
+ * forms (invocation_id, duration_ms or duration_ns, …).
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (malformed JSON, wrong types, as above).
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_record_invocation_json(agm_recorder *rec, const char *json,
+                                                       size_t size);
+
+/** Number of invocations held (recorded and loaded): the offset to keep in a checkpoint.
+ *  @threadsafety any. @since 0.1 */
+AGM_API agm_status agm_recorder_invocation_count(uint64_t *out, const agm_recorder *rec);
+
+/**
+ * Invocations held, in the order recorded or loaded, from index `skip`, at most `limit` (0:
+ * all), as a JSON array of invocation records (the journal's "invocation" lines).
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_invocations(agm_buffer *out, const agm_recorder *rec,
+                                            uint64_t skip, uint64_t limit);
+
+typedef struct agm_aggregate_options {
+  uint32_t struct_size;
+  uint32_t tier_count;      /* entries in tiers; 0: the default order low < medium < high */
+  const char *const *tiers; /* tier names from the lowest rank to the highest */
+  int64_t bucket_ns;        /* parallelism_over_time bucket width; 0: one minute */
+} agm_aggregate_options;
+#define AGM_AGGREGATE_OPTIONS_SIZE_V0 24u
+#define AGM_AGGREGATE_OPTIONS_INIT {(uint32_t)sizeof(agm_aggregate_options), 0u, NULL, 0}
+
+/**
+ * Seed 004's MetricsAggregate over the invocations held, as a JSON object:
+ * total_invocations, invocations_by_agent, invocations_by_phase, total_retries,
+ * retries_by_agent, retries_by_phase, infra_retries, total_tokens, total_cost,
+ * total_cached_tokens, tokens_by_agent, cost_by_agent, total_duration_ms,
+ * avg_duration_by_agent, peak_parallel_invocations, parallelism_over_time
+ * [{bucket_start, concurrent, peak}], escalation_count, success_rate. Definitions:
+ * - a retry is an invocation with attempt > 1; an infrastructure retry is a retry whose
+ *   error_class is set;
+ * - an escalation is a retry of the same task (same agent, phase and task_id; agent and
+ *   phase when there is no task_id) on a strictly higher tier than that task's previous
+ *   attempt (the highest attempt number below it). Tiers rank by their position in
+ *   options->tiers, or numerically when both are integers; unranked tiers never escalate;
+ * - an invocation runs over [start, start + duration); peak_parallel_invocations is the most
+ *   running at one instant; parallelism_over_time has one bucket per bucket_ns (aligned to
+ *   the epoch) from the first start to the last end, with `concurrent` the invocations
+ *   overlapping the bucket and `peak` the most running at one instant within it;
+ * - success_rate = successes / invocations in [0, 1] (0 when there are none);
+ * - costs are exact decimals written as JSON numbers; durations are milliseconds.
+ * @param options NULL: defaults.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (negative bucket width, a bucket width so small the
+ *   span would need more than 100,000 buckets). @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_invocation_aggregate(agm_buffer *out, const agm_recorder *rec,
+                                                     const agm_aggregate_options *options);
+
+/* ===== Section: History queries ===== */
+
+/*
+ * Seed 001's questions over stored records: a journal file, a folder of journals or a SQLite
+ * database. Each query reads the store as it is at that moment (records other processes
+ * append are seen by the next query) and returns a JSON document (README, "History
+ * queries", documents every member). Costs are exact decimals written as JSON numbers,
+ * durations are milliseconds (p50/p95/p99 within 1/128), timestamps are ISO 8601 UTC.
+ */
+typedef struct agm_history agm_history;
+
+/**
+ * Open a store for queries. Nothing is read until a query runs.
+ * @return AGM_OK; AGM_E_NOT_FOUND (no such path); AGM_E_CORRUPT, AGM_E_UNSUPPORTED (a
+ *   database this library cannot read); AGM_E_INVALID_ARGUMENT. @threadsafety any.
+ * @since 0.1
+ */
+AGM_API agm_status agm_history_open(agm_history **out, const char *path);
+/** Free a history handle; NULL is a no-op. @threadsafety exclusive. @since 0.1 */
+AGM_API void agm_history_free(agm_history *history);
+
+/* Query kinds */
+#define AGM_QUERY_SUMMARY 1            /* totals, latencies, cost by model, top tools and sessions */
+#define AGM_QUERY_COST_BREAKDOWN 2     /* cost grouped by group_by */
+#define AGM_QUERY_TOOLS 3              /* per tool: calls, success rate, mean, p95, last error */
+#define AGM_QUERY_SLOW 4               /* operations at or over threshold_ns, slowest first */
+#define AGM_QUERY_ERRORS 5             /* recent errors, error counts by tool and model */
+#define AGM_QUERY_EXPENSIVE_SESSIONS 6 /* sessions by cost, highest first */
+#define AGM_QUERY_SESSION 7            /* one session (name = its id) */
+#define AGM_QUERY_INVOCATIONS 8        /* the invocation aggregate of the invocations in range */
+
+/* Periods: the last hour, day, week or 30 days before now_ns, or [from_ns, to_ns). */
+#define AGM_PERIOD_ALL 0
+#define AGM_PERIOD_HOUR 1
+#define AGM_PERIOD_DAY 2
+#define AGM_PERIOD_WEEK 3
+#define AGM_PERIOD_MONTH 4
+#define AGM_PERIOD_RANGE 5
+
+/* group_by for AGM_QUERY_COST_BREAKDOWN: AGM_BY_MODEL, _PROVIDER, _SOURCE, _AGENT, _PHASE,
+ * _TASK, _SESSION, or AGM_BY_DAY (UTC days, "2026-11-22"). */
+#define AGM_BY_DAY 9
+
+#define AGM_QUERY_HAS_NOW (1u << 0) /* now_ns is set; else the wall clock */
+
+typedef struct agm_query {
+  uint32_t struct_size;
+  uint32_t kind;           /* AGM_QUERY_* */
+  uint64_t present;        /* AGM_QUERY_HAS_* */
+  uint32_t period;         /* AGM_PERIOD_* */
+  int32_t group_by;        /* AGM_BY_*; 0: AGM_BY_MODEL */
+  int64_t from_ns;         /* AGM_PERIOD_RANGE: wall clock, inclusive */
+  int64_t to_ns;           /* AGM_PERIOD_RANGE: exclusive */
+  int64_t now_ns;          /* with AGM_QUERY_HAS_NOW */
+  const char *name;        /* TOOLS: one tool (NULL: all); SESSION: the session id */
+  int64_t threshold_ns;    /* SLOW; 0: 5 s */
+  uint32_t limit;          /* list lengths; 0: 10 */
+  uint32_t reserved0;
+  const agm_aggregate_options *invocations; /* INVOCATIONS; NULL: defaults */
+} agm_query;
+#define AGM_QUERY_SIZE_V0 80u
+#define AGM_QUERY_INIT {(uint32_t)sizeof(agm_query), 0u, 0u, 0u, 0, 0, 0, 0, NULL, 0, 0u, 0u, NULL}
+
+/**
+ * Run a query; `out` receives its JSON document. Malformed journal lines are skipped (see
+ * agm_history_warnings).
+ * @return AGM_OK; AGM_E_NOT_FOUND (SESSION: no record of that session; the store vanished);
+ *   AGM_E_INVALID_ARGUMENT (unknown kind, period or group_by; SESSION without a name; RANGE
+ *   with to_ns < from_ns); AGM_E_IO; AGM_E_CORRUPT.
+ * @threadsafety any; queries on one handle run one at a time. @since 0.1
+ */
+AGM_API agm_status agm_history_query(agm_buffer *out, agm_history *history,
+                                     const agm_query *query);
+
+/**
+ * What the last query skipped: {"lines":…,"records":…,"malformed":…,"warnings":[{"file":…,
+ * "line":…,"reason":…}]}. @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_history_warnings(agm_buffer *out, agm_history *history);
+
+/**
+ * Run a query over the recorder's own open store (the database if it has one, else its
+ * journal; a journal_dir store reads the whole folder) after a flush, so it sees every record
+ * made before the call.
+ * @return as agm_history_query and agm_recorder_flush; AGM_E_STATE (no store is open).
+ * @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_query(agm_buffer *out, agm_recorder *rec,
+                                      const agm_query *query);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

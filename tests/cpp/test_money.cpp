@@ -66,5 +66,20 @@ TEST(Format, DurationsPickTheUnitAfterRounding) {
   EXPECT_EQ(format_tokens(INT64_MAX), "9,223,372,036,854,775,807");
 }
 
+TEST(Money, DecimalsAboveSixtyFourBitsAreExact) {
+  const u128 max = ~u128{0};  // 340282366920938463463.374607431768211455 USD
+  EXPECT_EQ(money_to_decimal(max), "340282366920938463463.374607431768211455");
+  EXPECT_EQ(money_to_decimal(pow10_u128(19)), "10");
+  EXPECT_EQ(money_to_decimal(pow10_u128(38) + 7), "100000000000000000000.000000000000000007");
+  EXPECT_EQ(money_to_decimal(static_cast<u128>(UINT64_MAX) + 1), "18.446744073709551616");
+  EXPECT_EQ(money_to_decimal(UINT64_MAX), "18.446744073709551615");
+  EXPECT_EQ(money_to_decimal(1), "0.000000000000000001");
+  EXPECT_EQ(money_to_decimal(kAttoPerUsd * 3), "3");
+  EXPECT_EQ(money_to_decimal(kAttoPerUsd / 4 * 5), "1.25");
+  std::string out = "x";
+  append_money(out, 7'500'000'000'000'000);
+  EXPECT_EQ(out, "x0.0075");
+}
+
 }  // namespace
 }  // namespace agentmetrics

@@ -1,0 +1,792 @@
+#include "journal.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <thread>
+
+#include "errors.hpp"
+#include "json.hpp"
+#include "timefmt.hpp"
+
+namespace agentmetrics {
+
+namespace {
+
+constexpr std::pair<TokenKind, std::string_view> kUsageKeys[] = {{kInput, "input"},
+                                                                 {kCacheRead, "cache_read"},
+                                                                 {kCacheWrite, "cache_write"},
+                                                                 {kCacheWrite1h, "cache_write_1h"},
+                                                                 {kOutput, "output"},
+                                                                 {kReasoning, "reasoning"},
+                                                                 {kTotal, "total"}};
+constexpr std::string_view kCostKeys[kCostItems] = {"input",          "cache_read", "cache_write_5m",
+                                                    "cache_write_1h", "output",     "reasoning"};
+
+// ---------------------------------------------------------------------------------------------
+// Encoding: members in a fixed order, each prefixed by its separator and key.
+
+void put_int(std::string &out, std::string_view key, int64_t v) {
+  out += key;
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+void put_str(std::string &out, std::string_view key, std::string_view v) {
+  if (v.empty()) return;
+  out += key;
+  json::append_string(out, v);
+}
+void put_opt(std::string &out, std::string_view key, const std::optional<int64_t> &v) {
+  if (v) put_int(out, key, *v);
+}
+void put_money(std::string &out, std::string_view key, u128 v) {
+  out += key;
+  append_money(out, v);
+}
+void put_bool(std::string &out, std::string_view key, bool v) {
+  out += key;
+  out += v ? "true" : "false";
+}
+
+void put_usage_and_cost(std::string &out, const Usage &usage, const Cost &cost) {
+  if (!usage.empty()) {
+    char sep = '{';
+    out += ",\"usage\":";
+    for (auto [kind, name] : kUsageKeys) {
+      if (!usage.has(kind)) continue;
+      out += sep;
+      out += '"';
+      out += name;
+      put_int(out, "\":", usage.get(kind));
+      sep = ',';
+    }
+    out += '}';
+  }
+  if (cost.priced) {
+    out += ",\"cost\":{";
+    for (int i = 0; i < kCostItems; ++i) {
+      if (cost.item[i] == 0) continue;  // a priced item left out is 0
+      out += '"';
+      out += kCostKeys[i];
+      put_money(out, "\":", cost.item[i]);
+      out += ',';
+    }
+    put_money(out, "\"total\":", cost.total);
+    out += '}';
+  }
+}
+
+void put_invocation(std::string &out, const InvocationView &inv) {
+  put_str(out, ",\"timestamp\":", format_iso_ms(inv.start_ns));
+  put_str(out, ",\"invocation_id\":", inv.invocation_id);
+  put_int(out, ",\"phase\":", inv.phase);
+  put_str(out, ",\"task_id\":", inv.task_id);
+  put_int(out, ",\"duration_ns\":", inv.duration_ns);
+  put_int(out, ",\"tokens\":", inv.tokens);
+  put_opt(out, ",\"input_tokens\":", inv.input_tokens);
+  put_opt(out, ",\"output_tokens\":", inv.output_tokens);
+  put_opt(out, ",\"cached_tokens\":", inv.cached_tokens);
+  put_money(out, ",\"cost\":", inv.cost);
+  put_int(out, ",\"exit_code\":", inv.exit_code);
+  put_bool(out, ",\"success\":", inv.success);
+  put_int(out, ",\"attempt\":", inv.attempt);
+  put_bool(out, ",\"output_parsed\":", inv.output_parsed);
+  put_str(out, ",\"model\":", inv.model);
+  put_str(out, ",\"tier\":", inv.tier);
+  put_str(out, ",\"error_class\":", inv.error_class);
+}
+
+}  // namespace
+
+void encode_record(const RecordView &r, std::string &out) {
+  out += "{\"v\":1,\"kind\":\"";
+  out += kind_name(r.kind);
+  put_int(out, "\",\"ts\":", r.ts);
+  put_str(out, ",\"session\":", r.session);
+  put_str(out, ",\"agent\":", r.kind == RecordKind::kInvocation ? r.invocation.agent : r.agent);
+  if (r.kind != RecordKind::kInvocation) put_str(out, ",\"phase\":", r.phase);
+  put_str(out, ",\"task\":", r.task);
+  if (r.turn) put_int(out, ",\"turn\":", static_cast<int64_t>(r.turn));
+  switch (r.kind) {
+    case RecordKind::kSession:
+      if (!r.tags_json.empty()) {
+        out += ",\"tags\":";
+        out += r.tags_json;
+      }
+      break;
+    case RecordKind::kModelCall:
+      put_str(out, ",\"model\":", r.model);
+      put_str(out, ",\"provider\":", r.provider);
+      put_str(out, ",\"source\":", r.source);
+      put_str(out, ",\"stop_reason\":", r.stop_reason);
+      put_int(out, ",\"attempt\":", r.attempt);
+      put_str(out, ",\"outcome\":", r.error ? "error" : "ok");
+      put_str(out, ",\"error_type\":", r.error_type);
+      put_str(out, ",\"error\":", r.error_message);
+      put_opt(out, ",\"duration_ns\":", r.duration_ns);
+      put_opt(out, ",\"ttft_ns\":", r.ttft_ns);
+      put_usage_and_cost(out, r.usage, r.cost);
+      break;
+    case RecordKind::kToolCall:
+      put_str(out, ",\"tool\":", r.tool);
+      put_str(out, ",\"call_id\":", r.call_id);
+      put_str(out, ",\"outcome\":", r.error ? "error" : "ok");
+      put_str(out, ",\"error_type\":", r.error_type);
+      put_str(out, ",\"error\":", r.error_message);
+      put_opt(out, ",\"duration_ns\":", r.duration_ns);
+      put_opt(out, ",\"input_bytes\":", r.input_bytes);
+      put_opt(out, ",\"output_bytes\":", r.output_bytes);
+      break;
+    case RecordKind::kTurn:
+      put_opt(out, ",\"duration_ns\":", r.duration_ns);
+      put_int(out, ",\"tool_wall_ns\":", r.tool_wall_ns);
+      put_int(out, ",\"tool_work_ns\":", r.tool_work_ns);
+      put_int(out, ",\"model_calls\":", static_cast<int64_t>(r.model_calls));
+      put_int(out, ",\"tool_calls\":", static_cast<int64_t>(r.tool_calls));
+      put_int(out, ",\"tokens\":", r.turn_tokens);
+      put_money(out, ",\"cost\":", r.turn_cost);
+      break;
+    case RecordKind::kInvocation: put_invocation(out, r.invocation); break;
+  }
+  out += "}\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+namespace {
+
+using simdjson::ondemand::json_type;
+using simdjson::ondemand::value;
+
+// Every member name a record may carry (both spellings of the seed's invocation fields).
+enum class Key {
+  kUnknown,
+  kV,
+  kKind,
+  kTs,
+  kSession,
+  kAgent,
+  kPhase,
+  kTask,
+  kTurn,
+  kModel,
+  kProvider,
+  kSource,
+  kStopReason,
+  kAttempt,
+  kOutcome,
+  kErrorType,
+  kError,
+  kDurationNs,
+  kDurationMs,
+  kTtftNs,
+  kUsage,
+  kCost,
+  kTool,
+  kCallId,
+  kInputBytes,
+  kOutputBytes,
+  kToolWallNs,
+  kToolWorkNs,
+  kModelCalls,
+  kToolCalls,
+  kTokens,
+  kTags,
+  kTimestamp,
+  kInvocationId,
+  kTaskId,
+  kInputTokens,
+  kOutputTokens,
+  kCachedTokens,
+  kExitCode,
+  kSuccess,
+  kOutputParsed,
+  kTier,
+  kErrorClass,
+};
+
+constexpr std::pair<std::string_view, Key> kKeys[] = {
+    {"v", Key::kV},
+    {"kind", Key::kKind},
+    {"ts", Key::kTs},
+    {"session", Key::kSession},
+    {"agent", Key::kAgent},
+    {"phase", Key::kPhase},
+    {"task", Key::kTask},
+    {"turn", Key::kTurn},
+    {"model", Key::kModel},
+    {"provider", Key::kProvider},
+    {"source", Key::kSource},
+    {"stop_reason", Key::kStopReason},
+    {"attempt", Key::kAttempt},
+    {"outcome", Key::kOutcome},
+    {"error_type", Key::kErrorType},
+    {"error", Key::kError},
+    {"duration_ns", Key::kDurationNs},
+    {"duration_ms", Key::kDurationMs},
+    {"durationMs", Key::kDurationMs},
+    {"ttft_ns", Key::kTtftNs},
+    {"usage", Key::kUsage},
+    {"cost", Key::kCost},
+    {"tool", Key::kTool},
+    {"call_id", Key::kCallId},
+    {"input_bytes", Key::kInputBytes},
+    {"output_bytes", Key::kOutputBytes},
+    {"tool_wall_ns", Key::kToolWallNs},
+    {"tool_work_ns", Key::kToolWorkNs},
+    {"model_calls", Key::kModelCalls},
+    {"tool_calls", Key::kToolCalls},
+    {"tokens", Key::kTokens},
+    {"tags", Key::kTags},
+    {"timestamp", Key::kTimestamp},
+    {"invocation_id", Key::kInvocationId},
+    {"invocationId", Key::kInvocationId},
+    {"task_id", Key::kTaskId},
+    {"taskId", Key::kTaskId},
+    {"input_tokens", Key::kInputTokens},
+    {"inputTokens", Key::kInputTokens},
+    {"output_tokens", Key::kOutputTokens},
+    {"outputTokens", Key::kOutputTokens},
+    {"cached_tokens", Key::kCachedTokens},
+    {"cachedTokens", Key::kCachedTokens},
+    {"exit_code", Key::kExitCode},
+    {"exitCode", Key::kExitCode},
+    {"success", Key::kSuccess},
+    {"output_parsed", Key::kOutputParsed},
+    {"outputParsed", Key::kOutputParsed},
+    {"tier", Key::kTier},
+    {"error_class", Key::kErrorClass},
+    {"errorClass", Key::kErrorClass},
+};
+
+// Keys bucketed by length and first letter: a line has ~20 members, so the lookup is hot.
+class KeyTable {
+ public:
+  KeyTable() {
+    for (auto [name, key] : kKeys) buckets_[bucket(name)].emplace_back(name, key);
+  }
+  Key find(std::string_view name) const {
+    if (name.empty() || name.size() > kMaxLen) return Key::kUnknown;
+    for (auto [n, key] : buckets_[bucket(name)]) {
+      if (n == name) return key;
+    }
+    return Key::kUnknown;
+  }
+
+ private:
+  static constexpr size_t kMaxLen = 15;
+  static size_t bucket(std::string_view name) { return name.size() * 32 + (name[0] & 31); }
+  std::vector<std::pair<std::string_view, Key>> buckets_[(kMaxLen + 1) * 32];
+};
+const KeyTable &keys() {
+  static const KeyTable table;
+  return table;
+}
+
+[[noreturn]] void bad(std::string_view key, std::string_view why) {
+  throw Corrupt("\"" + std::string(key) + "\" " + std::string(why));
+}
+
+void check(simdjson::error_code err, std::string_view key) {
+  if (err) bad(key, simdjson::error_message(err));
+}
+
+int64_t get_int(value &v, std::string_view key) {
+  int64_t n;
+  if (v.get_int64().get(n)) bad(key, "must be an integer");
+  return n;
+}
+int64_t get_count(value &v, std::string_view key) {
+  const int64_t n = get_int(v, key);
+  if (n < 0 || n > kMaxTokenCount) bad(key, "is out of range");
+  return n;
+}
+std::string_view get_str(value &v, std::string_view key) {
+  std::string_view s;
+  if (v.get_string().get(s)) bad(key, "must be a string");
+  return s;
+}
+bool get_bool(value &v, std::string_view key) {
+  bool b;
+  if (v.get_bool().get(b)) bad(key, "must be true or false");
+  return b;
+}
+u128 get_money(value &v, std::string_view key) {
+  json_type type{};
+  check(v.type().get(type), key);
+  if (type != json_type::number) bad(key, "must be a number");
+  std::string_view text = v.raw_json_token();
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
+    text.remove_suffix(1);
+  try {
+    return money_parse(text, key);
+  } catch (const InvalidArgument &e) {
+    throw Corrupt(e.what());
+  }
+}
+bool is_null(value &v) {
+  bool null = false;
+  return !v.is_null().get(null) && null;
+}
+// A duration in milliseconds (the seed's durationMs, possibly fractional) as nanoseconds.
+int64_t get_ms_as_ns(value &v, std::string_view key) {
+  double ms;
+  if (v.get_double().get(ms)) bad(key, "must be a number");
+  if (!std::isfinite(ms) || ms < 0 || ms > 9.2e12) bad(key, "is out of range");
+  return static_cast<int64_t>(std::llround(ms * 1e6));
+}
+
+void decode_usage(value &v, Usage &usage) {
+  simdjson::ondemand::object obj;
+  if (v.get_object().get(obj)) bad("usage", "must be an object");
+  for (auto field : obj) {
+    std::string_view name;
+    check(field.unescaped_key().get(name), "usage");
+    value item = field.value();
+    if (is_null(item)) continue;
+    bool known = false;
+    for (auto [kind, key] : kUsageKeys) {
+      if (key == name) {
+        usage.set(kind, get_count(item, "usage." + std::string(key)));
+        known = true;
+        break;
+      }
+    }
+    (void)known;  // members added by later minor versions are ignored
+  }
+}
+
+void decode_cost(value &v, Cost &cost) {
+  simdjson::ondemand::object obj;
+  if (v.get_object().get(obj)) bad("cost", "must be an object or a number");
+  bool has_total = false;
+  for (auto field : obj) {
+    std::string_view name;
+    check(field.unescaped_key().get(name), "cost");
+    value item = field.value();
+    if (name == "total") {
+      cost.total = get_money(item, "cost.total");
+      has_total = true;
+      continue;
+    }
+    for (int i = 0; i < kCostItems; ++i) {
+      if (kCostKeys[i] == name) cost.item[i] = get_money(item, "cost." + std::string(name));
+    }
+  }
+  if (!has_total) bad("cost", "has no \"total\"");
+  cost.priced = true;
+}
+
+}  // namespace
+
+void LineDecoder::decode_document(simdjson::ondemand::document &doc, bool invocation_only) {
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) throw Corrupt("not a JSON object");
+  record_ = RecordView{};
+  tags_.clear();
+  RecordView &r = record_;
+  InvocationView &inv = r.invocation;
+  bool has_v = false, has_kind = false, has_ts = false, has_timestamp = false;
+  int64_t duration_ns = -1;
+  for (auto field : obj) {
+    std::string_view name;
+    check(field.unescaped_key().get(name), "member name");
+    value v = field.value();
+    if (is_null(v)) continue;  // null is "not reported", like an absent member
+    switch (keys().find(name)) {
+      case Key::kUnknown: break;  // members added by later minor versions are ignored
+      case Key::kV: {
+        const int64_t version = get_int(v, name);
+        if (version < 1 || version > kSchemaVersion) {
+          throw Corrupt("unsupported schema version " + std::to_string(version) +
+                        " (this library reads 1 to " + std::to_string(kSchemaVersion) + ")");
+        }
+        has_v = true;
+        break;
+      }
+      case Key::kKind: {
+        const std::string_view kind = get_str(v, name);
+        const auto k = kind_from_name(kind);
+        if (!k) throw Corrupt("unknown record kind \"" + std::string(kind.substr(0, 40)) + "\"");
+        r.kind = *k;
+        has_kind = true;
+        break;
+      }
+      case Key::kTs:
+        r.ts = get_int(v, name);
+        has_ts = true;
+        break;
+      case Key::kSession: r.session = get_str(v, name); break;
+      case Key::kAgent: r.agent = inv.agent = get_str(v, name); break;
+      case Key::kPhase: {
+        // A session label is a string; an invocation's phase is a number (seed 004).
+        json_type type{};
+        check(v.type().get(type), name);
+        if (type == json_type::number) {
+          inv.phase = get_int(v, name);
+        } else {
+          r.phase = get_str(v, name);
+        }
+        break;
+      }
+      case Key::kTask: r.task = get_str(v, name); break;
+      case Key::kTurn: r.turn = static_cast<uint64_t>(get_count(v, name)); break;
+      case Key::kModel: r.model = inv.model = get_str(v, name); break;
+      case Key::kProvider: r.provider = get_str(v, name); break;
+      case Key::kSource: r.source = get_str(v, name); break;
+      case Key::kStopReason: r.stop_reason = get_str(v, name); break;
+      case Key::kAttempt: {
+        r.attempt = inv.attempt = get_int(v, name);
+        if (r.attempt < 1) bad(name, "must be at least 1");
+        break;
+      }
+      case Key::kOutcome: {
+        const std::string_view outcome = get_str(v, name);
+        if (outcome != "ok" && outcome != "error") bad(name, "must be \"ok\" or \"error\"");
+        r.error = outcome == "error";
+        break;
+      }
+      case Key::kErrorType: r.error_type = get_str(v, name); break;
+      case Key::kError: r.error_message = get_str(v, name); break;
+      case Key::kDurationNs: {
+        duration_ns = get_int(v, name);
+        if (duration_ns < 0) bad(name, "is negative");
+        break;
+      }
+      case Key::kDurationMs:
+        if (duration_ns < 0) duration_ns = get_ms_as_ns(v, name);
+        break;
+      case Key::kTtftNs: r.ttft_ns = get_count(v, name); break;
+      case Key::kUsage: decode_usage(v, r.usage); break;
+      case Key::kCost: {
+        json_type type{};
+        check(v.type().get(type), name);
+        if (type == json_type::number) {
+          r.turn_cost = inv.cost = get_money(v, name);  // a turn's or an invocation's total
+        } else {
+          decode_cost(v, r.cost);
+        }
+        break;
+      }
+      case Key::kTool: r.tool = get_str(v, name); break;
+      case Key::kCallId: r.call_id = get_str(v, name); break;
+      case Key::kInputBytes: r.input_bytes = get_count(v, name); break;
+      case Key::kOutputBytes: r.output_bytes = get_count(v, name); break;
+      case Key::kToolWallNs: r.tool_wall_ns = get_count(v, name); break;
+      case Key::kToolWorkNs: r.tool_work_ns = get_count(v, name); break;
+      case Key::kModelCalls: r.model_calls = static_cast<uint64_t>(get_count(v, name)); break;
+      case Key::kToolCalls: r.tool_calls = static_cast<uint64_t>(get_count(v, name)); break;
+      case Key::kTokens: r.turn_tokens = inv.tokens = get_int(v, name); break;
+      case Key::kTags: {
+        simdjson::ondemand::object tags;
+        if (v.get_object().get(tags)) bad(name, "must be an object");
+        char sep = '{';
+        for (auto tag : tags) {
+          std::string_view key;
+          check(tag.unescaped_key().get(key), name);
+          value tv = tag.value();
+          tags_ += sep;
+          json::append_string(tags_, key);
+          tags_ += ':';
+          json::append_string(tags_, get_str(tv, "tags." + std::string(key)));
+          sep = ',';
+        }
+        if (sep == '{') tags_ += '{';
+        tags_ += '}';
+        r.tags_json = tags_;
+        break;
+      }
+      case Key::kTimestamp: {
+        const std::string_view text = get_str(v, name);
+        const auto ns = parse_iso(text);
+        if (!ns) bad(name, "is not an ISO 8601 time such as 2026-11-22T10:00:00.000Z");
+        inv.start_ns = *ns;
+        has_timestamp = true;
+        break;
+      }
+      case Key::kInvocationId: inv.invocation_id = get_str(v, name); break;
+      case Key::kTaskId: inv.task_id = get_str(v, name); break;
+      case Key::kInputTokens: inv.input_tokens = get_count(v, name); break;
+      case Key::kOutputTokens: inv.output_tokens = get_count(v, name); break;
+      case Key::kCachedTokens: inv.cached_tokens = get_count(v, name); break;
+      case Key::kExitCode: inv.exit_code = get_int(v, name); break;
+      case Key::kSuccess: inv.success = get_bool(v, name); break;
+      case Key::kOutputParsed: inv.output_parsed = get_bool(v, name); break;
+      case Key::kTier: inv.tier = get_str(v, name); break;
+      case Key::kErrorClass: inv.error_class = get_str(v, name); break;
+    }
+  }
+  if (invocation_only) {
+    if (has_kind && r.kind != RecordKind::kInvocation) throw Corrupt("not an invocation record");
+    r.kind = RecordKind::kInvocation;
+  } else {
+    if (!has_v) throw Corrupt("no schema version (\"v\")");
+    if (!has_kind) throw Corrupt("no record kind (\"kind\")");
+    if (!has_ts && !(r.kind == RecordKind::kInvocation && has_timestamp)) throw Corrupt("no time (\"ts\")");
+  }
+  if (duration_ns >= 0) r.duration_ns = duration_ns;
+  if (r.kind == RecordKind::kInvocation) {
+    if (!has_timestamp) inv.start_ns = r.ts;
+    if (!has_ts) r.ts = inv.start_ns;
+    inv.duration_ns = duration_ns >= 0 ? duration_ns : 0;
+  }
+}
+
+const RecordView &LineDecoder::decode(std::string_view line, size_t capacity) {
+  simdjson::ondemand::document doc;
+  auto err = parser_.iterate(line.data(), line.size(), capacity).get(doc);
+  if (err) throw Corrupt(std::string("not JSON: ") + simdjson::error_message(err));
+  try {
+    decode_document(doc, false);
+  } catch (const simdjson::simdjson_error &e) {
+    throw Corrupt(std::string("not JSON: ") + e.what());
+  }
+  return record_;
+}
+
+const RecordView &LineDecoder::decode_invocation(std::string_view json) {
+  padded_.assign(json);
+  padded_.append(simdjson::SIMDJSON_PADDING, ' ');
+  try {
+    simdjson::ondemand::document doc;
+    auto err = parser_.iterate(padded_.data(), json.size(), padded_.size()).get(doc);
+    if (err) throw Corrupt(std::string("not JSON: ") + simdjson::error_message(err));
+    decode_document(doc, true);
+  } catch (const Corrupt &e) {
+    throw InvalidArgument(std::string("invocation: ") + e.what());
+  }
+  return record_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading files
+
+std::string ReadReport::warnings_json() const {
+  std::string out = "[";
+  for (const auto &w : warnings) {
+    if (out.size() > 1) out += ',';
+    out += "{\"file\":";
+    json::append_string(out, w.file);
+    put_int(out, ",\"line\":", static_cast<int64_t>(w.line));
+    out += ",\"reason\":";
+    json::append_string(out, w.reason);
+    out += '}';
+  }
+  out += ']';
+  return out;
+}
+
+namespace {
+
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd &) = delete;
+  Fd &operator=(const Fd &) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Reads lines of journal files and hands their records on, counting what it sees.
+struct Reader {
+  uint64_t skip, limit;
+  ReadReport &report;
+  std::function<void(const RecordView &)> fn;
+  LineDecoder decoder;
+  uint64_t seen = 0;  // well-formed records, skipped ones included
+  bool done = false;  // the limit is reached
+
+  void line(const std::string &file, uint64_t number, std::string_view text, size_t capacity) {
+    ++report.lines;
+    if (text.find_first_not_of(" \t\r") == std::string_view::npos) return;  // blank: nothing lost
+    const RecordView *r;
+    try {
+      r = &decoder.decode(text, capacity);
+    } catch (const Corrupt &e) {
+      ++report.malformed;
+      if (report.warnings.size() < ReadReport::kMaxWarnings) {
+        report.warnings.push_back({file, number, e.what()});
+      }
+      return;
+    }
+    if (seen++ < skip) {
+      ++report.skipped;
+      return;
+    }
+    ++report.records;
+    fn(*r);
+    if (limit && report.records >= limit) done = true;
+  }
+
+  // The lines of an open file that start in [begin, end), numbered from 1 at `begin`. Whole
+  // lines are decoded in place from a padded buffer; a partial line at the end of a block
+  // moves to the front for the next read.
+  void range(const std::string &path, int fd, uint64_t begin, uint64_t end) {
+    std::vector<char> buf(size_t{4} << 20);
+    size_t filled = 0;
+    uint64_t base = begin;  // file offset of buf[0]
+    uint64_t number = 0;
+    bool eof = false;
+    while (!eof && !done) {
+      if (buf.size() - filled < simdjson::SIMDJSON_PADDING + 4096) buf.resize(buf.size() * 2);
+      const size_t room = buf.size() - filled - simdjson::SIMDJSON_PADDING;
+      const ssize_t n = ::pread(fd, buf.data() + filled, room, static_cast<off_t>(base + filled));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw IoError("cannot read journal " + path + ": " + errno_text(errno));
+      }
+      eof = n == 0;
+      filled += static_cast<size_t>(n);
+      size_t pos = 0;
+      while (!done) {
+        if (base + pos >= end) return;
+        const char *nl = static_cast<const char *>(std::memchr(buf.data() + pos, '\n', filled - pos));
+        if (!nl) break;
+        const size_t len = static_cast<size_t>(nl - (buf.data() + pos));
+        line(path, ++number, std::string_view(buf.data() + pos, len), buf.size() - pos);
+        pos += len + 1;
+      }
+      if (eof && pos < filled && !done && base + pos < end) {
+        // The last line has no newline: a record cut short by a crash, or a complete one
+        // whose newline was not written yet. Either way it is judged by its content.
+        std::memset(buf.data() + filled, ' ', simdjson::SIMDJSON_PADDING);
+        line(path, ++number, std::string_view(buf.data() + pos, filled - pos), buf.size() - pos);
+        pos = filled;
+      }
+      std::memmove(buf.data(), buf.data() + pos, filled - pos);
+      filled -= pos;
+      base += pos;
+    }
+  }
+};
+
+int open_journal(const std::string &path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw IoError("cannot open journal " + path + ": " + errno_text(errno));
+  return fd;
+}
+
+// The offset of the first line that starts at or after `at`.
+uint64_t next_line_start(const std::string &path, int fd, uint64_t at, uint64_t size) {
+  if (at == 0) return 0;
+  char buf[4096];
+  for (uint64_t pos = at - 1; pos < size;) {
+    const ssize_t n = ::pread(fd, buf, sizeof buf, static_cast<off_t>(pos));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw IoError("cannot read journal " + path + ": " + errno_text(errno));
+    if (n == 0) break;
+    if (const void *nl = std::memchr(buf, '\n', static_cast<size_t>(n))) {
+      return pos + static_cast<uint64_t>(static_cast<const char *>(nl) - buf) + 1;
+    }
+    pos += static_cast<uint64_t>(n);
+  }
+  return size;
+}
+
+}  // namespace
+
+bool is_sqlite_file(const std::string &path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return false;
+  char header[16];
+  return ::pread(fd.get(), header, sizeof header, 0) == sizeof header &&
+         std::memcmp(header, "SQLite format 3", sizeof header) == 0;
+}
+
+std::vector<std::string> journal_files(const std::string &path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) throw NotFound("no journal at " + path);
+    throw IoError("cannot read journal " + path + ": " + errno_text(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) return {path};
+  std::vector<std::string> files;
+  DIR *dir = ::opendir(path.c_str());
+  if (!dir) throw IoError("cannot list journal folder " + path + ": " + errno_text(errno));
+  while (dirent *e = ::readdir(dir)) {
+    const std::string_view name = e->d_name;
+    if (name.size() > 6 && name.substr(name.size() - 6) == ".jsonl" && name[0] != '.') {
+      files.push_back(path + "/" + std::string(name));
+    }
+  }
+  ::closedir(dir);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+void read_journal(const std::string &path, uint64_t skip, uint64_t limit, ReadReport &report,
+                  const std::function<void(const RecordView &)> &fn) {
+  Reader reader{skip, limit, report, fn, {}, 0, false};
+  for (const auto &file : journal_files(path)) {
+    if (reader.done) break;
+    Fd fd(open_journal(file));
+    ++report.files;
+    reader.range(file, fd.get(), 0, UINT64_MAX);
+  }
+}
+
+void read_journal_file_parallel(const std::string &file, size_t chunks, ReadReport &report,
+                                const std::function<void(size_t chunk, const RecordView &)> &fn) {
+  Fd fd(open_journal(file));
+  ++report.files;
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw IoError("cannot read journal " + file + ": " + errno_text(errno));
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  constexpr uint64_t kMinChunk = uint64_t{8} << 20;  // below this, a thread costs more than it saves
+  chunks = static_cast<size_t>(std::clamp<uint64_t>(size / kMinChunk, 1, std::max<size_t>(chunks, 1)));
+  std::vector<uint64_t> bounds{0};
+  for (size_t k = 1; k < chunks; ++k)
+    bounds.push_back(next_line_start(file, fd.get(), size * k / chunks, size));
+  bounds.push_back(UINT64_MAX);  // the last chunk reads to the end, however far it has grown
+
+  std::vector<ReadReport> parts(chunks);
+  std::vector<std::exception_ptr> errors(chunks);
+  auto work = [&](size_t k) {
+    try {
+      Reader reader{0, 0, parts[k], [&fn, k](const RecordView &r) { fn(k, r); }, {}, 0, false};
+      reader.range(file, fd.get(), bounds[k], bounds[k + 1]);
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t k = 1; k < chunks; ++k) threads.emplace_back(work, k);
+  work(0);
+  for (auto &t : threads) t.join();
+  for (const auto &e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  // Each chunk numbered its lines from 1: shift them by the lines before the chunk.
+  uint64_t lines_before = 0;
+  for (const ReadReport &part : parts) {
+    for (const JournalWarning &w : part.warnings) {
+      if (report.warnings.size() < ReadReport::kMaxWarnings) {
+        report.warnings.push_back({w.file, w.line + lines_before, w.reason});
+      }
+    }
+    lines_before += part.lines;
+    report.lines += part.lines;
+    report.records += part.records;
+    report.malformed += part.malformed;
+  }
+}
+
+}  // namespace agentmetrics

@@ -1,0 +1,126 @@
+// The store writer: recording threads hand records to a queue and never wait for disk; one
+// thread per open store drains it into the journal and/or the SQLite database.
+//
+// Journal: each write() carries whole lines only, to a file opened with O_APPEND, so several
+// processes may append to one file without interleaving lines (Linux serialises appends to a
+// regular file). A file whose last line was torn by a crash gets a newline before the first
+// new line, so the torn fragment never swallows a good record.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "record.hpp"
+
+namespace agentmetrics {
+
+class SqliteStore;
+
+enum class FlushPolicy { kNone = 0, kInterval = 1, kEveryRecord = 2 };
+
+struct StoreOptions {
+  std::string journal_file;  // append to this file
+  std::string journal_dir;   // or create a file of our own in this folder
+  std::string database;      // SQLite
+  FlushPolicy policy = FlushPolicy::kNone;
+  int64_t interval_ns = 1'000'000'000;
+};
+
+struct StoreStatus {
+  uint64_t queued = 0, written = 0, failed = 0, write_errors = 0;
+  std::string last_error;
+};
+
+class Writer {
+ public:
+  // Opens the journal and the database (creating missing folders) and starts the thread.
+  // Throws IoError, Corrupt or Unsupported with the path in the message.
+  explicit Writer(const StoreOptions &options);
+  ~Writer();
+  Writer(const Writer &) = delete;
+  Writer &operator=(const Writer &) = delete;
+
+  // A record built in place in the queue, under the queue's lock: fill it, commit(), and let
+  // it go. One not committed (its filling threw) is dropped. Empty when the writer stopped.
+  class Reservation {
+   public:
+    Reservation() = default;
+    Reservation(Reservation &&other) noexcept { *this = std::move(other); }
+    Reservation &operator=(Reservation &&other) noexcept {  // onto an empty one only
+      writer_ = std::exchange(other.writer_, nullptr);
+      record_ = std::exchange(other.record_, nullptr);
+      lock_ = std::move(other.lock_);
+      wake_ = other.wake_;
+      committed_ = other.committed_;
+      return *this;
+    }
+    ~Reservation();
+    Record *get() const { return record_; }
+    void commit() { committed_ = true; }
+
+   private:
+    friend class Writer;
+    Writer *writer_ = nullptr;
+    Record *record_ = nullptr;
+    std::unique_lock<std::mutex> lock_;
+    bool wake_ = false, committed_ = false;
+  };
+  // Never blocks on disk: holds the queue's lock only while the record is filled.
+  Reservation reserve();
+
+  // Never blocks on disk: takes the queue's lock only to append.
+  void push(Record &&record);
+  // Queues a record that stores nothing and owns `owned` (see Record::release).
+  void release(std::shared_ptr<const void> owned);
+  // Durability barrier: returns once every record pushed before the call is written and
+  // synced (fdatasync; a synchronous=FULL commit). Throws IoError if any record failed to be
+  // stored since the previous flush() (the message is the last error).
+  void flush();
+  // Drains the queue, syncs and stops the thread; later pushes are counted as failed.
+  // Throws like flush(). Idempotent.
+  void close();
+
+  StoreStatus status() const;
+  const std::string &journal_path() const { return journal_path_; }  // the file written, or ""
+  const std::string &database_path() const { return database_path_; }
+
+ private:
+  void run();
+  std::vector<Record> spare_block_locked();
+  void enqueue(Record &&record, bool counted);
+  Record *append_locked(bool &wake);
+  void write_slice(const Record *records, size_t count, bool sync);
+  void write_journal(const std::string &bytes);
+  void sync_journal();
+  void note_failure(uint64_t records, const std::string &error);
+  void throw_if_failed_locked();
+
+  const FlushPolicy policy_;
+  const int64_t interval_ns_;
+  std::string journal_path_, database_path_;
+  int fd_ = -1;
+  bool torn_ = false;  // the journal may not end in a newline
+  std::unique_ptr<SqliteStore> db_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_, flushed_;
+  // The queue: blocks of up to kSlice records, reserved once and reused, so that pushing
+  // never moves the records already queued.
+  std::vector<std::vector<Record>> pending_;  // full blocks, oldest first
+  std::vector<Record> filling_;               // the block records go to now
+  std::vector<std::vector<Record>> spare_;    // emptied blocks for reuse
+  uint64_t flush_requested_ = 0, flush_done_ = 0;
+  bool stop_ = false, closed_ = false;
+  uint64_t queued_ = 0, written_ = 0, failed_ = 0, write_errors_ = 0;
+  uint64_t failed_reported_ = 0, errors_reported_ = 0;  // as of the last flush() or close()
+  std::string last_error_;
+  std::thread thread_;
+};
+
+}  // namespace agentmetrics

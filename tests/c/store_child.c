@@ -1,0 +1,152 @@
+/* A recording process for the reliability tests (tests/cpp/test_reliability.cpp).
+ *
+ *   store_child kill JOURNAL DATABASE ROUND
+ *     Records forever: for each i = 1, 2, ... an invocation "ROUND-i" and a model call in
+ *     session "round-ROUND"; after every 97 records it flushes and prints "flushed i" on
+ *     stdout, so the parent knows which records are durable before it kills the process.
+ *   store_child burst JOURNAL DATABASE NAME THREADS COUNT
+ *     THREADS threads each record COUNT invocations "NAME-t-i" and COUNT model calls (input
+ *     tokens = i) into a session of their own, then flush and exit 0.
+ * JOURNAL or DATABASE may be "-" for none. Exit status 1 on any unexpected error.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <agentmetrics/metrics_c.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static agm_recorder *open_recorder(const char *journal, const char *database) {
+  agm_recorder *rec = NULL;
+  agm_store_options options = AGM_STORE_OPTIONS_INIT;
+  if (agm_recorder_new(&rec, NULL) != AGM_OK) return NULL;
+  options.journal = strcmp(journal, "-") ? journal : NULL;
+  options.database = strcmp(database, "-") ? database : NULL;
+  if (agm_recorder_open_store(rec, &options) != AGM_OK) {
+    fprintf(stderr, "open_store: %s\n", agm_last_error_message());
+    agm_recorder_free(rec);
+    return NULL;
+  }
+  return rec;
+}
+
+static int record_one(agm_recorder *rec, agm_session *session, const char *id, long i) {
+  agm_invocation inv = AGM_INVOCATION_INIT;
+  agm_model_call call = AGM_MODEL_CALL_INIT;
+  agm_usage usage = AGM_USAGE_INIT;
+  inv.invocation_id = id;
+  inv.agent = "child";
+  inv.phase = 1;
+  inv.duration_ns = 1000000;
+  inv.tokens = i;
+  inv.flags = AGM_INVOCATION_F_SUCCESS;
+  inv.present = AGM_INVOCATION_HAS_START;
+  inv.start_wall_ns = 1763805600000000000LL + i;
+  call.model = "gpt-4o";
+  usage.present = AGM_USAGE_HAS_INPUT | AGM_USAGE_HAS_OUTPUT;
+  usage.input_tokens = i;
+  usage.output_tokens = 1;
+  call.usage = &usage;
+  call.present = AGM_CALL_HAS_DURATION;
+  call.duration_ns = 1000;
+  if (agm_recorder_record_invocation(rec, &inv) != AGM_OK ||
+      AGM_FAILED(agm_session_record_model_call(session, &call))) {
+    fprintf(stderr, "record: %s\n", agm_last_error_message());
+    return 1;
+  }
+  return 0;
+}
+
+static agm_session *new_session(agm_recorder *rec, const char *id) {
+  agm_session *session = NULL;
+  agm_session_options options = AGM_SESSION_OPTIONS_INIT;
+  options.session_id = id;
+  options.agent = "child";
+  if (agm_session_new(&session, rec, &options) != AGM_OK) return NULL;
+  return session;
+}
+
+static int kill_mode(const char *journal, const char *database, const char *round) {
+  char session_id[64], id[64];
+  long i;
+  agm_recorder *rec = open_recorder(journal, database);
+  agm_session *session;
+  if (!rec) return 1;
+  snprintf(session_id, sizeof session_id, "round-%s", round);
+  session = new_session(rec, session_id);
+  if (!session) return 1;
+  setvbuf(stdout, NULL, _IONBF, 0);
+  for (i = 1;; ++i) {
+    snprintf(id, sizeof id, "%s-%ld", round, i);
+    if (record_one(rec, session, id, i)) return 1;
+    if (i % 97 == 0) {
+      if (agm_recorder_flush(rec) != AGM_OK) {
+        fprintf(stderr, "flush: %s\n", agm_last_error_message());
+        return 1;
+      }
+      printf("flushed %ld\n", i);
+    }
+  }
+}
+
+struct burst {
+  agm_recorder *rec;
+  const char *name;
+  int thread;
+  long count;
+  int failed;
+};
+
+static void *burst_thread(void *arg) {
+  struct burst *b = arg;
+  char id[96];
+  long i;
+  agm_session *session;
+  snprintf(id, sizeof id, "%s-t%d", b->name, b->thread);
+  session = new_session(b->rec, id);
+  if (!session) {
+    b->failed = 1;
+    return NULL;
+  }
+  for (i = 1; i <= b->count && !b->failed; ++i) {
+    snprintf(id, sizeof id, "%s-%d-%ld", b->name, b->thread, i);
+    b->failed = record_one(b->rec, session, id, i);
+  }
+  agm_session_free(session);
+  return NULL;
+}
+
+static int burst_mode(const char *journal, const char *database, const char *name, int threads, long count) {
+  pthread_t ids[64];
+  struct burst bursts[64];
+  int t, failed = 0;
+  agm_recorder *rec = open_recorder(journal, database);
+  if (!rec || threads < 1 || threads > 64) return 1;
+  for (t = 0; t < threads; ++t) {
+    bursts[t].rec = rec;
+    bursts[t].name = name;
+    bursts[t].thread = t;
+    bursts[t].count = count;
+    bursts[t].failed = 0;
+    pthread_create(&ids[t], NULL, burst_thread, &bursts[t]);
+  }
+  for (t = 0; t < threads; ++t) {
+    pthread_join(ids[t], NULL);
+    failed |= bursts[t].failed;
+  }
+  if (agm_recorder_flush(rec) != AGM_OK) {
+    fprintf(stderr, "flush: %s\n", agm_last_error_message());
+    failed = 1;
+  }
+  agm_recorder_free(rec);
+  return failed;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 5 && strcmp(argv[1], "kill") == 0) return kill_mode(argv[2], argv[3], argv[4]);
+  if (argc == 7 && strcmp(argv[1], "burst") == 0) {
+    return burst_mode(argv[2], argv[3], argv[4], atoi(argv[5]), atol(argv[6]));
+  }
+  fprintf(stderr, "usage: store_child kill JOURNAL DATABASE ROUND | burst JOURNAL DATABASE NAME THREADS COUNT\n");
+  return 2;
+}

@@ -1,0 +1,164 @@
+// Crash and concurrency tests of the store, through the public C ABI: child processes
+// (tests/c/store_child.c, path in AGM_STORE_CHILD) record while they are killed with SIGKILL,
+// or record from 2 processes x 4 threads into one journal and one database.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "store_helpers.hpp"
+
+using namespace store_test;
+
+namespace {
+
+struct Child {
+  pid_t pid = -1;
+  FILE *out = nullptr;  // the child's stdout
+};
+
+Child spawn(const std::vector<std::string> &args) {
+  const char *exe = std::getenv("AGM_STORE_CHILD");
+  EXPECT_NE(exe, nullptr) << "AGM_STORE_CHILD is not set";
+  int fds[2];
+  EXPECT_EQ(::pipe(fds), 0);
+  Child c;
+  c.pid = ::fork();
+  if (c.pid == 0) {
+    ::dup2(fds[1], 1);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    std::vector<char *> argv{const_cast<char *>(exe)};
+    for (const auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(exe, argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  c.out = ::fdopen(fds[0], "r");
+  return c;
+}
+
+int wait_exit(Child &c) {
+  int status = 0;
+  ::waitpid(c.pid, &status, 0);
+  if (c.out) std::fclose(c.out);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// What a store holds, read back through agm_recorder_load.
+struct Loaded {
+  agm_load_report report = AGM_LOAD_REPORT_INIT;
+  std::map<std::string, std::vector<long>> ids;  // invocation id prefix -> numbers, in order
+  std::map<std::string, int> id_count;           // every invocation id -> times loaded
+  std::map<std::string, agm_totals> sessions;    // model-call totals per session
+  agm_totals totals = AGM_TOTALS_INIT;
+};
+
+Loaded load(const std::string &path) {
+  Loaded l;
+  Recorder rec = new_recorder();
+  Buffer warnings, invocations;
+  EXPECT_EQ(agm_recorder_load(rec.get(), path.c_str(), nullptr, &l.report, warnings.get()), AGM_OK)
+      << agm_last_error_message();
+  EXPECT_EQ(agm_recorder_invocations(invocations.get(), rec.get(), 0, 0), AGM_OK);
+  simdjson::dom::parser parser;
+  for (auto inv : parser.parse(invocations.str()).get_array()) {
+    const std::string id{std::string_view(inv["invocation_id"])};
+    ++l.id_count[id];
+    const size_t dash = id.rfind('-');
+    l.ids[id.substr(0, dash)].push_back(std::stol(id.substr(dash + 1)));
+  }
+  agm_breakdown *b = nullptr;
+  EXPECT_EQ(agm_recorder_breakdown(&b, rec.get(), AGM_BY_SESSION), AGM_OK);
+  for (size_t i = 0; i < agm_breakdown_count(b); ++i) {
+    agm_totals t = AGM_TOTALS_INIT;
+    agm_breakdown_totals(&t, b, i);
+    l.sessions[agm_breakdown_key(b, i)] = t;
+  }
+  agm_breakdown_free(b);
+  EXPECT_EQ(agm_recorder_totals(&l.totals, rec.get()), AGM_OK);
+  return l;
+}
+
+}  // namespace
+
+TEST(Reliability, KilledWritersLoseNothingFlushedAndDuplicateNothing) {
+  TempDir dir;
+  const std::string journal = dir / "kill.jsonl", database = dir / "kill.db";
+  const unsigned seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  constexpr int kRounds = 24;
+  std::map<std::string, long> acked;  // round -> last record the child reported as flushed
+  for (int round = 1; round <= kRounds; ++round) {
+    Child child = spawn({"kill", journal, database, std::to_string(round)});
+    const int acks = 1 + static_cast<int>(rng() % 8);
+    long last = 0;
+    char line[64];
+    for (int a = 0; a < acks && std::fgets(line, sizeof line, child.out); ++a) {
+      ASSERT_EQ(std::sscanf(line, "flushed %ld", &last), 1) << line;
+    }
+    // A random moment while the child records the next batch.
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
+    ::kill(child.pid, SIGKILL);
+    EXPECT_EQ(wait_exit(child), 128 + SIGKILL);
+    ASSERT_GT(last, 0) << "round " << round << " never flushed";
+    acked[std::to_string(round)] = last;
+  }
+
+  for (const std::string &path : {journal, database}) {
+    SCOPED_TRACE(path);
+    const Loaded l = load(path);
+    for (const auto &[id, n] : l.id_count) EXPECT_EQ(n, 1) << id << " loaded " << n << " times";
+    for (const auto &[round, last] : acked) {
+      const auto it = l.ids.find(round);
+      ASSERT_NE(it, l.ids.end()) << "round " << round << " lost";
+      const std::vector<long> &got = it->second;
+      // Records reach the store in order: what survived is 1..n, with n >= the flushed count.
+      ASSERT_GE(static_cast<long>(got.size()), last) << "round " << round;
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_EQ(got[i], static_cast<long>(i + 1)) << "round " << round;
+      // Each record's model call is stored right after its invocation: at most one of the
+      // pair may be cut off by the kill.
+      const agm_totals &t = l.sessions.at("round-" + round);
+      EXPECT_GE(t.model_calls + 1, got.size());
+      EXPECT_LE(t.model_calls, got.size());
+    }
+    // The journal skips at most one torn line per kill; the database never has one.
+    EXPECT_LE(l.report.malformed, static_cast<uint64_t>(path == journal ? kRounds : 0));
+  }
+}
+
+TEST(Reliability, TwoProcessesTimesFourThreadsAppendExactly) {
+  TempDir dir;
+  const std::string journal = dir / "shared.jsonl", database = dir / "shared.db";
+  constexpr int kThreads = 4;
+  constexpr long kCount = 1500;
+  std::vector<Child> children;
+  for (const char *name : {"a", "b"}) {
+    children.push_back(
+        spawn({"burst", journal, database, name, std::to_string(kThreads), std::to_string(kCount)}));
+  }
+  for (Child &c : children) ASSERT_EQ(wait_exit(c), 0);
+
+  const uint64_t pairs = 2 * kThreads * kCount;
+  for (const std::string &path : {journal, database}) {
+    SCOPED_TRACE(path);
+    const Loaded l = load(path);
+    EXPECT_EQ(l.report.malformed, 0u);
+    EXPECT_EQ(l.id_count.size(), pairs);
+    for (const auto &[id, n] : l.id_count) ASSERT_EQ(n, 1) << id;
+    EXPECT_EQ(l.totals.model_calls, pairs);
+    EXPECT_EQ(l.totals.input_tokens, static_cast<int64_t>(2 * kThreads * (kCount * (kCount + 1) / 2)));
+    uint64_t records = 0;
+    EXPECT_EQ(agm_store_count(&records, path.c_str()), AGM_OK);
+    EXPECT_EQ(records, 2 * pairs + 2 * kThreads);  // and one session record per thread
+  }
+}
