@@ -6,6 +6,8 @@
 // Wall-clock medians move with the load on a shared machine; bench/instructions.sh counts
 // instructions per call under callgrind, which does not.
 #include <agentmetrics/metrics_c.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -24,7 +26,9 @@ using Clock = std::chrono::steady_clock;
 
 int g_runs = 15;
 long g_ops = 200000;
-std::string g_only;  // "record" or "noop": run just that loop once (for instruction counts)
+// "record", "record_journal" or "noop": run just that loop once (for instruction counts;
+// record_journal appends to a journal in a temporary folder, removed afterwards).
+std::string g_only;
 
 // Median over runs of the mean ns/op of `threads` threads each running `body` g_ops times.
 double median_ns(int threads, const std::function<void(int thread, long ops)> &body) {
@@ -114,6 +118,23 @@ int main(int argc, char **argv) {
   };
 
   if (!g_only.empty()) {
+    if (g_only == "record_journal") {
+      std::string dir = "/tmp/agm-bench-XXXXXX";
+      if (!::mkdtemp(dir.data())) return 1;
+      const std::string journal = dir + "/metrics.jsonl";
+      agm_recorder *stored = nullptr;
+      agm_session *session = nullptr;
+      check(agm_recorder_new(&stored, nullptr), "recorder");
+      agm_store_options o = AGM_STORE_OPTIONS_INIT;
+      o.journal = journal.c_str();
+      check(agm_recorder_open_store(stored, &o), "open_store");
+      check(agm_session_new(&session, stored, nullptr), "session");
+      record_into(session, g_ops);
+      agm_session_free(session);
+      agm_recorder_free(stored);
+      std::remove(journal.c_str());
+      ::rmdir(dir.c_str());
+    }
     if (g_only == "record") record_into(sessions[0], g_ops);
     if (g_only == "noop") noop(0, g_ops);
     for (auto *s : sessions) agm_session_free(s);
