@@ -263,7 +263,7 @@ class Session {
   void stage_model_call(const ModelCallInput &call, std::optional<int64_t> duration, const Cost &cost,
                         const CallSlot &slot, int64_t wall, std::optional<Record> &observed) const;
   int64_t wall_or_now(int64_t wall) const;  // `wall` if it was read (non-zero), else a fresh read
-  void release_strings();                    // see Record: what queued records borrow
+  void release_strings();                   // see Record: what queued records borrow
   TurnStats turn_stats_locked(int64_t now) const;
   void merge_dimension_locked(Dimension by, GroupMap &into) const;
   Group total_locked() const;

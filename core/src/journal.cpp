@@ -32,59 +32,77 @@ constexpr std::string_view kCostKeys[kCostItems] = {"input",          "cache_rea
                                                     "cache_write_1h", "output",     "reasoning"};
 
 // ---------------------------------------------------------------------------------------------
-// Encoding: members in a fixed order, each prefixed by its separator and key.
+// Encoding: members in a fixed order, each prefixed by its separator and key, written through
+// a raw pointer into room reserved for the longest line the record can make (the writer
+// encodes a million lines a second: no capacity checks, no allocations).
 
-void put_int(std::string &out, std::string_view key, int64_t v) {
-  out += key;
-  char buf[24];
-  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+class Out {
+ public:
+  explicit Out(char *p) : p_(p) {}
+  char *end() const { return p_; }
+  void raw(std::string_view v) {
+    std::memcpy(p_, v.data(), v.size());
+    p_ += v.size();
+  }
+  void ch(char c) { *p_++ = c; }
+  void i64(int64_t v) { p_ = std::to_chars(p_, p_ + 24, v).ptr; }
+  void str(std::string_view v) { p_ = json::write_string(p_, v); }
+  void money(u128 v) { p_ = write_money(p_, v); }
+
+ private:
+  char *p_;
+};
+
+void put_int(Out &out, std::string_view key, int64_t v) {
+  out.raw(key);
+  out.i64(v);
 }
-void put_str(std::string &out, std::string_view key, std::string_view v) {
+void put_str(Out &out, std::string_view key, std::string_view v) {
   if (v.empty()) return;
-  out += key;
-  json::append_string(out, v);
+  out.raw(key);
+  out.str(v);
 }
-void put_opt(std::string &out, std::string_view key, const std::optional<int64_t> &v) {
+void put_opt(Out &out, std::string_view key, const std::optional<int64_t> &v) {
   if (v) put_int(out, key, *v);
 }
-void put_money(std::string &out, std::string_view key, u128 v) {
-  out += key;
-  append_money(out, v);
+void put_money(Out &out, std::string_view key, u128 v) {
+  out.raw(key);
+  out.money(v);
 }
-void put_bool(std::string &out, std::string_view key, bool v) {
-  out += key;
-  out += v ? "true" : "false";
+void put_bool(Out &out, std::string_view key, bool v) {
+  out.raw(key);
+  out.raw(v ? "true" : "false");
 }
 
-void put_usage_and_cost(std::string &out, const Usage &usage, const Cost &cost) {
+void put_usage_and_cost(Out &out, const Usage &usage, const Cost &cost) {
   if (!usage.empty()) {
     char sep = '{';
-    out += ",\"usage\":";
+    out.raw(",\"usage\":");
     for (auto [kind, name] : kUsageKeys) {
       if (!usage.has(kind)) continue;
-      out += sep;
-      out += '"';
-      out += name;
+      out.ch(sep);
+      out.ch('"');
+      out.raw(name);
       put_int(out, "\":", usage.get(kind));
       sep = ',';
     }
-    out += '}';
+    out.ch('}');
   }
   if (cost.priced) {
-    out += ",\"cost\":{";
+    out.raw(",\"cost\":{");
     for (int i = 0; i < kCostItems; ++i) {
       if (cost.item[i] == 0) continue;  // a priced item left out is 0
-      out += '"';
-      out += kCostKeys[i];
+      out.ch('"');
+      out.raw(kCostKeys[i]);
       put_money(out, "\":", cost.item[i]);
-      out += ',';
+      out.ch(',');
     }
     put_money(out, "\"total\":", cost.total);
-    out += '}';
+    out.ch('}');
   }
 }
 
-void put_invocation(std::string &out, const InvocationView &inv) {
+void put_invocation(Out &out, const InvocationView &inv) {
   put_str(out, ",\"timestamp\":", format_iso_ms(inv.start_ns));
   put_str(out, ",\"invocation_id\":", inv.invocation_id);
   put_int(out, ",\"phase\":", inv.phase);
@@ -106,9 +124,22 @@ void put_invocation(std::string &out, const InvocationView &inv) {
 
 }  // namespace
 
-void encode_record(const RecordView &r, std::string &out) {
-  out += "{\"v\":1,\"kind\":\"";
-  out += kind_name(r.kind);
+size_t encoded_size_bound(const RecordView &r) {
+  // Every string may grow sixfold when escaped (\u00XX); everything else fits in the rest.
+  size_t text = r.tags_json.size();
+  for (std::string_view v :
+       {r.session, r.agent, r.phase, r.task, r.error_type, r.error_message, r.model, r.provider, r.source,
+        r.stop_reason, r.tool, r.call_id, r.invocation.invocation_id, r.invocation.agent,
+        r.invocation.task_id, r.invocation.model, r.invocation.tier, r.invocation.error_class}) {
+    text += 6 * v.size();
+  }
+  return text + 2048;
+}
+
+char *encode_record(const RecordView &r, char *buffer) {
+  Out out(buffer);
+  out.raw("{\"v\":1,\"kind\":\"");
+  out.raw(kind_name(r.kind));
   put_int(out, "\",\"ts\":", r.ts);
   put_str(out, ",\"session\":", r.session);
   put_str(out, ",\"agent\":", r.kind == RecordKind::kInvocation ? r.invocation.agent : r.agent);
@@ -118,8 +149,8 @@ void encode_record(const RecordView &r, std::string &out) {
   switch (r.kind) {
     case RecordKind::kSession:
       if (!r.tags_json.empty()) {
-        out += ",\"tags\":";
-        out += r.tags_json;
+        out.raw(",\"tags\":");
+        out.raw(r.tags_json);
       }
       break;
     case RecordKind::kModelCall:
@@ -156,7 +187,14 @@ void encode_record(const RecordView &r, std::string &out) {
       break;
     case RecordKind::kInvocation: put_invocation(out, r.invocation); break;
   }
-  out += "}\n";
+  out.raw("}\n");
+  return out.end();
+}
+
+void encode_record(const RecordView &r, std::string &out) {
+  const size_t used = out.size();
+  out.resize(used + encoded_size_bound(r));
+  out.resize(static_cast<size_t>(encode_record(r, out.data() + used) - out.data()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -576,7 +614,7 @@ std::string ReadReport::warnings_json() const {
     if (out.size() > 1) out += ',';
     out += "{\"file\":";
     json::append_string(out, w.file);
-    put_int(out, ",\"line\":", static_cast<int64_t>(w.line));
+    out += ",\"line\":" + std::to_string(w.line);
     out += ",\"reason\":";
     json::append_string(out, w.reason);
     out += '}';

@@ -15,6 +15,9 @@ namespace agentmetrics {
 
 // Appends `r` to `out` as one journal line, '\n' included.
 void encode_record(const RecordView &r, std::string &out);
+// The same into `buffer`, which has room for encoded_size_bound(r) chars; returns the end.
+char *encode_record(const RecordView &r, char *buffer);
+size_t encoded_size_bound(const RecordView &r);
 
 // Decodes journal lines. The RecordView it returns borrows from the decoder and the line: it
 // is valid until the next decode.

@@ -87,5 +87,7 @@ inline std::optional<std::string_view> as_string(std::optional<element> v, std::
 
 // Append `s` to `out` as a JSON string literal (quotes included).
 void append_string(std::string &out, std::string_view s);
+// The same, written at `out`, which has room for 6 * s.size() + 2 chars; returns the end.
+char *write_string(char *out, std::string_view s);
 
 }  // namespace agentmetrics::json

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 #include "errors.hpp"
@@ -39,30 +40,37 @@ constexpr u128 kU128Max = ~u128{0};
 
 }  // namespace
 
-void append_money(std::string &out, u128 atto) {
+char *write_money(char *out, u128 atto) {
   if (atto > UINT64_MAX) {
     std::string s = fixed_point(atto, kAttoDigits);
     while (s.back() == '0') s.pop_back();
     if (s.back() == '.') s.pop_back();
-    out += s;
-    return;
+    std::memcpy(out, s.data(), s.size());
+    return out + s.size();
   }
-  // Below $18.4 (every single call's cost): two 64-bit conversions, no allocation.
+  // Below $18.4 (every single call's cost): 64-bit arithmetic, no allocation.
   constexpr uint64_t kAtto = 1'000'000'000'000'000'000ull;
-  const uint64_t v = static_cast<uint64_t>(atto), whole = v / kAtto;
+  const uint64_t v = static_cast<uint64_t>(atto);
+  out = std::to_chars(out, out + 24, v / kAtto).ptr;
   uint64_t fraction = v % kAtto;
-  char buf[24];
-  out.append(buf, std::to_chars(buf, buf + sizeof buf, whole).ptr);
-  if (fraction == 0) return;
+  if (fraction == 0) return out;
   size_t digits = kAttoDigits;  // of the fraction, once its trailing zeros are gone
   while (fraction % 10 == 0) {
     fraction /= 10;
     --digits;
   }
-  char *end = std::to_chars(buf, buf + sizeof buf, fraction).ptr;
-  out += '.';
-  out.append(digits - static_cast<size_t>(end - buf), '0');
-  out.append(buf, end);
+  char tmp[24];
+  const size_t n = static_cast<size_t>(std::to_chars(tmp, tmp + sizeof tmp, fraction).ptr - tmp);
+  *out++ = '.';
+  std::memset(out, '0', digits - n);
+  out += digits - n;
+  std::memcpy(out, tmp, n);
+  return out + n;
+}
+
+void append_money(std::string &out, u128 atto) {
+  char buf[kMoneyTextMax];
+  out.append(buf, write_money(buf, atto));
 }
 
 std::string money_to_decimal(u128 atto) {

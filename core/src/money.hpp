@@ -1,5 +1,6 @@
 // Exact money: unsigned 128-bit counts of attodollars (1e-18 USD).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,6 +20,9 @@ inline constexpr u128 kAttoPerUsd = pow10_u128(kAttoDigits);
 // Exact decimal in USD without trailing zeros: "0.0075", "37500", "0".
 std::string money_to_decimal(u128 atto);
 void append_money(std::string &out, u128 atto);  // the same, appended
+// The same, written at `out` (room for kMoneyTextMax chars); returns the end.
+inline constexpr size_t kMoneyTextMax = 48;  // 39 digits and a point
+char *write_money(char *out, u128 atto);
 
 // Parse a non-negative decimal ("12.5", "3e-06"); digits below 1e-18 round half to even.
 // Throws InvalidArgument for anything else, naming `what`.

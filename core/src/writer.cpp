@@ -315,12 +315,14 @@ void Writer::write_slice(const Record *records, size_t count, bool sync) {
   }
   uint64_t stored = views.size();
   if (fd_ >= 0 && (!views.empty() || sync)) {
-    std::string bytes;
-    bytes.reserve(views.size() * 512);
-    if (torn_ && !views.empty()) bytes += '\n';
-    for (const auto &v : views) encode_record(v, bytes);
+    size_t bound = 1;
+    for (const auto &v : views) bound += encoded_size_bound(v);
+    if (encoded_.size() < bound) encoded_.resize(bound);
+    char *end = encoded_.data();
+    if (torn_ && !views.empty()) *end++ = '\n';
+    for (const auto &v : views) end = encode_record(v, end);
     try {
-      write_journal(bytes);
+      write_journal(std::string_view(encoded_.data(), static_cast<size_t>(end - encoded_.data())));
       if (sync) sync_journal();
     } catch (const IoError &e) {
       note_failure(views.size(), e.what());
@@ -348,7 +350,7 @@ void Writer::write_slice(const Record *records, size_t count, bool sync) {
   written_ += stored;
 }
 
-void Writer::write_journal(const std::string &bytes) {
+void Writer::write_journal(std::string_view bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);

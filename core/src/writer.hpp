@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -96,7 +97,7 @@ class Writer {
   void enqueue(Record &&record, bool counted);
   Record *append_locked(bool &wake);
   void write_slice(const Record *records, size_t count, bool sync);
-  void write_journal(const std::string &bytes);
+  void write_journal(std::string_view bytes);
   void sync_journal();
   void note_failure(uint64_t records, const std::string &error);
   void throw_if_failed_locked();
@@ -105,7 +106,8 @@ class Writer {
   const int64_t interval_ns_;
   std::string journal_path_, database_path_;
   int fd_ = -1;
-  bool torn_ = false;  // the journal may not end in a newline
+  bool torn_ = false;          // the journal may not end in a newline
+  std::vector<char> encoded_;  // the journal lines of a slice (writer thread only)
   std::unique_ptr<SqliteStore> db_;
 
   mutable std::mutex mu_;
