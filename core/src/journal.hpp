@@ -38,6 +38,7 @@ class LineDecoder {
   RecordView record_;
   std::string tags_;    // a session's tags, re-encoded
   std::string padded_;  // decode_invocation's copy of its input, padded
+  const char *end_ = nullptr;  // the end of the text being decoded
 };
 
 struct JournalWarning {

@@ -199,6 +199,8 @@ TEST(Journal, MalformedLinesSayWhy) {
   EXPECT_NE(reason("{\"v\":1,\"kind\":\"model_call\",\"ts\":1,\"usage\":{\"inp").find("JSON"),
             std::string::npos);
   EXPECT_EQ(reason("{\"v\":1,\"kind\":\"turn\",\"ts\":1,\"something_new\":{\"a\":[1,{}]}}"), "accepted");
+  EXPECT_EQ(reason("{\"\\u0076\":1,\"ki\\nd\":\"x\",\"kind\":\"turn\",\"ts\":1}"),
+            "accepted");  // escaped names
 }
 
 TEST(Journal, AFileSplitBetweenThreadsReadsLikeOneThread) {
