@@ -366,6 +366,15 @@ TEST(Store, UnwritablePlacesGiveClearErrors) {
   const std::string db_under_file = dir / "file/metrics.db";
   o.database = db_under_file.c_str();
   EXPECT_EQ(agm_recorder_open_store(rec.get(), &o), AGM_E_IO);
+  // A read-only file system refuses even root: /proc.
+  o.database = nullptr;
+  o.journal = "/proc/self/agentmetrics/metrics.jsonl";
+  EXPECT_EQ(agm_recorder_open_store(rec.get(), &o), AGM_E_IO);
+  EXPECT_NE(std::string(agm_last_error_message()).find("/proc/self/agentmetrics"), std::string::npos)
+      << agm_last_error_message();
+  o.journal = nullptr;
+  o.database = "/proc/self/agentmetrics.db";
+  EXPECT_EQ(agm_recorder_open_store(rec.get(), &o), AGM_E_IO) << agm_last_error_message();
   if (::geteuid() != 0) {  // root ignores permissions
     const std::string locked = dir / "locked";
     ::mkdir(locked.c_str(), 0500);
