@@ -50,8 +50,8 @@ namespace {
 constexpr size_t kSlice = 4096;
 // Emptied blocks kept for reuse.
 constexpr size_t kSpareBlocks = 8;
-// How long the writer lets records gather after the first one wakes it (see run()).
-constexpr std::chrono::microseconds kGather{2000};
+// How often the writer looks at the queue when nobody wakes it (see append_locked()).
+constexpr std::chrono::milliseconds kPoll{10};
 
 int64_t monotonic_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -134,10 +134,11 @@ void Writer::release(std::shared_ptr<const void> owned) {
 }
 
 // A new record at the end of the queue, whose lock the caller holds; `wake` says whether the
-// writer must be woken: it sleeps on an empty queue, or gathers a batch until a block is
-// full, so it is woken for the first record and for a full block, not for every record.
+// writer must be woken. It polls the queue every kPoll, so a recording thread wakes it (a
+// system call) only for a full block, or for the first record under kEveryRecord, whose
+// records must reach the disk at once.
 Record *Writer::append_locked(bool &wake) {
-  wake = pending_.empty() && filling_.empty();
+  wake = policy_ == FlushPolicy::kEveryRecord && pending_.empty() && filling_.empty();
   if (filling_.size() == kSlice) {
     pending_.push_back(std::move(filling_));
     filling_ = spare_block_locked();
@@ -248,21 +249,18 @@ void Writer::run() {
   std::unique_lock lock(mu_);
   for (;;) {
     auto empty = [&] { return pending_.empty() && filling_.empty(); };
-    auto idle = [&] { return empty() && !stop_ && flush_requested_ == flush_done_; };
-    if (idle()) {
+    auto asked = [&] { return stop_ || flush_requested_ != flush_done_; };
+    if (policy_ == FlushPolicy::kEveryRecord) {
+      wake_.wait(lock, [&] { return !empty() || asked(); });
+    } else {
+      // Records gather for up to kPoll (or until a block is full): one write() and one
+      // transaction per batch, and no system call on the recording threads.
+      auto timeout = std::chrono::nanoseconds(kPoll);
       if (policy_ == FlushPolicy::kInterval && dirty) {
-        wake_.wait_for(lock, std::chrono::nanoseconds(std::max<int64_t>(next_sync - monotonic_ns(), 0)),
-                       [&] { return !idle(); });
-      } else {
-        wake_.wait(lock, [&] { return !idle(); });
+        timeout =
+            std::min(timeout, std::chrono::nanoseconds(std::max<int64_t>(next_sync - monotonic_ns(), 0)));
       }
-    }
-    // Woken by the first record after a quiet spell: give the recording threads a moment to
-    // queue more, so that a busy recorder costs one wake-up, one write() and one transaction
-    // per block rather than per record. A flush or close does not wait.
-    if (policy_ != FlushPolicy::kEveryRecord) {
-      wake_.wait_for(lock, kGather,
-                     [&] { return !pending_.empty() || stop_ || flush_requested_ != flush_done_; });
+      wake_.wait_for(lock, timeout, [&] { return !pending_.empty() || asked(); });
     }
     batch.swap(pending_);
     if (!filling_.empty()) {
@@ -275,7 +273,7 @@ void Writer::run() {
 
     const int64_t now = monotonic_ns();
     const bool sync = policy_ == FlushPolicy::kEveryRecord || target != flush_done_ || stopping ||
-                      (policy_ == FlushPolicy::kInterval && now >= next_sync);
+                      (policy_ == FlushPolicy::kInterval && now >= next_sync && (dirty || !batch.empty()));
     for (size_t i = 0; i < batch.size(); ++i) {
       write_slice(batch[i].data(), batch[i].size(), sync && i + 1 == batch.size());
     }

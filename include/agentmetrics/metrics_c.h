@@ -924,7 +924,9 @@ AGM_API agm_status agm_session_format_summary(agm_buffer *out, const agm_session
  * A recorder may keep every record in a store that outlives the process: a JSONL journal
  * (one JSON object per line, append-only, schema in the README), a SQLite database, or both.
  * Recording never waits for disk: records go to a queue that one writer thread per store
- * drains, in batches (one write() of whole lines; one SQLite transaction). What a record call
+ * drains, in batches (one write() of whole lines; one SQLite transaction), at least every
+ * 10 ms and whenever 4,096 records are queued; a record call makes no system call (except
+ * under AGM_FLUSH_EVERY_RECORD, which wakes the writer at once). What a record call
  * stores: a "session" record when a session is created, a "model_call" or "tool_call" record
  * for each call, a "turn" record when a turn ends, and an "invocation" record for each
  * agm_recorder_record_invocation. Records made before the store was opened are not stored.
@@ -940,7 +942,8 @@ AGM_API agm_status agm_session_format_summary(agm_buffer *out, const agm_session
  */
 
 /* Flush policies: when written records are synced to the disk (fdatasync, synchronous=FULL). */
-#define AGM_FLUSH_NONE 0         /* only at agm_recorder_flush and close; the OS writes back */
+#define AGM_FLUSH_NONE 0         /* only at agm_recorder_flush and close (written within 10 ms;
+                                    the OS writes back) */
 #define AGM_FLUSH_INTERVAL 1     /* also at most flush_interval_ns after a write */
 #define AGM_FLUSH_EVERY_RECORD 2 /* after every write: each batch is durable once written */
 
