@@ -37,6 +37,19 @@ struct Totals {
 // What one key of a breakdown holds.
 enum DurationKind : int { kDurModelCall = 0, kDurToolCall, kDurTurn, kDurTtft, kDurationKinds };
 
+// What a failure shows: its message, else its type, else "error".
+inline std::string_view error_text(std::string_view message, std::string_view type) {
+  return !message.empty() ? message : !type.empty() ? type : std::string_view("error");
+}
+
+// The keys a model call groups under when it names no model or source.
+inline std::string_view model_key(std::string_view model) {
+  return model.empty() ? "unknown" : model;
+}
+inline std::string_view source_key(std::string_view source) {
+  return source.empty() ? "agent" : source;
+}
+
 struct Group {
   Totals totals;
   Sketch durations[kDurationKinds];

@@ -255,9 +255,9 @@ class LoadedTotals {
   void add(const RecordView &r) {
     switch (r.kind) {
       case RecordKind::kModelCall:
-        add_to(kByModel, r.model.empty() ? std::string_view("unknown") : r.model, r);
+        add_to(kByModel, model_key(r.model), r);
         add_to(kByProvider, r.provider, r);
-        add_to(kBySource, r.source.empty() ? std::string_view("agent") : r.source, r);
+        add_to(kBySource, source_key(r.source), r);
         break;
       case RecordKind::kToolCall: add_to(kByTool, r.tool, r); break;
       case RecordKind::kTurn: break;
@@ -296,9 +296,7 @@ class LoadedTotals {
 
  private:
   static void apply(Group &g, const RecordView &r) {
-    const std::string_view error = !r.error_message.empty() ? r.error_message
-                                   : !r.error_type.empty()  ? r.error_type
-                                                            : std::string_view("error");
+    const std::string_view error = error_text(r.error_message, r.error_type);
     switch (r.kind) {
       case RecordKind::kModelCall:
         g.totals.add_model_call(r.usage, r.cost, r.error, r.attempt > 1);
@@ -580,15 +578,14 @@ Notice Session::record_model_call(const ModelCallInput &call) {
     std::lock_guard lock(mu_);
     const ResolvedTiming timing = resolve_timing(call.timing, end, step_mark_locked());
 
-    CallSlot &calls = call_slot(call.model.empty() ? std::string_view("unknown") : call.model, call.provider,
-                                call.source.empty() ? std::string_view("agent") : call.source);
+    CallSlot &calls = call_slot(model_key(call.model), call.provider, source_key(call.source));
     const Cost cost = price_usage(calls.price, call.usage);
     const bool retry = call.attempt > 1;
     Group &g = calls.group;
     g.totals.add_model_call(call.usage, cost, call.error, retry);
     if (timing.duration) g.durations[kDurModelCall].add(*timing.duration);
     if (call.ttft) g.durations[kDurTtft].add(*call.ttft);
-    if (call.error) g.note_error(call.error_type.empty() ? "error" : call.error_type, wall_or_now(wall));
+    if (call.error) g.note_error(error_text({}, call.error_type), wall_or_now(wall));
     running_tokens_ = saturated_add(running_tokens_, call.usage.all_tokens());
     running_cost_ += cost.total;
     if (turn_.open) turn_.totals.add_model_call(call.usage, cost, call.error, retry);
@@ -605,13 +602,11 @@ Notice Session::record_model_call(const ModelCallInput &call) {
 
 void Session::finish_tool(std::string_view name, std::optional<int64_t> start, int64_t end,
                           const ToolCallInput &call, Record *record) {
-  const std::string_view error = !call.error_message.empty() ? call.error_message
-                                 : !call.error_type.empty()  ? call.error_type
-                                                             : std::string_view("error");
   Group &g = slot(by_tool_, name);
   g.totals.add_tool_call(call.error);
   if (start) g.durations[kDurToolCall].add(saturated_span(*start, end));
-  if (call.error) g.note_error(error, recorder_->clock().wall_now());
+  if (call.error)
+    g.note_error(error_text(call.error_message, call.error_type), recorder_->clock().wall_now());
   if (turn_.open) {
     turn_.totals.add_tool_call(call.error);
     if (start) {

@@ -189,11 +189,8 @@ void keep_first(std::vector<T> &v, size_t limit, Before before) {
   }
 }
 
-// What a failure displays: the message, else the type, else "error".
 std::string_view error_text(const RecordView &r) {
-  if (!r.error_message.empty()) return r.error_message;
-  if (!r.error_type.empty()) return r.error_type;
-  return "error";
+  return agentmetrics::error_text(r.error_message, r.error_type);
 }
 
 // Group::note_error keeps the later of equal timestamps in arrival order; the larger message

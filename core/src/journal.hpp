@@ -36,8 +36,8 @@ class LineDecoder {
   void decode_document(simdjson::ondemand::document &doc, bool invocation_only);
   simdjson::ondemand::parser parser_;
   RecordView record_;
-  std::string tags_;    // a session's tags, re-encoded
-  std::string padded_;  // decode_invocation's copy of its input, padded
+  std::string tags_;           // a session's tags, re-encoded
+  std::string padded_;         // decode_invocation's copy of its input, padded
   const char *end_ = nullptr;  // the end of the text being decoded
 };
 
