@@ -1,0 +1,275 @@
+"""The Pythonic layer over the native classes: context managers, decorators, query methods."""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import os
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import IO, Any, Callable, Optional, TypeVar, Union, overload
+
+from . import _native
+from ._native import By, Flush, Period, QueryKind
+from ._types import parse_doc
+
+__all__ = ["Recorder", "Session", "History", "current_session", "tool"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+_current: contextvars.ContextVar[Optional[Session]] = contextvars.ContextVar(
+    "agentmetrics_session", default=None
+)
+
+
+def current_session() -> Optional[Session]:
+    """The session of the innermost ``with recorder.session(...)`` block in this context."""
+    return _current.get()
+
+
+def _enum(enum: Any, value: Any, what: str) -> int:
+    if isinstance(value, str):
+        try:
+            return int(enum[value.upper()])
+        except KeyError:
+            names = ", ".join(e.name.lower() for e in enum)
+            raise ValueError(f"unknown {what} {value!r} (one of {names})") from None
+    return int(value)
+
+
+class _Queries:
+    """Seed 001's history questions; results are the core's JSON documents as dicts (costs are
+    Decimal, durations milliseconds, timestamps ISO 8601 UTC)."""
+
+    _query: Callable[..., str]  # the native class's query entry point
+
+    def _run(
+        self,
+        kind: QueryKind,
+        period: Union[Period, str] = Period.ALL,
+        since: Optional[int] = None,
+        until: Optional[int] = None,
+        now_ns: Optional[int] = None,
+        **query: Any,
+    ) -> Any:
+        p = _enum(Period, period, "period")
+        if since is not None or until is not None:
+            p = int(Period.RANGE)
+            since = 0 if since is None else since
+            until = (2**63 - 1) if until is None else until
+        return parse_doc(self._query(int(kind), period=p, since=since, until=until, now_ns=now_ns, **query))
+
+    def summary(self, period: Union[Period, str] = Period.ALL, *, since: Optional[int] = None,
+                until: Optional[int] = None, now_ns: Optional[int] = None, limit: int = 0) -> Any:
+        """Totals, latencies, cost by model, top tools and sessions over a period
+        ("all", "hour", "day", "week", "month") or [since, until) in wall-clock ns."""
+        return self._run(QueryKind.SUMMARY, period, since, until, now_ns, limit=limit)
+
+    def costs(self, by: Union[By, str] = By.MODEL, period: Union[Period, str] = Period.ALL, *,
+              since: Optional[int] = None, until: Optional[int] = None,
+              now_ns: Optional[int] = None) -> Any:
+        """Cost grouped by model, provider, source, agent, phase, task, session or day."""
+        return self._run(QueryKind.COST_BREAKDOWN, period, since, until, now_ns,
+                         group_by=_enum(By, by, "grouping"))
+
+    def tools(self, name: Optional[str] = None, period: Union[Period, str] = Period.ALL, *,
+              since: Optional[int] = None, until: Optional[int] = None,
+              now_ns: Optional[int] = None) -> Any:
+        """Per tool: calls, success rate, mean, p95, errors, last error (one tool or all)."""
+        return self._run(QueryKind.TOOLS, period, since, until, now_ns, name=name)
+
+    def slow(self, threshold_ns: int = 5_000_000_000, period: Union[Period, str] = Period.ALL, *,
+             limit: int = 0, since: Optional[int] = None, until: Optional[int] = None,
+             now_ns: Optional[int] = None) -> Any:
+        """Model calls, tool calls and turns at or over the threshold, slowest first."""
+        return self._run(QueryKind.SLOW, period, since, until, now_ns, threshold_ns=threshold_ns,
+                         limit=limit)
+
+    def errors(self, period: Union[Period, str] = Period.ALL, *, limit: int = 0,
+               since: Optional[int] = None, until: Optional[int] = None,
+               now_ns: Optional[int] = None) -> Any:
+        """Recent errors and error counts by tool and model."""
+        return self._run(QueryKind.ERRORS, period, since, until, now_ns, limit=limit)
+
+    def expensive_sessions(self, period: Union[Period, str] = Period.ALL, *, limit: int = 0,
+                           since: Optional[int] = None, until: Optional[int] = None,
+                           now_ns: Optional[int] = None) -> Any:
+        """Sessions by cost, highest first."""
+        return self._run(QueryKind.EXPENSIVE_SESSIONS, period, since, until, now_ns, limit=limit)
+
+    def session(self, session_id: str) -> Any:
+        """One session's metrics; NotFoundError if the store has no record of it."""
+        return self._run(QueryKind.SESSION, name=session_id)
+
+    def invocations(self, period: Union[Period, str] = Period.ALL, *,
+                    tiers: Optional[list[str]] = None, bucket_ns: int = 0,
+                    since: Optional[int] = None, until: Optional[int] = None,
+                    now_ns: Optional[int] = None) -> Any:
+        """Seed 004's invocation aggregate over the stored invocations in range."""
+        return self._run(QueryKind.INVOCATIONS, period, since, until, now_ns, tiers=tiers,
+                         bucket_ns=bucket_ns)
+
+
+class History(_native.History, _Queries):
+    """Queries over a journal file, a folder of journals or a SQLite database, read as it is at
+    each query (records other processes append are seen by the next one)."""
+
+    def __init__(self, path: PathLike) -> None:
+        super().__init__(path)
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _RecorderQueries(_Queries):
+    """The recorder's own store, flushed before each query."""
+
+    def __init__(self, recorder: _native.Recorder) -> None:
+        self._query = recorder._query
+
+
+class Session(_native.Session):
+    """A scope of cumulative totals. Use as a context manager: the session ends (an open turn
+    with it) when the block exits, and is :func:`current_session` inside it."""
+
+    _token: Optional[contextvars.Token[Optional[Session]]] = None
+
+    def __enter__(self) -> Session:
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _current.reset(self._token)
+            self._token = None
+        self.close()
+
+    @contextmanager
+    def turn(self) -> Iterator[Session]:
+        """Begin a turn, end it when the block exits (also on an exception)."""
+        self.turn_begin()
+        try:
+            yield self
+        finally:
+            self.turn_end()
+
+    @contextmanager
+    def tool_call(self, name: str, call_id: Optional[str] = None) -> Iterator[str]:
+        """Time a tool call; an exception records an error (its type and message) and propagates.
+        Yields the call id (generated when not given), so parallel calls stay apart."""
+        call_id = call_id or uuid.uuid4().hex
+        self.tool_start(name, call_id)
+        try:
+            yield call_id
+        except BaseException as error:
+            self.tool_end(call_id, error=type(error).__name__, error_message=str(error))
+            raise
+        self.tool_end(call_id)
+
+    def print_turn(self, file: Optional[IO[str]] = None) -> None:
+        """Write the per-turn line to `file` (stderr by default), dim grey on a terminal unless
+        NO_COLOR is set; nothing before the first turn."""
+        out = sys.stderr if file is None else file
+        isatty = getattr(out, "isatty", None)
+        line = self.format_turn(color=_native.color_enabled(bool(isatty and isatty())))
+        if line is not None:
+            print(line, file=out)
+
+
+class Recorder(_native.Recorder):
+    """Owns prices, clocks, totals and the store. ``clock`` and ``wall_clock`` are callables
+    returning nanoseconds (monotonic, and since the epoch) for deterministic tests."""
+
+    def __init__(
+        self,
+        *,
+        clock: Optional[Callable[[], int]] = None,
+        wall_clock: Optional[Callable[[], int]] = None,
+        bundled_prices: bool = True,
+    ) -> None:
+        super().__init__(clock=clock, wall_clock=wall_clock, bundled_prices=bundled_prices)
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def session(
+        self,
+        session_id: Optional[str] = None,
+        *,
+        agent: Optional[str] = None,
+        phase: Optional[str] = None,
+        task: Optional[str] = None,
+        tags: Optional[Mapping[str, str]] = None,
+    ) -> Session:
+        """Open a session (a unique id is generated when none is given)."""
+        return Session(self, session_id, agent=agent, phase=phase, task=task,
+                       tags=None if tags is None else dict(tags))
+
+    def open_store(  # type: ignore[override]
+        self,
+        *,
+        journal: Optional[PathLike] = None,
+        journal_dir: Optional[PathLike] = None,
+        database: Optional[PathLike] = None,
+        flush: Union[Flush, str] = Flush.NONE,
+        flush_interval_ns: int = 0,
+    ) -> None:
+        """Keep every record in a JSONL journal (a file, or a file of its own in journal_dir)
+        and/or a SQLite database. flush: "none", "interval" or "every_record"."""
+        super().open_store(journal=journal, journal_dir=journal_dir, database=database,
+                           flush=_enum(Flush, flush, "flush policy"), flush_interval_ns=flush_interval_ns)
+
+    @property
+    def history(self) -> _Queries:
+        """History queries over this recorder's own store (flushed first)."""
+        return _RecorderQueries(self)
+
+
+@overload
+def tool(arg: F, /) -> F: ...
+@overload
+def tool(arg: Optional[str] = None, /) -> Callable[[F], F]: ...
+
+
+def tool(arg: Any = None, /) -> Any:
+    """Decorator timing a tool function (sync or async) as a tool call of
+    :func:`current_session` when there is one; ``@tool`` or ``@tool("name")``."""
+
+    def decorate(function: F, name: Optional[str]) -> F:
+        tool_name = name or function.__name__
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                session = _current.get()
+                if session is None:
+                    return await function(*args, **kwargs)
+                with session.tool_call(tool_name):
+                    return await function(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            session = _current.get()
+            if session is None:
+                return function(*args, **kwargs)
+            with session.tool_call(tool_name):
+                return function(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    if callable(arg):
+        return decorate(arg, None)
+    return lambda function: decorate(function, arg)
+
