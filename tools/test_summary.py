@@ -3,8 +3,9 @@
 
 Each meson test contributes its subtests (TAP lines, GoogleTest cases) from meson's JUnit log;
 a test that failed without a failing subtest (a crash, a timeout) counts as one failure.
-Usage: test_summary.py [--check NAME=STATUS ...] BUILD_DIR [BUILD_DIR ...]
-(--check adds a check run outside meson: STATUS 0 passed, anything else failed).
+Usage: test_summary.py [--check NAME=STATUS | --junit NAME=FILE ...] BUILD_DIR [BUILD_DIR ...]
+(--check adds a check run outside meson: STATUS 0 passed, anything else failed; --junit adds
+the cases of a JUnit XML report, such as pytest's; a missing report counts as one failure).
 Exit status 1 if anything failed."""
 import json
 import pathlib
@@ -13,13 +14,25 @@ import xml.etree.ElementTree as ET
 
 passed = failed = 0
 args = sys.argv[1:]
-while args and args[0] == "--check":
-    name, status = args[1].split("=", 1)
-    if status == "0":
+while args and args[0] in ("--check", "--junit"):
+    name, value = args[1].split("=", 1)
+    if args[0] == "--junit":
+        try:
+            for suite in ET.parse(value).getroot().iter("testsuite"):
+                bad = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+                passed += int(suite.get("tests", 0)) - bad - int(suite.get("skipped", 0))
+                failed += bad
+                for case in suite.iter("testcase"):
+                    if case.find("failure") is not None or case.find("error") is not None:
+                        print(f"FAILED: {name}: {case.get('classname')}.{case.get('name')}")
+        except (OSError, ET.ParseError) as error:
+            failed += 1
+            print(f"FAILED: {name} (no report: {error})")
+    elif value == "0":
         passed += 1
     else:
         failed += 1
-        print(f"FAILED: {name} (exit status {status})")
+        print(f"FAILED: {name} (exit status {value})")
     args = args[2:]
 for build in map(pathlib.Path, args):
     logs = build / "meson-logs"
