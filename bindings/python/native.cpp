@@ -104,7 +104,7 @@ struct Cached {
   py::object notices[3];
   PyObject *usage_cls = nullptr;
   PyObject *exc_base = nullptr, *exc_invalid = nullptr, *exc_state = nullptr, *exc_not_found = nullptr,
-           *exc_io = nullptr, *exc_corrupt = nullptr, *exc_unsupported = nullptr;
+           *exc_io = nullptr, *exc_corrupt = nullptr, *exc_unsupported = nullptr, *exc_closed = nullptr;
 };
 Cached *g = nullptr;  // set in module init; lives as long as the module
 
@@ -158,8 +158,9 @@ inline agm_status check(agm_status status) {
 [[noreturn]] void raise_invalid(const std::string &message) {
   raise(g->exc_invalid, message, AGM_E_INVALID_ARGUMENT);
 }
+// Like a closed file, a closed handle raises a ValueError (ClosedError).
 [[noreturn]] void raise_closed(const char *what) {
-  raise(g->exc_state, std::string(what) + " is closed", AGM_E_STATE);
+  raise(g->exc_closed, std::string("operation on a closed ") + what, AGM_E_STATE);
 }
 
 // Report an exception raised by a Python callback the core calls: it cannot cross the C
@@ -976,28 +977,29 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
   g->json_dumps = json.attr("dumps");
   for (int i = 0; i < 7; ++i) g_usage_names[i] = PyUnicode_InternFromString(kUsageFields[i]);
 
-  auto exception = [&](const char *name, PyObject *bases, const char *doc) {
-    std::string qualified = std::string("agentmetrics.") + name;
-    PyObject *cls = PyErr_NewExceptionWithDoc(qualified.c_str(), doc, bases, nullptr);
+  if (agm_abi_version() != AGM_ABI_VERSION) throw py::import_error("agentmetrics: core ABI mismatch");
+  auto exception = [&](const char *name, py::handle base, py::handle builtin, const char *doc) {
+    const std::string qualified = std::string("agentmetrics.") + name;
+    py::tuple bases = builtin ? py::tuple(py::make_tuple(base, builtin)) : py::tuple(py::make_tuple(base));
+    PyObject *cls = PyErr_NewExceptionWithDoc(qualified.c_str(), doc, bases.ptr(), nullptr);
     if (!cls) throw py::error_already_set();
-    m.add_object(name, py::handle(cls));
+    m.add_object(name, py::handle(cls));  // the module owns the class
     return cls;
   };
-  g->exc_base = exception("AgentMetricsError", PyExc_Exception,
+  g->exc_base = exception("AgentMetricsError", PyExc_Exception, nullptr,
                           "Base of every agentmetrics error; `status` names the C status code.");
-  auto bases = [&](PyObject *other) {
-    return py::make_tuple(py::handle(g->exc_base), py::handle(other)).release().ptr();
-  };
-  g->exc_invalid = exception("InvalidArgumentError", bases(PyExc_ValueError),
+  g->exc_invalid = exception("InvalidArgumentError", g->exc_base, PyExc_ValueError,
                              "An argument is out of range, inconsistent or malformed.");
-  g->exc_state = exception("StateError", bases(PyExc_RuntimeError),
-                           "The call is not valid now (no open turn, unknown call id, closed handle).");
+  g->exc_state = exception("StateError", g->exc_base, PyExc_RuntimeError,
+                           "The call is not valid now (no open turn, an unknown call id, no store).");
+  g->exc_closed = exception("ClosedError", g->exc_base, PyExc_ValueError,
+                            "An operation on a closed recorder, session or history.");
   g->exc_not_found =
-      exception("NotFoundError", bases(PyExc_LookupError), "A path, session or model was not found.");
-  g->exc_io = exception("StoreError", bases(PyExc_OSError), "An I/O call on a store failed.");
-  g->exc_corrupt = exception("CorruptError", bases(PyExc_ValueError),
+      exception("NotFoundError", g->exc_base, PyExc_LookupError, "A path, session or model was not found.");
+  g->exc_io = exception("StoreError", g->exc_base, PyExc_OSError, "An I/O call on a store failed.");
+  g->exc_corrupt = exception("CorruptError", g->exc_base, PyExc_ValueError,
                              "A document or database does not parse or has the wrong shape.");
-  g->exc_unsupported = exception("UnsupportedError", g->exc_base,
+  g->exc_unsupported = exception("UnsupportedError", g->exc_base, nullptr,
                                  "Not supported by this version (a newer schema, a format without streams).");
 
   py::native_enum<Format>(m, "Format", "enum.IntEnum", "Usage payload formats of the SDKs.")

@@ -35,8 +35,10 @@ def test_session_totals_and_turn_line(recorder: am.Recorder, clock: FakeClock) -
         assert stats is not None and stats.index == 1 and stats.duration_ns == 2_300_000_000
     assert am.current_session() is None
     assert s.closed
-    with pytest.raises(am.StateError, match="closed"):
+    with pytest.raises(am.ClosedError, match="closed session"):
         s.totals()
+    with pytest.raises(ValueError):  # like a closed file
+        s.record_model_call()
 
 
 def test_missing_usage_is_not_zero(recorder: am.Recorder) -> None:
@@ -208,6 +210,20 @@ def test_usage_stream_anthropic_overwrites() -> None:
         am.UsageStream(am.Format.MASTRA)
 
 
+def test_now_ns_reads_the_recorder_clock(recorder: am.Recorder, clock: FakeClock) -> None:
+    with recorder.session() as s:
+        assert recorder.now_ns() == s.now_ns() == clock.now
+        start = s.now_ns()
+        clock.advance(42)
+        s.record_model_call(model="m", start_ns=start)
+        assert s.durations().sum_ns == 42
+    with am.Recorder() as rec, rec.session() as s:
+        # The core's default clock is the one now_ns reads: a call that started 5 ms ago by it
+        # lasts at least 5 ms by the core's own reading of "now".
+        s.record_model_call(model="m", start_ns=s.now_ns() - 5_000_000)
+        assert 5_000_000 <= s.durations().sum_ns < 60_000_000_000
+
+
 def test_injectable_clock_drives_durations() -> None:
     ticks = iter(range(0, 10**12, 1_000_000))
     with am.Recorder(clock=lambda: next(ticks)) as rec, rec.session() as s:
@@ -256,7 +272,7 @@ def test_closing_in_a_callback_is_safe(recorder: am.Recorder) -> None:
     s.add_budget(max_tokens=1, callback=lambda e: s.close())
     assert s.record_model_call(usage={"input_tokens": 5, "output_tokens": 5}) is am.Notice.BUDGET_EXCEEDED
     assert s.closed
-    with pytest.raises(am.StateError):
+    with pytest.raises(am.ClosedError):
         s.record_model_call()
 
 
@@ -264,7 +280,7 @@ def test_sessions_outlive_a_closed_recorder(clock: FakeClock) -> None:
     rec = am.Recorder(clock=clock)
     s = rec.session()
     rec.close()
-    with pytest.raises(am.StateError):
+    with pytest.raises(am.ClosedError):
         rec.totals()
     clock.advance(5)
     s.record_model_call(model="m", usage={"input_tokens": 1, "output_tokens": 1})

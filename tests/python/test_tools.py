@@ -31,7 +31,7 @@ class EventEmitter:
 
 def test_babyagi_collector(recorder: am.Recorder, clock: FakeClock) -> None:
     agent = EventEmitter()
-    collector = MetricsCollector(recorder, agent="babyagi", clock=clock)
+    collector = MetricsCollector(recorder, agent="babyagi")  # times on the recorder's clock
     collector.attach(agent)
     agent.emit("ai_call_start", {"model": "claude-sonnet-4-5-20250929", "thread_id": "t1", "message_count": 2})
     clock.advance(1_500_000_000)

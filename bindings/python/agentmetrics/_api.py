@@ -7,6 +7,7 @@ import functools
 import inspect
 import os
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -141,6 +142,24 @@ class Session(_native.Session):
 
     _token: Optional[contextvars.Token[Optional[Session]]] = None
 
+    def __init__(
+        self,
+        recorder: _native.Recorder,
+        session_id: Optional[str] = None,
+        *,
+        agent: Optional[str] = None,
+        phase: Optional[str] = None,
+        task: Optional[str] = None,
+        tags: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        super().__init__(recorder, session_id, agent=agent, phase=phase, task=task,
+                         tags=None if tags is None else dict(tags))
+        self._now: Callable[[], int] = getattr(recorder, "now_ns", time.monotonic_ns)
+
+    def now_ns(self) -> int:
+        """Now on the recorder's monotonic clock: the time base of start_ns, end_ns and at_ns."""
+        return self._now()
+
     def __enter__(self) -> Session:
         self._token = _current.set(self)
         return self
@@ -195,6 +214,12 @@ class Recorder(_native.Recorder):
         bundled_prices: bool = True,
     ) -> None:
         super().__init__(clock=clock, wall_clock=wall_clock, bundled_prices=bundled_prices)
+        # The core's default monotonic clock is CLOCK_MONOTONIC, which time.monotonic_ns reads.
+        self._now: Callable[[], int] = clock or time.monotonic_ns
+
+    def now_ns(self) -> int:
+        """Now on this recorder's monotonic clock: the time base of start_ns, end_ns and at_ns."""
+        return self._now()
 
     def __enter__(self) -> Recorder:
         return self
@@ -212,8 +237,7 @@ class Recorder(_native.Recorder):
         tags: Optional[Mapping[str, str]] = None,
     ) -> Session:
         """Open a session (a unique id is generated when none is given)."""
-        return Session(self, session_id, agent=agent, phase=phase, task=task,
-                       tags=None if tags is None else dict(tags))
+        return Session(self, session_id, agent=agent, phase=phase, task=task, tags=tags)
 
     def open_store(  # type: ignore[override]
         self,

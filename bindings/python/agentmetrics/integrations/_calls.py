@@ -3,7 +3,6 @@ recorded exactly once when the stream ends, fails or is closed."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Generic, Optional, TypeVar
@@ -41,7 +40,7 @@ def timed_call(
     An exception is recorded as a failed call (error = the exception's class name, usage missing)
     and propagates; a block that sets no result is recorded with usage missing.
     """
-    now = clock or time.monotonic_ns
+    now = clock or session.now_ns
     call: Call[_R] = Call()
     start = now()
     try:
@@ -68,7 +67,7 @@ class StreamTracker:
     def __init__(self, session: Session, model: Optional[str], start_ns: Optional[int],
                  clock: Optional[Callable[[], int]], attempt: Optional[int], source: Optional[str]) -> None:
         self.session = session
-        self.clock = clock or time.monotonic_ns
+        self.clock = clock or session.now_ns
         self.start = self.clock() if start_ns is None else start_ns
         self.first: Optional[int] = None
         self.usage: Optional[am.UsageStream] = None

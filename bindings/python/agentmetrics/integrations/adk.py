@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, Union
@@ -187,9 +186,8 @@ class AgentMetricsPlugin(BasePlugin):
     ) -> None:
         """Start timing a model call."""
         with _guard("model call start"):
-            self._calls[self._call_key(callback_context)] = _ModelCall(
-                time.monotonic_ns(), llm_request.model
-            )
+            now = self._session(callback_context.session).now_ns()
+            self._calls[self._call_key(callback_context)] = _ModelCall(now, llm_request.model)
 
     async def after_model_callback(
         self, *, callback_context: CallbackContext, llm_response: LlmResponse
@@ -211,15 +209,14 @@ class AgentMetricsPlugin(BasePlugin):
             reason = llm_response.finish_reason
             # An error code without a finish reason is a failed call (e.g. a blocked prompt).
             error = llm_response.error_code if reason is None else None
-            self._session(callback_context.session).record_model_call(
+            session = self._session(callback_context.session)
+            session.record_model_call(
                 model=call.model or llm_response.model_version,
                 usage=usage,
                 provider=self._derive_provider(call.model),
                 stop_reason=_name(reason),
                 error=_name(error),
-                duration_ns=(
-                    time.monotonic_ns() - call.start_ns if call.start_ns is not None else None
-                ),
+                start_ns=call.start_ns,
                 model_version=llm_response.model_version,
             )
         return None
@@ -237,10 +234,7 @@ class AgentMetricsPlugin(BasePlugin):
             model = llm_request.model or (call.model if call else None)
             start = call.start_ns if call else None
             self._session(callback_context.session).record_model_call(
-                model=model,
-                provider=self._derive_provider(model),
-                error=type(error).__name__,
-                duration_ns=time.monotonic_ns() - start if start is not None else None,
+                model=model, provider=self._derive_provider(model), error=type(error).__name__, start_ns=start
             )
 
     # -- tools -----------------------------------------------------------------------------

@@ -15,8 +15,8 @@
 
 Streamed usage is merged by the agentmetrics core (message_start, then each message_delta, by
 overwrite, never summed); `input_tokens` is already fresh input. The anthropic package is not
-needed to import this module. Times are nanoseconds of `clock` (default time.monotonic_ns, the
-Recorder's default clock); calls are recorded with durations, not instants.
+needed to import this module. Times are nanoseconds of `clock` (default `session.now_ns`, the
+recorder's clock); calls are recorded with durations, not instants.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ missing, never 0.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict, deque
 from typing import Any, Callable, Optional, Protocol
 
@@ -37,11 +36,11 @@ class MetricsCollector:
     """Turns an agent's events into model and tool call records."""
 
     def __init__(self, recorder: Recorder, *, agent: Optional[str] = None,
-                 provider: str = "anthropic", clock: Callable[[], int] = time.monotonic_ns) -> None:
+                 provider: str = "anthropic", clock: Optional[Callable[[], int]] = None) -> None:
         self.recorder = recorder
         self.agent = agent
         self.provider = provider
-        self._clock = clock
+        self._clock = clock or recorder.now_ns  # the recorder's clock by default
         self._sessions: dict[str, Session] = {}
         self._ai_calls: dict[str, tuple[int, Optional[str]]] = {}  # thread -> (start, model)
         self._tools_by_name: defaultdict[tuple[str, str], deque[str]] = defaultdict(deque)

@@ -15,7 +15,7 @@
 Token arithmetic (cached tokens out of the prompt, reasoning inside the output) is done by the
 agentmetrics core from the SDK's own usage objects; this module only picks fields and times calls.
 The openai package is not needed to import it. Times are nanoseconds of `clock` (default
-time.monotonic_ns, the Recorder's default clock); calls are recorded with durations, not instants.
+`session.now_ns`, the recorder's clock); calls are recorded with durations, not instants.
 """
 
 from __future__ import annotations
