@@ -117,3 +117,56 @@ def test_format_cost(amount: str, text: str) -> None:
 def test_fixture_folders_exist() -> None:
     for kind in ("usage", "cost", "format"):
         assert fixture_dir(kind).is_dir(), fixture_dir(kind)
+
+
+def sdk_types() -> dict[str, Any]:
+    """The SDK's own usage class for each fixture file (when the SDK is installed)."""
+    types: dict[str, Any] = {}
+    try:
+        from openai.types import CompletionUsage
+        from openai.types.responses import ResponseUsage
+
+        types.update(openai_chat=CompletionUsage, openai_responses=ResponseUsage)
+    except ImportError:
+        pass
+    try:
+        from anthropic.types import Usage
+
+        types["anthropic"] = Usage
+    except ImportError:
+        pass
+    try:
+        from google.genai.types import GenerateContentResponseUsageMetadata
+
+        types["google_genai"] = GenerateContentResponseUsageMetadata
+    except ImportError:
+        pass
+    return types
+
+
+SDK_TYPES = sdk_types()
+
+
+@pytest.mark.parametrize(("file", "case"), [c for c in usage_cases() if c.values[0] in
+                                            ("openai_chat", "openai_responses", "anthropic", "google_genai")])
+def test_usage_from_sdk_objects(file: str, case: dict[str, Any]) -> None:
+    # The payload as the SDK's own object, recognised by its class: the same numbers.
+    if file not in SDK_TYPES:
+        pytest.skip(f"the SDK for {file} is not installed")
+    ctx = context_of(case)
+    if not isinstance(case["payload"], dict) or ctx["stream_event"] or ctx["partial"]:
+        pytest.skip("not a plain usage object (a stream event or a partial response)")
+    try:
+        usage = SDK_TYPES[file].model_validate(case["payload"])
+    except ValueError:
+        pytest.skip("the SDK's type does not accept this payload (another SDK version's shape)")
+    normalized = am.normalize_usage(usage)
+    with am.Recorder() as rec, rec.session() as s:
+        s.record_model_call(model="m", usage=usage)
+        totals = s.totals()
+    expected = case["expected"]
+    if expected is None:
+        assert normalized.missing and totals.calls_missing_usage == 1
+    else:
+        assert {f: getattr(normalized, f) for f in FIELDS} == {f: expected[f] for f in FIELDS}
+        assert {f: getattr(totals, f) for f in FIELDS} == {f: expected[f] for f in FIELDS}

@@ -3,7 +3,10 @@ through the Python API."""
 
 from __future__ import annotations
 
+import os
 import pathlib
+import subprocess
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -151,3 +154,33 @@ def test_invocations_and_aggregate(recorder: am.Recorder, tmp_path: pathlib.Path
     with am.Recorder() as again:
         again.load(tmp_path / "fleet.db")
         assert again.invocation_count() == 3
+
+
+GIL_CHECK = """
+import os, select, sys, threading, agentmetrics as am
+fifo = sys.argv[1]
+reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # so that the writer's open does not block
+rec = am.Recorder()
+rec.open_store(journal=fifo)
+with rec.session() as s:
+    for _ in range(3000):  # far more than a pipe holds: the writer blocks until we read
+        s.record_model_call(model="m" * 100, usage={"input_tokens": 1, "output_tokens": 1})
+flushed = threading.Event()
+threading.Thread(target=lambda: (rec.flush(), flushed.set())).start()
+received = 0
+while not flushed.is_set():  # runs only while flush() has released the GIL
+    if select.select([reader], [], [], 0.05)[0]:
+        received += len(os.read(reader, 1 << 16))
+print(received)
+"""
+
+
+def test_flush_releases_the_gil(tmp_path: pathlib.Path) -> None:
+    # The journal is a pipe that only this process drains: if flush() kept the GIL, nothing
+    # would read the pipe, the writer would stay blocked and flush() would never return.
+    fifo = tmp_path / "journal.fifo"
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-c", GIL_CHECK, str(fifo)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 1 << 16
