@@ -109,6 +109,11 @@ class MetricsTool:
         try:
             return {"action": action, "period": period,
                     **self._run(action, period, group_by, tool_name, session_id, threshold_ms, limit)}
+        except _native.StateError as error:
+            if self._recorder is not None and action != "session":
+                return {"action": action, "error": f"{error}: the recorder keeps no store to query "
+                        "(recorder.open_store(database=...) keeps one)"}
+            return {"action": action, "error": str(error)}
         except (ValueError, TypeError, LookupError, _native.AgentMetricsError) as error:
             return {"action": action, "error": str(error)}
 
