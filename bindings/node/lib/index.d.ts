@@ -1,4 +1,5 @@
 // Type declarations of the agentmetrics Node package (bindings/node/lib/index.js).
+export * from "./integrations";
 // Missing values are null, never 0. Exact money is a decimal string of USD ("0.0055").
 // Monotonic instants are bigint nanoseconds on the recorder's clock; durations are milliseconds.
 

@@ -5,7 +5,16 @@
 
 const path = require("node:path");
 
-const native = require(process.env.AGENTMETRICS_ADDON ||
+// The addon uses the system's libsimdjson; Node 22 and later export a simdjson of their own,
+// which would otherwise take the place of the library's internal symbols (a crash). With
+// RTLD_DEEPBIND (Linux) the addon and its libraries resolve their own symbols first.
+function loadAddon(file) {
+  const module = { exports: {} };
+  const { RTLD_NOW, RTLD_DEEPBIND } = require("node:os").constants.dlopen;
+  process.dlopen(module, file, RTLD_DEEPBIND === undefined ? RTLD_NOW : RTLD_NOW | RTLD_DEEPBIND);
+  return module.exports;
+}
+const native = loadAddon(process.env.AGENTMETRICS_ADDON ||
   path.join(__dirname, "..", "build", "meson", "bindings", "node", "agentmetrics.node"));
 
 /** Any failure of the core other than a bad argument; `status` names the C status code. */
@@ -485,3 +494,5 @@ module.exports = {
   FORMATS: Object.keys(FORMATS),
   _native: native,
 };
+// The integrations (they import neither the AI SDK nor Mastra).
+Object.assign(module.exports, require("./ai-sdk.js"), require("./mastra.js"), require("./reporter.js"));

@@ -4,5 +4,6 @@ import agentmetrics from "./index.js";
 export const {
   AgentMetricsError, Recorder, Session, History, UsageStream, normalizeUsage, formatTokens, formatDurationMs,
   formatDurationNs, formatCost, colorEnabled, bundledPricesInfo, storeCount, version, abiVersion, FORMATS,
+  aiSdkMetrics, mastraMetrics, ActivityReporter,
 } = agentmetrics;
 export default agentmetrics;
