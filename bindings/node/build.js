@@ -33,12 +33,26 @@ function findMeson() {
   return { meson: path.join(bin, "meson"), bin };
 }
 
+// The headers: installed beside the package (a tarball install), or, for a link to a source
+// folder (npm install <folder>), into the folder itself.
+function ensureHeaders() {
+  try {
+    for (const m of ["node-addon-api", "node-api-headers"]) require.resolve(`${m}/package.json`, { paths: [root] });
+  } catch {
+    console.error("agentmetrics: installing node-addon-api and node-api-headers");
+    execFileSync("npm", ["install", "--ignore-scripts", "--omit=dev", "--no-audit", "--no-fund", "--no-save"],
+      { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  }
+}
+
+ensureHeaders();
 const { meson, bin } = findMeson();
 const env = { ...process.env };
 if (bin) env.PATH = `${bin}${path.delimiter}${env.PATH}`;
 const dir = path.join(build, "meson");
 const run = (args) => execFileSync(meson, args, { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
 if (!fs.existsSync(path.join(dir, "build.ninja"))) {
+  fs.rmSync(dir, { recursive: true, force: true }); // what a failed setup left
   run(["setup", dir, "-Dlibrary=false", "-Dtests=false", "-Dnode=enabled", "-Dbuildtype=release"]);
 }
 run(["compile", "-C", dir]);
