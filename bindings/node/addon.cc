@@ -13,6 +13,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <functional>
 #include <memory>
@@ -95,17 +96,31 @@ agm_status check(Napi::Env env, agm_status status) {
 
 // ---- Arguments ----
 
-// A string argument, or empty for undefined/null (JS has checked the type).
+// A string argument, or none for undefined/null (JS has checked the type). Short strings are
+// copied into a buffer on the stack: one N-API call, no allocation.
 struct Str {
-  std::string value;
+  char small[160];
+  std::string big;
+  const char *ptr = nullptr;
   bool given = false;
   Str(const Napi::Value &v) {
-    if (v.IsString()) {
-      value = v.As<Napi::String>().Utf8Value();
-      given = true;
+    if (!v.IsString()) return;
+    given = true;
+    size_t size = 0;
+    napi_status st = napi_get_value_string_utf8(v.Env(), v, small, sizeof small, &size);
+    if (st != napi_ok) throw Napi::Error::New(v.Env());
+    if (size + 1 < sizeof small) {
+      ptr = small;
+    } else {  // perhaps cut short: the two-step copy
+      big = v.As<Napi::String>().Utf8Value();
+      ptr = big.c_str();
+      size = big.size();
     }
+    if (std::strlen(ptr) != size)
+      throw Napi::RangeError::New(v.Env(), "a string argument contains a NUL character");
   }
-  const char *get() const { return given ? value.c_str() : nullptr; }
+  Str(const Str &) = delete;
+  const char *get() const { return ptr; }
 };
 
 int64_t int_arg(const Napi::Value &v) {
@@ -780,10 +795,7 @@ class Session : public Napi::ObjectWrap<Session> {
          InstanceMethod<&Session::TurnBegin>("turnBegin"), InstanceMethod<&Session::TurnEnd>("turnEnd"),
          InstanceMethod<&Session::TurnStats>("turnStats"), InstanceMethod<&Session::TurnTotals>("turnTotals"),
          InstanceMethod<&Session::Totals>("totals"), InstanceMethod<&Session::Durations>("durations"),
-         InstanceMethod<&Session::Breakdown>("breakdown"),
-         InstanceMethod<&Session::RecordModelCall>("recordModelCall"),
-         InstanceMethod<&Session::RecordToolCall>("recordToolCall"),
-         InstanceMethod<&Session::ToolStart>("toolStart"), InstanceMethod<&Session::ToolEnd>("toolEnd"),
+         InstanceMethod<&Session::Breakdown>("breakdown"), InstanceMethod<&Session::Handle>("handle"),
          InstanceMethod<&Session::AddBudget>("addBudget"), InstanceMethod<&Session::FormatTurn>("formatTurn"),
          InstanceMethod<&Session::FormatSummary>("formatSummary"),
          InstanceAccessor<&Session::Closed>("closed")});
@@ -822,9 +834,26 @@ class Session : public Napi::ObjectWrap<Session> {
     callbacks->finalizing = false;
   }
 
+  // The record calls are module functions taking the session's External (handle()) first:
+  // that skips the wrapper lookup an instance method pays on every call.
+  static Session *of(const Napi::Value &handle) { return handle.As<Napi::External<Session>>().Data(); }
+  static Napi::Value RecordModelCallFn(const Napi::CallbackInfo &info) {
+    return of(info[0])->RecordModelCall(info, 1);
+  }
+  static Napi::Value RecordToolCallFn(const Napi::CallbackInfo &info) {
+    return of(info[0])->RecordToolCall(info, 1);
+  }
+  static Napi::Value ToolStartFn(const Napi::CallbackInfo &info) { return of(info[0])->ToolStart(info, 1); }
+  static Napi::Value ToolEndFn(const Napi::CallbackInfo &info) { return of(info[0])->ToolEnd(info, 1); }
+
  private:
   agm_session *h = nullptr;
   std::shared_ptr<Callbacks> callbacks;
+
+  // Valid while the JS object lives; lib/index.js keeps both together.
+  Napi::Value Handle(const Napi::CallbackInfo &info) {
+    return Napi::External<Session>::New(info.Env(), this);
+  }
   std::vector<std::unique_ptr<BudgetCallback>> budgets;
 
   agm_session *live(Napi::Env env) {
@@ -896,11 +925,12 @@ class Session : public Napi::ObjectWrap<Session> {
 
   // (model, provider, source, stopReason, error, format, usageJson, usageProvider, modelVersion,
   //  streamEvent, partial) -> notice (0, 1, 2); numbers and instants from the shared arrays.
-  Napi::Value RecordModelCall(const Napi::CallbackInfo &info) {
+  Napi::Value RecordModelCall(const Napi::CallbackInfo &info, size_t at) {
     Napi::Env env = info.Env();
     AddonData &d = data(env);
     agm_session *session = live(env);
-    const Str model(info[0]), provider(info[1]), source(info[2]), stop_reason(info[3]), error(info[4]);
+    const Str model(info[at]), provider(info[at + 1]), source(info[at + 2]), stop_reason(info[at + 3]),
+        error(info[at + 4]);
     agm_model_call call = AGM_MODEL_CALL_INIT;
     timing_in(call, d.numbers, d.instants);
     call.ttft_ns = static_cast<int64_t>(d.numbers[kTtftNs]);
@@ -913,30 +943,30 @@ class Session : public Napi::ObjectWrap<Session> {
       call.outcome = AGM_OUTCOME_ERROR;
       call.error_type = error.get();
     }
-    const int32_t format = info[5].As<Napi::Number>().Int32Value();
+    const int32_t format = info[at + 5].As<Napi::Number>().Int32Value();
     agm_status status;
     if (format != 0) {
-      const std::string json = info[6].As<Napi::String>().Utf8Value();
-      const Str usage_provider(info[7]), model_version(info[8]), stream_event(info[9]);
+      const std::string json = info[at + 6].As<Napi::String>().Utf8Value();
+      const Str usage_provider(info[at + 7]), model_version(info[at + 8]), stream_event(info[at + 9]);
       agm_usage_context ctx = AGM_USAGE_CONTEXT_INIT;
       ctx.provider = usage_provider.get();
       ctx.model_version = model_version.get();
       ctx.stream_event = stream_event.get();
-      if (info[10].ToBoolean()) ctx.flags |= AGM_USAGE_CTX_ADK_PARTIAL;
+      if (info[at + 10].ToBoolean()) ctx.flags |= AGM_USAGE_CTX_ADK_PARTIAL;
       status = agm_session_record_model_call_json(session, &call, format, json.data(), json.size(), &ctx);
     } else {
       agm_usage usage = usage_from_numbers(d.numbers);
-      if (info[10].ToBoolean()) usage.present = 0;
+      if (info[at + 10].ToBoolean()) usage.present = 0;
       call.usage = &usage;
       status = agm_session_record_model_call(session, &call);
     }
     return Napi::Number::New(env, check(env, status));
   }
   // (name, error, errorMessage)
-  Napi::Value RecordToolCall(const Napi::CallbackInfo &info) {
+  Napi::Value RecordToolCall(const Napi::CallbackInfo &info, size_t at) {
     Napi::Env env = info.Env();
     AddonData &d = data(env);
-    const Str name(info[0]), error(info[1]), message(info[2]);
+    const Str name(info[at]), error(info[at + 1]), message(info[at + 2]);
     agm_tool_call call = AGM_TOOL_CALL_INIT;
     timing_in(call, d.numbers, d.instants);
     call.input_bytes = static_cast<int64_t>(d.numbers[kInputBytes]);
@@ -951,18 +981,18 @@ class Session : public Napi::ObjectWrap<Session> {
     return env.Undefined();
   }
   // (name, callId, atNs?)
-  Napi::Value ToolStart(const Napi::CallbackInfo &info) {
-    const Str name(info[0]), call_id(info[1]);
-    int64_t at = 0;
+  Napi::Value ToolStart(const Napi::CallbackInfo &info, size_t at) {
+    const Str name(info[at]), call_id(info[at + 1]);
+    int64_t start = 0;
     check(info.Env(),
-          agm_session_tool_start(live(info.Env()), name.get(), call_id.get(), at_arg(info[2], at)));
+          agm_session_tool_start(live(info.Env()), name.get(), call_id.get(), at_arg(info[at + 2], start)));
     return info.Env().Undefined();
   }
   // (callId, name, error, errorMessage); numbers and instants from the shared arrays
-  Napi::Value ToolEnd(const Napi::CallbackInfo &info) {
+  Napi::Value ToolEnd(const Napi::CallbackInfo &info, size_t at) {
     Napi::Env env = info.Env();
     AddonData &d = data(env);
-    const Str call_id(info[0]), name(info[1]), error(info[2]), message(info[3]);
+    const Str call_id(info[at]), name(info[at + 1]), error(info[at + 2]), message(info[at + 3]);
     agm_tool_call call = AGM_TOOL_CALL_INIT;
     timing_in(call, d.numbers, d.instants);
     call.input_bytes = static_cast<int64_t>(d.numbers[kInputBytes]);
@@ -1177,6 +1207,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Recorder", Recorder::Define(env));
   exports.Set("Session", Session::Define(env));
   exports.Set("History", History::Define(env));
+  exports.Set("recordModelCall", Napi::Function::New<Session::RecordModelCallFn>(env, "recordModelCall"));
+  exports.Set("recordToolCall", Napi::Function::New<Session::RecordToolCallFn>(env, "recordToolCall"));
+  exports.Set("toolStart", Napi::Function::New<Session::ToolStartFn>(env, "toolStart"));
+  exports.Set("toolEnd", Napi::Function::New<Session::ToolEndFn>(env, "toolEnd"));
   exports.Set("UsageStream", UsageStream::Define(env));
   exports.Set("formatTokens", Napi::Function::New<FormatTokens>(env, "formatTokens"));
   exports.Set("formatDurationMs", Napi::Function::New<FormatDurationMs>(env, "formatDurationMs"));

@@ -157,6 +157,7 @@ class Session {
     this._native = new native.Session(recorder._native, optString(o.sessionId, "sessionId"),
       optString(o.agent, "agent"), optString(o.phase, "phase"), optString(o.task, "task"),
       tags && tags.map(([k]) => k), tags && tags.map(([k, v]) => optString(v, `tags.${k}`)));
+    this._handle = this._native.handle(); // for the record calls (see addon.cc)
     this._recorder = recorder;
     this._tags = o.tags ? { ...o.tags } : {};
   }
@@ -199,7 +200,7 @@ class Session {
     } else {
       numbers[N.usagePresent] = 0;
     }
-    return NOTICES[this._native.recordModelCall(optString(o.model, "model"), optString(o.provider, "provider"),
+    return NOTICES[native.recordModelCall(this._handle, optString(o.model, "model"), optString(o.provider, "provider"),
       optString(o.source, "source"), optString(o.stopReason, "stopReason"), optString(o.error, "error"), format, json,
       optString(o.usageProvider, "usageProvider"), optString(o.modelVersion, "modelVersion"),
       optString(o.streamEvent, "streamEvent"), o.partial === true)];
@@ -209,7 +210,7 @@ class Session {
     if (typeof name !== "string") throw new TypeError("recordToolCall: name must be a string");
     o = options(o, "recordToolCall options");
     numbers[N.callPresent] = putBytes(o, putTiming(o, "recordToolCall"));
-    this._native.recordToolCall(name, optString(o.error, "error"), optString(o.errorMessage, "errorMessage"));
+    native.recordToolCall(this._handle, name, optString(o.error, "error"), optString(o.errorMessage, "errorMessage"));
   }
 
   toolStart(name, callId, o) {
@@ -217,7 +218,7 @@ class Session {
       throw new TypeError("toolStart: name and callId must be strings");
     }
     o = options(o, "toolStart options");
-    this._native.toolStart(name, callId, o.atNs === undefined || o.atNs === null ? undefined : instant(o.atNs, "atNs"));
+    native.toolStart(this._handle, name, callId, o.atNs === undefined || o.atNs === null ? undefined : instant(o.atNs, "atNs"));
   }
 
   toolEnd(callId, o) {
@@ -229,7 +230,7 @@ class Session {
       present |= CALL.end;
     }
     numbers[N.callPresent] = putBytes(o, present);
-    this._native.toolEnd(callId, optString(o.name, "name"), optString(o.error, "error"),
+    native.toolEnd(this._handle, callId, optString(o.name, "name"), optString(o.error, "error"),
       optString(o.errorMessage, "errorMessage"));
   }
 
