@@ -99,7 +99,7 @@ test("bad arguments throw TypeError or RangeError and change nothing", () => {
   const s = rec.session();
   assert.throws(() => s.recordModelCall({ model: 3 }), TypeError);
   assert.throws(() => s.recordModelCall({ usage: { inputTokens: -1 } }), RangeError);
-  assert.throws(() => s.recordModelCall({ usage: { inputTokens: 1.5 } }), RangeError);
+  assert.throws(() => s.recordModelCall({ usage: { inputTokens: 1.5 } }), /usage.inputTokens must be a whole number >= 0, not 1.5/);
   assert.throws(() => s.recordModelCall({ usage: { prompt_tokens: 1 } }), /usageFormat/);
   assert.throws(() => s.recordModelCall({ durationMs: -1 }), RangeError);
   assert.throws(() => s.recordModelCall({ durationMs: "1" }), TypeError);

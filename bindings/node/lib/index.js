@@ -81,6 +81,7 @@ function msToNs(ms, what) {
 
 function count(value, what) {
   if (typeof value !== "number") throw new TypeError(`${what} must be a number`);
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} must be a whole number >= 0, not ${value}`);
   return value;
 }
 
@@ -481,7 +482,10 @@ module.exports = {
   UsageStream,
   normalizeUsage,
   formatTokens: (n) => native.formatTokens(count(n, "tokens")),
-  formatDurationMs: (ms) => native.formatDurationMs(count(ms, "durationMs")),
+  formatDurationMs: (ms) => {
+    if (typeof ms !== "number") throw new TypeError("formatDurationMs: durationMs must be a number");
+    return native.formatDurationMs(ms);
+  },
   formatDurationNs: (ns) => native.formatDurationNs(instant(ns, "durationNs")),
   formatCost: (amount) => {
     if (typeof amount !== "string") throw new TypeError("formatCost: amount must be a decimal string of USD");
