@@ -160,17 +160,31 @@ struct Buffer {
   Napi::String str(Napi::Env env) const { return Napi::String::New(env, b.data ? b.data : "", b.size); }
 };
 
+// The counts of agm_usage: member, presence bit, JS name; in the order of the shared slots.
+struct UsageField {
+  int64_t agm_usage::*member;
+  uint64_t bit;
+  const char *name;
+};
+constexpr UsageField kUsageFields[] = {
+    {&agm_usage::input_tokens, AGM_USAGE_HAS_INPUT, "inputTokens"},
+    {&agm_usage::cache_read_tokens, AGM_USAGE_HAS_CACHE_READ, "cacheReadTokens"},
+    {&agm_usage::cache_write_tokens, AGM_USAGE_HAS_CACHE_WRITE, "cacheWriteTokens"},
+    {&agm_usage::cache_write_1h_tokens, AGM_USAGE_HAS_CACHE_WRITE_1H, "cacheWrite1hTokens"},
+    {&agm_usage::output_tokens, AGM_USAGE_HAS_OUTPUT, "outputTokens"},
+    {&agm_usage::reasoning_tokens, AGM_USAGE_HAS_REASONING, "reasoningTokens"},
+    {&agm_usage::total_tokens, AGM_USAGE_HAS_TOTAL, "totalTokens"},
+};
+
 agm_usage usage_from_numbers(const double *n) {
   agm_usage u = AGM_USAGE_INIT;
   u.present = static_cast<uint64_t>(n[kUsagePresent]);
-  int64_t *slots[] = {&u.input_tokens,  &u.cache_read_tokens, &u.cache_write_tokens, &u.cache_write_1h_tokens,
-                      &u.output_tokens, &u.reasoning_tokens,  &u.total_tokens};
   for (int i = 0; i < 7; ++i) {
     const double v = n[kInputTokens + i];
     // Counts are integers in [0, 2^53); anything else is passed as -1, which the core rejects.
-    *slots[i] = (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9007199254740992.0)
-                    ? static_cast<int64_t>(v)
-                    : -1;
+    u.*kUsageFields[i].member = (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9007199254740992.0)
+                                    ? static_cast<int64_t>(v)
+                                    : -1;
   }
   return u;
 }
@@ -179,17 +193,8 @@ agm_usage usage_from_numbers(const double *n) {
 
 Napi::Object usage_object(Napi::Env env, const agm_usage &u) {
   Napi::Object o = Napi::Object::New(env);
-  const std::pair<const char *, std::pair<uint64_t, int64_t>> fields[] = {
-      {"inputTokens", {AGM_USAGE_HAS_INPUT, u.input_tokens}},
-      {"cacheReadTokens", {AGM_USAGE_HAS_CACHE_READ, u.cache_read_tokens}},
-      {"cacheWriteTokens", {AGM_USAGE_HAS_CACHE_WRITE, u.cache_write_tokens}},
-      {"cacheWrite1hTokens", {AGM_USAGE_HAS_CACHE_WRITE_1H, u.cache_write_1h_tokens}},
-      {"outputTokens", {AGM_USAGE_HAS_OUTPUT, u.output_tokens}},
-      {"reasoningTokens", {AGM_USAGE_HAS_REASONING, u.reasoning_tokens}},
-      {"totalTokens", {AGM_USAGE_HAS_TOTAL, u.total_tokens}},
-  };
-  for (const auto &[name, field] : fields)
-    o.Set(name, opt_number(env, u.present & field.first, double(field.second)));
+  for (const UsageField &f : kUsageFields)
+    o.Set(f.name, opt_number(env, u.present & f.bit, double(u.*f.member)));
   return o;
 }
 

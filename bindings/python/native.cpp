@@ -274,11 +274,11 @@ constexpr uint64_t kUsageBits[] = {
     AGM_USAGE_HAS_OUTPUT, AGM_USAGE_HAS_REASONING,  AGM_USAGE_HAS_TOTAL};
 PyObject *g_usage_names[7];  // interned field names
 
-int64_t *usage_slot(agm_usage &u, int i) {
-  int64_t *slots[] = {&u.input_tokens,  &u.cache_read_tokens, &u.cache_write_tokens, &u.cache_write_1h_tokens,
-                      &u.output_tokens, &u.reasoning_tokens,  &u.total_tokens};
-  return slots[i];
-}
+// The counts of agm_usage, in the order of kUsageFields.
+constexpr int64_t agm_usage::*kUsageMembers[] = {
+    &agm_usage::input_tokens,          &agm_usage::cache_read_tokens, &agm_usage::cache_write_tokens,
+    &agm_usage::cache_write_1h_tokens, &agm_usage::output_tokens,     &agm_usage::reasoning_tokens,
+    &agm_usage::total_tokens};
 
 int usage_field(PyObject *key) {
   for (int i = 0; i < 7; ++i)
@@ -309,14 +309,14 @@ void canonical_usage(agm_usage &u, PyObject *obj) {
                       ": a dict is read as canonical usage (input_tokens, cache_read_tokens, "
                       "cache_write_tokens, cache_write_1h_tokens, output_tokens, "
                       "reasoning_tokens); pass usage_format= for an SDK's own shape");
-      opt_int(value, kUsageFields[i], *usage_slot(u, i), u.present, kUsageBits[i]);
+      opt_int(value, kUsageFields[i], u.*kUsageMembers[i], u.present, kUsageBits[i]);
     }
     return;
   }
   for (int i = 0; i < 7; ++i) {
     py::object value = py::reinterpret_steal<py::object>(PyObject_GetAttr(obj, g_usage_names[i]));
     if (!value) throw py::error_already_set();
-    opt_int(value.ptr(), kUsageFields[i], *usage_slot(u, i), u.present, kUsageBits[i]);
+    opt_int(value.ptr(), kUsageFields[i], u.*kUsageMembers[i], u.present, kUsageBits[i]);
   }
 }
 
@@ -357,7 +357,7 @@ struct UsageContext {
 py::object usage_object(const agm_usage &u) {
   py::dict fields;
   for (int i = 0; i < 7; ++i) {
-    const int64_t value = *usage_slot(const_cast<agm_usage &>(u), i);
+    const int64_t value = u.*kUsageMembers[i];
     fields[kUsageFields[i]] = (u.present & kUsageBits[i]) ? py::object(py::int_(value)) : py::none();
   }
   return types().attr("Usage")(**fields);

@@ -19,45 +19,23 @@ namespace agentmetrics {
 __extension__ typedef __int128 i128;
 
 Invocation::Invocation(const InvocationView &v)
-    : invocation_id(v.invocation_id),
+    : InvocationNumbers(v),
+      invocation_id(v.invocation_id),
       agent(v.agent),
       task_id(v.task_id),
       model(v.model),
       tier(v.tier),
-      error_class(v.error_class),
-      phase(v.phase),
-      duration_ns(v.duration_ns),
-      tokens(v.tokens),
-      input_tokens(v.input_tokens),
-      output_tokens(v.output_tokens),
-      cached_tokens(v.cached_tokens),
-      cost(v.cost),
-      exit_code(v.exit_code),
-      success(v.success),
-      attempt(v.attempt),
-      output_parsed(v.output_parsed),
-      start_ns(v.start_ns) {}
+      error_class(v.error_class) {}
 
 InvocationView Invocation::view() const {
   InvocationView v;
+  static_cast<InvocationNumbers &>(v) = *this;
   v.invocation_id = invocation_id;
   v.agent = agent;
   v.task_id = task_id;
   v.model = model;
   v.tier = tier;
   v.error_class = error_class;
-  v.phase = phase;
-  v.duration_ns = duration_ns;
-  v.tokens = tokens;
-  v.input_tokens = input_tokens;
-  v.output_tokens = output_tokens;
-  v.cached_tokens = cached_tokens;
-  v.cost = cost;
-  v.exit_code = exit_code;
-  v.success = success;
-  v.attempt = attempt;
-  v.output_parsed = output_parsed;
-  v.start_ns = start_ns;
   return v;
 }
 

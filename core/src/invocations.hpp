@@ -63,16 +63,8 @@
 namespace agentmetrics {
 
 // An owning InvocationMetric.
-struct Invocation {
+struct Invocation : InvocationNumbers {
   std::string invocation_id, agent, task_id, model, tier, error_class;  // empty: absent
-  int64_t phase = 0, duration_ns = 0, tokens = 0;
-  std::optional<int64_t> input_tokens, output_tokens, cached_tokens;
-  u128 cost = 0;  // USD, exact
-  int64_t exit_code = 0;
-  bool success = false;
-  int64_t attempt = 1;
-  bool output_parsed = false;
-  int64_t start_ns = 0;  // wall clock, ns since the epoch
 
   Invocation() = default;
   explicit Invocation(const InvocationView &v);

@@ -40,9 +40,9 @@ enum class RecordKind : uint8_t { kSession = 0, kModelCall, kToolCall, kTurn, kI
 std::string_view kind_name(RecordKind kind);
 std::optional<RecordKind> kind_from_name(std::string_view name);
 
-// Seed 004's InvocationMetric. Optional fields are empty views / nullopt when absent.
-struct InvocationView {
-  std::string_view invocation_id, agent, task_id, model, tier, error_class;
+// The numbers of seed 004's InvocationMetric, shared by its view and its owning copy
+// (invocations.hpp). Optional counts are nullopt when absent.
+struct InvocationNumbers {
   int64_t phase = 0;
   int64_t duration_ns = 0;  // durationMs in the seed; kept in ns like every other duration
   int64_t tokens = 0;
@@ -53,6 +53,11 @@ struct InvocationView {
   int64_t attempt = 1;
   bool output_parsed = false;
   int64_t start_ns = 0;  // "timestamp" in the seed: wall-clock start, ns since the epoch
+};
+
+// Seed 004's InvocationMetric. Optional strings are empty views when absent.
+struct InvocationView : InvocationNumbers {
+  std::string_view invocation_id, agent, task_id, model, tier, error_class;
 };
 
 // The numbers of a record (every field but the strings).

@@ -55,6 +55,21 @@ def recorder(clock: FakeClock) -> Iterator[am.Recorder]:
         yield rec
 
 
+class JsonHandler(BaseHTTPRequestHandler):
+    """A quiet request handler with a JSON reply."""
+
+    def reply(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 @contextlib.contextmanager
 def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """An HTTP server on 127.0.0.1 (a free port) in a thread; yields its base URL."""

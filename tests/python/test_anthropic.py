@@ -7,7 +7,6 @@ import asyncio
 import json
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ anthropic = pytest.importorskip("anthropic")
 # the SDK warns on every request naming a model it lists as deprecated
 
 import agentmetrics as am  # noqa: E402
-from conftest import serve  # noqa: E402
+from conftest import JsonHandler, serve  # noqa: E402
 from agentmetrics.integrations import anthropic as am_anthropic  # noqa: E402
 from anthropic.types import (  # noqa: E402
     CacheCreation,
@@ -188,7 +187,7 @@ def test_async_events(session: Any) -> None:
 # ---- the real client against a local server ----------------------------------------------------
 
 
-class MessagesHandler(BaseHTTPRequestHandler):
+class MessagesHandler(JsonHandler):
     def do_POST(self) -> None:  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if self.path != "/v1/messages":
@@ -206,17 +205,6 @@ class MessagesHandler(BaseHTTPRequestHandler):
         for event in events:
             data = event if isinstance(event, dict) else event.model_dump(exclude_none=True)
             self.wfile.write(f"event: {data['type']}\ndata: {json.dumps(data)}\n\n".encode())
-
-    def reply(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")

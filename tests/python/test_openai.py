@@ -7,7 +7,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ import pytest
 openai = pytest.importorskip("openai")
 
 import agentmetrics as am  # noqa: E402
-from conftest import serve  # noqa: E402
+from conftest import JsonHandler, serve  # noqa: E402
 from agentmetrics.integrations import openai as am_openai  # noqa: E402
 from openai.types import CompletionUsage  # noqa: E402
 from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage  # noqa: E402
@@ -240,7 +239,7 @@ def sse_chunks(model: str, include_usage: bool) -> list[dict[str, Any]]:
     return chunks
 
 
-class ChatHandler(BaseHTTPRequestHandler):
+class ChatHandler(JsonHandler):
     bodies: list[dict[str, Any]] = []
 
     def do_POST(self) -> None:  # noqa: N802
@@ -260,17 +259,6 @@ class ChatHandler(BaseHTTPRequestHandler):
         for chunk in sse_chunks(body["model"], include):
             self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
         self.wfile.write(b"data: [DONE]\n\n")
-
-    def reply(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")

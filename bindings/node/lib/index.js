@@ -140,6 +140,10 @@ function putBytes(o, present) {
   return present;
 }
 
+function optInstant(value, what) {
+  return value === undefined || value === null ? undefined : instant(value, what);
+}
+
 function payloadJson(payload) {
   return typeof payload === "string" ? payload : JSON.stringify(payload === undefined ? null : payload);
 }
@@ -219,7 +223,7 @@ class Session {
       throw new TypeError("toolStart: name and callId must be strings");
     }
     o = options(o, "toolStart options");
-    native.toolStart(this._handle, name, callId, o.atNs === undefined || o.atNs === null ? undefined : instant(o.atNs, "atNs"));
+    native.toolStart(this._handle, name, callId, optInstant(o.atNs, "atNs"));
   }
 
   toolEnd(callId, o) {
@@ -250,11 +254,11 @@ class Session {
 
   turnBegin(o) {
     o = options(o, "turnBegin options");
-    this._native.turnBegin(o.atNs === undefined || o.atNs === null ? undefined : instant(o.atNs, "atNs"));
+    this._native.turnBegin(optInstant(o.atNs, "atNs"));
   }
   turnEnd(o) {
     o = options(o, "turnEnd options");
-    this._native.turnEnd(o.atNs === undefined || o.atNs === null ? undefined : instant(o.atNs, "atNs"));
+    this._native.turnEnd(optInstant(o.atNs, "atNs"));
   }
   /** Run `fn` (sync or async) inside a turn, which ends when it settles. */
   async turn(fn) {

@@ -15,6 +15,7 @@ from typing import IO, Any, Callable, Optional, TypeVar, Union, overload
 
 from . import _native
 from ._native import By, Flush, Period, QueryKind
+from ._sdk import enum_value
 from ._types import parse_doc
 
 __all__ = ["Recorder", "Session", "History", "current_session", "tool"]
@@ -32,16 +33,6 @@ def current_session() -> Optional[Session]:
     return _current.get()
 
 
-def _enum(enum: Any, value: Any, what: str) -> int:
-    if isinstance(value, str):
-        try:
-            return int(enum[value.upper()])
-        except KeyError:
-            names = ", ".join(e.name.lower() for e in enum)
-            raise ValueError(f"unknown {what} {value!r} (one of {names})") from None
-    return int(value)
-
-
 class _Queries:
     """Seed 001's history questions; results are the core's JSON documents as dicts (costs are
     Decimal, durations milliseconds, timestamps ISO 8601 UTC)."""
@@ -57,7 +48,7 @@ class _Queries:
         now_ns: Optional[int] = None,
         **query: Any,
     ) -> Any:
-        p = _enum(Period, period, "period")
+        p = enum_value(Period, period, "period")
         if since is not None or until is not None:
             p = int(Period.RANGE)
             since = 0 if since is None else since
@@ -75,7 +66,7 @@ class _Queries:
               now_ns: Optional[int] = None) -> Any:
         """Cost grouped by model, provider, source, agent, phase, task, session or day."""
         return self._run(QueryKind.COST_BREAKDOWN, period, since, until, now_ns,
-                         group_by=_enum(By, by, "grouping"))
+                         group_by=enum_value(By, by, "grouping"))
 
     def tools(self, name: Optional[str] = None, period: Union[Period, str] = Period.ALL, *,
               since: Optional[int] = None, until: Optional[int] = None,
@@ -251,7 +242,7 @@ class Recorder(_native.Recorder):
         """Keep every record in a JSONL journal (a file, or a file of its own in journal_dir)
         and/or a SQLite database. flush: "none", "interval" or "every_record"."""
         super().open_store(journal=journal, journal_dir=journal_dir, database=database,
-                           flush=_enum(Flush, flush, "flush policy"), flush_interval_ns=flush_interval_ns)
+                           flush=enum_value(Flush, flush, "flush policy"), flush_interval_ns=flush_interval_ns)
 
     @property
     def history(self) -> _Queries:

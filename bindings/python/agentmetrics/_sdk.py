@@ -11,7 +11,7 @@ from typing import Any, Union
 
 from ._native import Format
 
-__all__ = ["FormatLike", "format_value", "payload_json", "detect"]
+__all__ = ["FormatLike", "enum_value", "format_value", "payload_json", "detect"]
 
 FormatLike = Union[Format, int, str]
 
@@ -27,17 +27,23 @@ _USAGE_CLASSES: dict[tuple[str, str], Format] = {
 }
 
 
-def format_value(format: FormatLike) -> int:
-    """A Format, its value, or its name in any case ("openai_chat", "bedrock")."""
-    if isinstance(format, str):
+def enum_value(enum: Any, value: Any, what: str) -> int:
+    """The value of a member of one of the native enums: the member, its value, or its name in
+    any case ("openai_chat", "day", "every_record")."""
+    if isinstance(value, str):
         try:
-            return int(Format[format.upper()])
+            return int(enum[value.upper()])
         except KeyError:
-            names = ", ".join(f.name.lower() for f in Format)
-            raise ValueError(f"unknown usage format {format!r} (one of {names})") from None
-    if isinstance(format, int) and not isinstance(format, bool):
-        return int(format)
-    raise TypeError(f"usage_format must be a Format, int or str, not {type(format).__name__}")
+            names = ", ".join(e.name.lower() for e in enum)
+            raise ValueError(f"unknown {what} {value!r} (one of {names})") from None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    raise TypeError(f"{what} must be a {enum.__name__}, int or str, not {type(value).__name__}")
+
+
+def format_value(format: FormatLike) -> int:
+    """A usage Format as its value (called by the extension)."""
+    return enum_value(Format, format, "usage format")
 
 
 def payload_json(payload: Any) -> str:
