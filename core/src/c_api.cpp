@@ -18,11 +18,13 @@
 #include "bundled.hpp"
 #include "engine.hpp"
 #include "errors.hpp"
+#include "follow.hpp"
 #include "format.hpp"
 #include "history.hpp"
 #include "json.hpp"
 #include "money.hpp"
 #include "normalize.hpp"
+#include "otlp_http.hpp"
 #include "prices.hpp"
 #include "stored.hpp"
 #include "strings.hpp"
@@ -45,8 +47,13 @@ struct agm_usage_stream {
 
 struct agm_history {
   std::string path;
-  std::mutex mu;  // one query at a time; guards report
+  std::mutex mu;  // one read at a time; guards report
   ReadReport report;
+  agentmetrics::ProgressFn progress;  // empty: none
+};
+
+struct agm_follow {
+  agentmetrics::Follower impl;
 };
 
 struct agm_breakdown {
@@ -73,6 +80,9 @@ static_assert(sizeof(agm_load_report) == AGM_LOAD_REPORT_SIZE_V0);
 static_assert(sizeof(agm_invocation) == AGM_INVOCATION_SIZE_V0);
 static_assert(sizeof(agm_aggregate_options) == AGM_AGGREGATE_OPTIONS_SIZE_V0);
 static_assert(sizeof(agm_query) == AGM_QUERY_SIZE_V0);
+static_assert(sizeof(agm_export_options) == AGM_EXPORT_OPTIONS_SIZE_V0);
+static_assert(sizeof(agm_otlp_options) == AGM_OTLP_OPTIONS_SIZE_V0);
+static_assert(sizeof(agm_report_options) == AGM_REPORT_OPTIONS_SIZE_V0);
 
 namespace {
 
@@ -512,6 +522,60 @@ InvocationOptions aggregate_options_in(const agm_aggregate_options *src) {
   return options;
 }
 
+// The query's "now": now_ns when set, else the clock's.
+int64_t query_now(const agm_query &in, const Clock &clock) {
+  return (in.present & AGM_QUERY_HAS_NOW) ? in.now_ns : clock.wall_now();
+}
+
+// [from, to) of the query's period.
+std::pair<int64_t, int64_t> period_in(const agm_query &in, const Clock &clock) {
+  static constexpr const char *kPeriods[] = {"all", "hour", "day", "week", "month"};
+  if (in.period == AGM_PERIOD_RANGE) {
+    if (in.to_ns < in.from_ns) throw InvalidArgument("query->to_ns is before query->from_ns");
+    return {in.from_ns, in.to_ns};
+  }
+  if (in.period < AGM_PERIOD_RANGE) return period_range(kPeriods[in.period], query_now(in, clock));
+  throw InvalidArgument("unknown period " + std::to_string(in.period) + " (expected AGM_PERIOD_*)");
+}
+
+// The range of an export or report: its period and "now" (no range: everything, now).
+struct RangeIn {
+  int64_t from = std::numeric_limits<int64_t>::min(), to = std::numeric_limits<int64_t>::max();
+  int64_t now = 0;
+};
+RangeIn range_in(const agm_query *src, const char *what) {
+  RangeIn r;
+  if (src == nullptr) {
+    r.now = Clock{}.wall_now();
+    return r;
+  }
+  const agm_query in = read_struct(src, AGM_QUERY_SIZE_V0, what);
+  check_bits(in.present, AGM_QUERY_HAS_NOW, what);
+  std::tie(r.from, r.to) = period_in(in, Clock{});
+  r.now = query_now(in, Clock{});
+  return r;
+}
+
+// any_format: the format member is not read (a push is always OTLP/JSON).
+ExportOptions export_options_in(const agm_export_options *src, bool any_format = false) {
+  const agm_export_options in = read_struct(src, AGM_EXPORT_OPTIONS_SIZE_V0, "options");
+  ExportOptions o;
+  if (!any_format) {
+    if (in.format < AGM_EXPORT_OTLP_JSON || in.format > AGM_EXPORT_JSON) {
+      throw InvalidArgument("unknown export format " + std::to_string(in.format) + " (expected AGM_EXPORT_*)");
+    }
+    o.format = static_cast<ExportFormat>(in.format);
+  }
+  const RangeIn range = range_in(in.range, "options->range");
+  o.from = range.from;
+  o.to = range.to;
+  if (in.resource_attributes) {
+    o.resource = parse_key_values(req_str(in.resource_attributes, "options->resource_attributes"),
+                                  "options->resource_attributes");
+  }
+  return o;
+}
+
 Query query_in(const agm_query *src, const Clock &clock) {
   const agm_query in = read_struct(src, AGM_QUERY_SIZE_V0, "query");
   check_bits(in.present, AGM_QUERY_HAS_NOW, "query->present");
@@ -520,17 +584,7 @@ Query query_in(const agm_query *src, const Clock &clock) {
     throw InvalidArgument("unknown query kind " + std::to_string(in.kind) + " (expected AGM_QUERY_*)");
   }
   q.kind = static_cast<QueryKind>(in.kind - AGM_QUERY_SUMMARY);
-  static constexpr const char *kPeriods[] = {"all", "hour", "day", "week", "month"};
-  if (in.period == AGM_PERIOD_RANGE) {
-    if (in.to_ns < in.from_ns) throw InvalidArgument("query->to_ns is before query->from_ns");
-    q.from = in.from_ns;
-    q.to = in.to_ns;
-  } else if (in.period < AGM_PERIOD_RANGE) {
-    const int64_t now = (in.present & AGM_QUERY_HAS_NOW) ? in.now_ns : clock.wall_now();
-    std::tie(q.from, q.to) = period_range(kPeriods[in.period], now);
-  } else {
-    throw InvalidArgument("unknown period " + std::to_string(in.period) + " (expected AGM_PERIOD_*)");
-  }
+  std::tie(q.from, q.to) = period_in(in, clock);
   static constexpr std::pair<int32_t, GroupBy> kGroups[] = {{0, GroupBy::kModel},
                                                             {AGM_BY_MODEL, GroupBy::kModel},
                                                             {AGM_BY_PROVIDER, GroupBy::kProvider},
@@ -1314,7 +1368,7 @@ agm_status agm_history_query(agm_buffer *out, agm_history *history, const agm_qu
     const Query q = query_in(query, Clock{});
     std::lock_guard lock(h.mu);
     h.report = ReadReport{};
-    return query_store(h.path, q, h.report);
+    return query_store(h.path, q, h.report, h.progress);
   });
 }
 
@@ -1339,6 +1393,104 @@ agm_status agm_recorder_query(agm_buffer *out, agm_recorder *rec, const agm_quer
     state.flush();
     ReadReport report;
     return query_store(path, q, report);
+  });
+}
+
+agm_status agm_history_set_progress(agm_history *history, agm_progress_fn fn, void *user) {
+  return guard([&] {
+    agm_history &h = require(history, "history");
+    std::lock_guard lock(h.mu);
+    h.progress = nullptr;
+    if (fn) h.progress = [fn, user](uint64_t done, uint64_t total) { fn(user, done, total); };
+    return AGM_OK;
+  });
+}
+
+agm_status agm_history_export(agm_history *history, const agm_export_options *options, agm_write_fn write,
+                              void *user) {
+  return guard([&] {
+    agm_history &h = require(history, "history");
+    if (write == nullptr) throw InvalidArgument("write is NULL");
+    const ExportOptions o = export_options_in(options);
+    std::lock_guard lock(h.mu);
+    h.report = ReadReport{};
+    export_store(
+        h.path, o,
+        [&](std::string_view piece) {
+          if (write(user, piece.data(), piece.size()) != 0) throw IoError("the export was stopped by its writer");
+        },
+        h.report, h.progress);
+    return AGM_OK;
+  });
+}
+
+agm_status agm_history_push_otlp(agm_buffer *response, agm_history *history, const agm_export_options *options,
+                                 const agm_otlp_options *otlp) {
+  return guard([&] {
+    agm_history &h = require(history, "history");
+    ExportOptions o = export_options_in(options, true);
+    o.format = ExportFormat::kOtlpJson;
+    const agm_otlp_options in = read_struct(otlp, AGM_OTLP_OPTIONS_SIZE_V0, "otlp");
+    OtlpTarget target;
+    target.endpoint = req_str(in.endpoint, "otlp->endpoint");
+    if (in.headers) target.headers = parse_key_values(in.headers, "otlp->headers");
+    if (in.timeout_ms) target.timeout_ms = in.timeout_ms;
+    std::string body;
+    {
+      std::lock_guard lock(h.mu);
+      h.report = ReadReport{};
+      export_store(h.path, o, [&](std::string_view piece) { body += piece; }, h.report, h.progress);
+    }
+    std::string reply = post_otlp(target, body);
+    if (response) buffer_set(out_buffer(response), std::move(reply));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_history_report_html(agm_buffer *out, agm_history *history, const agm_report_options *options) {
+  return string_result(out, [&] {
+    agm_history &h = require(history, "history");
+    const agm_report_options in = read_struct(options, AGM_REPORT_OPTIONS_SIZE_V0, "options");
+    const RangeIn range = range_in(in.range, "options->range");
+    ReportOptions o;
+    o.from = range.from;
+    o.to = range.to;
+    o.now_ns = range.now;
+    if (in.limit) o.limit = in.limit;
+    if (in.title) o.title = req_str(in.title, "options->title");
+    o.source = h.path;
+    std::lock_guard lock(h.mu);
+    h.report = ReadReport{};
+    return report_store(h.path, o, h.report, h.progress);
+  });
+}
+
+agm_status agm_follow_open(agm_follow **out, const char *path, uint32_t flags) {
+  if (out == nullptr) return fail(AGM_E_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  return guard([&] {
+    check_bits(flags, AGM_FOLLOW_FROM_START, "flags");
+    *out = new agm_follow{Follower(path_in(path), flags & AGM_FOLLOW_FROM_START)};
+    return AGM_OK;
+  });
+}
+
+void agm_follow_free(agm_follow *follow) {
+  delete follow;
+}
+
+agm_status agm_follow_poll(agm_buffer *out, uint64_t *count, agm_follow *follow) {
+  return string_result(out, [&] {
+    uint64_t &n = require(count, "count");
+    n = 0;
+    return require(follow, "follow").impl.poll(n);
+  });
+}
+
+agm_status agm_recorder_prices(agm_buffer *out, const agm_recorder *rec, const char *filter) {
+  return string_result(out, [&] {
+    const std::string_view f = filter ? req_str(filter, "filter") : std::string_view();
+    return require(rec, "rec").state->prices()->list_json(f);
   });
 }
 

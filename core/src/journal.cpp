@@ -636,25 +636,15 @@ std::string ReadReport::warnings_json() const {
   return out;
 }
 
-namespace {
-
 std::string errno_text(int err) {
   return std::strerror(err);
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-  int get() const { return fd_; }
+Fd::~Fd() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
- private:
-  int fd_;
-};
+namespace {
 
 // Reads lines of journal files and hands their records on, counting what it sees.
 struct Reader {
@@ -712,6 +702,7 @@ struct Reader {
         const char *nl = static_cast<const char *>(std::memchr(buf.data() + pos, '\n', filled - pos));
         if (!nl) break;
         const size_t len = static_cast<size_t>(nl - (buf.data() + pos));
+        report.bytes += len + 1;
         line(path, ++number, std::string_view(buf.data() + pos, len), buf.size() - pos);
         pos += len + 1;
       }
@@ -719,6 +710,7 @@ struct Reader {
         // The last line has no newline: a record cut short by a crash, or a complete one
         // whose newline was not written yet. Either way it is judged by its content.
         std::memset(buf.data() + filled, ' ', simdjson::SIMDJSON_PADDING);
+        report.bytes += filled - pos;
         line(path, ++number, std::string_view(buf.data() + pos, filled - pos), buf.size() - pos);
         pos = filled;
       }
@@ -837,6 +829,7 @@ void read_journal_file_parallel(const std::string &file, size_t chunks, ReadRepo
     report.lines += part.lines;
     report.records += part.records;
     report.malformed += part.malformed;
+    report.bytes += part.bytes;
   }
 }
 

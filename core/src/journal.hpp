@@ -50,9 +50,26 @@ struct JournalWarning {
 struct ReadReport {
   static constexpr size_t kMaxWarnings = 1000;  // the count goes on; the details stop here
   uint64_t files = 0, lines = 0, records = 0, skipped = 0, malformed = 0;
+  uint64_t bytes = 0;  // of the lines read, newlines included (journals only)
   std::vector<JournalWarning> warnings;
   // Every line that failed, as JSON [{"file":…,"line":…,"reason":…}] (the first kMaxWarnings).
   std::string warnings_json() const;
+};
+
+// strerror(err) as a string.
+std::string errno_text(int err);
+
+// An open file descriptor, closed on destruction (a negative one holds nothing).
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd();
+  Fd(const Fd &) = delete;
+  Fd &operator=(const Fd &) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
 };
 
 // True if `path` is a SQLite database (by its header), false for anything else that exists.

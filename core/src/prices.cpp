@@ -304,4 +304,23 @@ std::string price_entry_json(const PriceEntry &entry, std::string_view model_as_
   return out;
 }
 
+std::string PriceTable::list_json(std::string_view filter) const {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  auto matches = [&](std::string_view key) {
+    return std::search(key.begin(), key.end(), filter.begin(), filter.end(),
+                       [&](char a, char b) { return lower(a) == lower(b); }) != key.end();
+  };
+  std::vector<const PriceEntry *> picked;
+  for (const auto &[key, entry] : entries_) {
+    if (matches(key)) picked.push_back(&entry);
+  }
+  std::sort(picked.begin(), picked.end(), [](const PriceEntry *a, const PriceEntry *b) { return a->key < b->key; });
+  std::string out = "[";
+  for (const PriceEntry *entry : picked) {
+    if (out.size() > 1) out += ',';
+    out += price_entry_json(*entry, entry->key);
+  }
+  return out + "]";
+}
+
 }  // namespace agentmetrics

@@ -80,6 +80,9 @@ class PriceTable {
   // The entry a model name resolves to (rules in metrics_c.h), or nullptr: unpriced.
   const PriceEntry *resolve(std::string_view model, std::string_view provider) const;
   size_t size() const { return entries_.size(); }
+  // Every entry whose key contains `filter` (ASCII case-insensitive; empty: all), sorted by
+  // key, as a JSON array of price_entry_json objects.
+  std::string list_json(std::string_view filter) const;
 
  private:
   const PriceEntry *find(std::string_view name) const;

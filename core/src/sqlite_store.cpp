@@ -752,17 +752,23 @@ void SqliteStore::scan(const ScanFilter &filter, const std::function<void(const 
   if (version_ == 0 || kinds == 0 || filter.from >= filter.to) return;
 
   // All kinds: no kind condition, so rows of unknown kinds are read and counted as skipped.
-  // Columns newer than the file's schema (read-only stores) read as NULL.
-  std::string sql = "SELECT ";
-  for (int column = 0; column < kColumnCount; ++column) {
-    if (column != 0) sql += ", ";
-    sql += column_version(column) <= version_ ? kColumnNames[column] : "NULL";
-  }
-  sql += " FROM records" + where_clause(filter, kinds, true) + " ORDER BY ts, id";
-
-  Lease lease = this->lease(sql);
+  Lease lease = this->lease(select_columns() + where_clause(filter, kinds, true) + " ORDER BY ts, id");
   sqlite3_stmt *stmt = lease.get();
   bind_filter(stmt, filter, kinds);
+  read_rows(stmt, [&](int64_t, const RecordView &r) { fn(r); });
+}
+
+// Columns newer than the file's schema (read-only stores) read as NULL; the row id comes last.
+std::string SqliteStore::select_columns() const {
+  std::string sql = "SELECT ";
+  for (int column = 0; column < kColumnCount; ++column) {
+    sql += column_version(column) <= version_ ? kColumnNames[column] : "NULL";
+    sql += ", ";
+  }
+  return sql + "id FROM records";
+}
+
+void SqliteStore::read_rows(sqlite3_stmt *stmt, const std::function<void(int64_t, const RecordView &)> &fn) const {
   RecordView record;
   for (;;) {
     int rc = sqlite3_step(stmt);
@@ -770,11 +776,29 @@ void SqliteStore::scan(const ScanFilter &filter, const std::function<void(const 
     if (rc != SQLITE_ROW) throw_sqlite(db_.get(), rc, path_, "reading records");
     RowReader reader(stmt);
     if (reader.load(record)) {
-      fn(record);
+      fn(sqlite3_column_int64(stmt, kColumnCount), record);
     } else {
       ++skipped_rows_;
     }
   }
+}
+
+void SqliteStore::scan_after(int64_t after_id, const std::function<void(int64_t, const RecordView &)> &fn) const {
+  skipped_rows_ = 0;
+  refresh_empty_version();
+  if (version_ == 0) return;
+  Lease lease = this->lease(select_columns() + " WHERE id > ?1 ORDER BY id");
+  sqlite3_bind_int64(lease.get(), 1, after_id);
+  read_rows(lease.get(), fn);
+}
+
+int64_t SqliteStore::last_id() const {
+  refresh_empty_version();
+  if (version_ == 0) return 0;
+  Lease lease = this->lease("SELECT COALESCE(MAX(id), 0) FROM records");
+  const int rc = sqlite3_step(lease.get());
+  if (rc != SQLITE_ROW) throw_sqlite(db_.get(), rc, path_, "reading records");
+  return sqlite3_column_int64(lease.get(), 0);
 }
 
 uint64_t SqliteStore::count(const ScanFilter &filter) const {

@@ -66,6 +66,11 @@ class SqliteStore {
   // unknown kind, a cost that is not a decimal, a non-integer in an integer column) are
   // skipped and counted in skipped_rows().
   void scan(const ScanFilter &filter, const std::function<void(const RecordView &)> &fn) const;
+  // Calls fn(row id, record) for every row inserted after row `after_id`, in insertion order;
+  // unreadable rows are skipped and counted in skipped_rows().
+  void scan_after(int64_t after_id, const std::function<void(int64_t, const RecordView &)> &fn) const;
+  // The id of the last row inserted (0: none).
+  int64_t last_id() const;
   // Rows of known kinds matching the filter (their contents are not validated).
   uint64_t count(const ScanFilter &filter) const;
   // Rows the last scan skipped.
@@ -89,6 +94,8 @@ class SqliteStore {
   // A prepared statement for `sql` from the cache, or a fresh one while the cached one is
   // running (fn may query the store from inside a scan).
   Lease lease(const std::string &sql) const;
+  std::string select_columns() const;
+  void read_rows(sqlite3_stmt *stmt, const std::function<void(int64_t, const RecordView &)> &fn) const;
   void set_synchronous(bool full);
   void rollback_if_open() noexcept;
   void refresh_empty_version() const;

@@ -8,6 +8,21 @@
 
 namespace agentmetrics {
 
+namespace {
+
+constexpr uint64_t kProgressEvery = 65536;
+
+uint64_t journal_bytes(const std::string &path) {
+  uint64_t total = 0;
+  for (const auto &file : journal_files(path)) {
+    struct stat st;
+    if (::stat(file.c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_size);
+  }
+  return total;
+}
+
+}  // namespace
+
 void check_store(const std::string &path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) throw NotFound("no journal or database at " + path);
@@ -15,16 +30,22 @@ void check_store(const std::string &path) {
 }
 
 void for_each_stored(const std::string &path, const ScanFilter &filter, uint64_t skip, uint64_t limit,
-                     ReadReport &report, const std::function<void(const RecordView &)> &fn) {
-  uint64_t seen = 0, kept = 0;
+                     ReadReport &report, const std::function<void(const RecordView &)> &fn,
+                     const ProgressFn &progress) {
+  const bool database = is_sqlite_file(path);
+  uint64_t total = 0;
+  auto done = [&] { return database ? report.lines : report.bytes; };
+  uint64_t seen = 0, kept = 0, read = 0;
   auto select = [&](const RecordView &r) {
+    if (progress && ++read % kProgressEvery == 0) progress(done(), total);
     if (r.ts < filter.from || r.ts >= filter.to || !(filter.kinds & (1u << static_cast<int>(r.kind)))) return;
     if (seen++ < skip || (limit && kept >= limit)) return;
     ++kept;
     fn(r);
   };
-  if (is_sqlite_file(path)) {
+  if (database) {
     const SqliteStore db(path, true);
+    if (progress) total = db.count(filter);
     report.files += 1;
     db.scan(filter, [&](const RecordView &r) {
       ++report.lines;
@@ -32,8 +53,10 @@ void for_each_stored(const std::string &path, const ScanFilter &filter, uint64_t
     });
     report.malformed += db.skipped_rows();
   } else {
+    if (progress) total = journal_bytes(path);
     read_journal(path, 0, 0, report, select);
   }
+  if (progress) progress(done(), std::max(total, done()));
   // Counted here, over the selected records, whatever the reader counted.
   report.skipped = std::min(seen, skip);
   report.records = kept;
@@ -45,14 +68,36 @@ uint64_t count_records(const std::string &path) {
   return report.records;
 }
 
-std::string query_store(const std::string &path, const Query &query, ReadReport &report) {
+std::string query_store(const std::string &path, const Query &query, ReadReport &report,
+                        const ProgressFn &progress) {
   QueryRun run(query);
   ScanFilter filter;
   filter.from = query.from;
   filter.to = query.to;
   filter.kinds = query_kinds(query);
   if (query.kind == QueryKind::kSession) filter.session = query.name;
-  for_each_stored(path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); });
+  for_each_stored(path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
+  return run.finish();
+}
+
+void export_store(const std::string &path, const ExportOptions &options, const WriteFn &write,
+                  ReadReport &report, const ProgressFn &progress) {
+  ExportRun run(options, write);
+  ScanFilter filter;
+  filter.from = options.from;
+  filter.to = options.to;
+  filter.kinds = run.kinds();
+  for_each_stored(path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
+  run.finish();
+}
+
+std::string report_store(const std::string &path, const ReportOptions &options, ReadReport &report,
+                         const ProgressFn &progress) {
+  ReportRun run(options);
+  ScanFilter filter;
+  filter.from = options.from;
+  filter.to = options.to;
+  for_each_stored(path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
   return run.finish();
 }
 

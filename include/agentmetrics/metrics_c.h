@@ -1284,6 +1284,160 @@ AGM_API agm_status agm_history_warnings(agm_buffer *out, agm_history *history);
 AGM_API agm_status agm_recorder_query(agm_buffer *out, agm_recorder *rec,
                                       const agm_query *query);
 
+/**
+ * Progress of the reads behind queries, exports and reports on this handle: `fn(user, done,
+ * total)` is called on the thread running the read, every 65,536 records and once at the end
+ * (done == total). Units are bytes for journals and rows for databases; `total` is measured when
+ * the read starts (records appended meanwhile may take `done` past it). NULL fn: no progress.
+ * @threadsafety exclusive (not while a query runs on this handle). @since 0.1
+ */
+typedef void (*agm_progress_fn)(void *user, uint64_t done, uint64_t total);
+AGM_API agm_status agm_history_set_progress(agm_history *history, agm_progress_fn fn, void *user);
+
+/* ===== Section: Exports ===== */
+
+/*
+ * Formats (README, "Exports", documents each):
+ * - AGM_EXPORT_OTLP_JSON: one OTLP ExportMetricsServiceRequest in the OTLP/JSON encoding, per
+ *   the OpenTelemetry GenAI semantic conventions: gen_ai.client.token.usage (histogram,
+ *   {token}, gen_ai.token.type input|output), gen_ai.client.operation.duration (histogram, s,
+ *   model calls with gen_ai.operation.name "chat" and tool calls with "execute_tool"),
+ *   gen_ai.invoke_agent.duration (turns and invocations), and agentmetrics.* sums: tokens by
+ *   kind, cost in USD by line item, calls, calls missing usage, unpriced calls. Cumulative
+ *   temporality from the first record in range to the last. Costs are doubles here (OTLP has
+ *   no decimal type); the exact decimals are in the JSON and CSV exports.
+ * - AGM_EXPORT_PROMETHEUS: the same metrics in the Prometheus text exposition format 0.0.4
+ *   (names with unit suffixes, counters ending in _total, cumulative histogram buckets, label
+ *   values escaped).
+ * - AGM_EXPORT_CSV: one row per record (RFC 4180, a header row, CRLF line ends); a text cell
+ *   that starts with '=', '+', '-', '@', tab or carriage return is prefixed with a single quote
+ *   so spreadsheets do not run it as a formula.
+ * - AGM_EXPORT_JSON: a JSON array of the same rows as objects (exact decimal costs, null for
+ *   what was not reported).
+ * Rows: kind, timestamp (ISO 8601 UTC), session, agent, phase, task, turn, model, provider,
+ * source, tool, call_id, invocation_id, tier, attempt, outcome ("ok" | "error"), error_type,
+ * error_message, stop_reason, duration_ms, ttft_ms, input_tokens, cache_read_tokens,
+ * cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, total_tokens,
+ * cost_usd; journal order for journals, time order for databases.
+ */
+#define AGM_EXPORT_OTLP_JSON 1
+#define AGM_EXPORT_PROMETHEUS 2
+#define AGM_EXPORT_CSV 3
+#define AGM_EXPORT_JSON 4
+
+/* Receives an export in pieces, in order. Return 0 to go on; anything else stops the export,
+ * which then returns AGM_E_IO. */
+typedef int32_t (*agm_write_fn)(void *user, const char *data, size_t size);
+
+typedef struct agm_export_options {
+  uint32_t struct_size;
+  uint32_t format;                 /* AGM_EXPORT_* */
+  const agm_query *range;          /* its period, from_ns, to_ns, now_ns; NULL: every record */
+  const char *resource_attributes; /* OTLP resource, "key=value,..." as OTEL_RESOURCE_ATTRIBUTES
+                                      (values percent-decoded); service.name defaults to
+                                      "agentmetrics"; NULL: none */
+} agm_export_options;
+#define AGM_EXPORT_OPTIONS_SIZE_V0 24u
+#define AGM_EXPORT_OPTIONS_INIT {(uint32_t)sizeof(agm_export_options), 0u, NULL, NULL}
+
+/**
+ * Export the store's records in range to `write`, in pieces of up to 64 KiB; memory stays
+ * bounded whatever the store's size (the metric formats grow with the distinct attribute sets).
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (unknown format, bad range, a malformed resource
+ *   attribute); AGM_E_IO (the store, or `write` stopped the export); AGM_E_CORRUPT.
+ * @threadsafety any; reads on one handle run one at a time. @since 0.1
+ */
+AGM_API agm_status agm_history_export(agm_history *history, const agm_export_options *options,
+                                      agm_write_fn write, void *user);
+
+typedef struct agm_otlp_options {
+  uint32_t struct_size;
+  uint32_t timeout_ms;  /* the whole request; 0: 10,000 */
+  const char *endpoint; /* "http://host:4318": "/v1/metrics" is appended unless the path
+                           already ends with it */
+  const char *headers;  /* extra request headers, "key=value,..." as
+                           OTEL_EXPORTER_OTLP_HEADERS; NULL: none */
+} agm_otlp_options;
+#define AGM_OTLP_OPTIONS_SIZE_V0 24u
+#define AGM_OTLP_OPTIONS_INIT {(uint32_t)sizeof(agm_otlp_options), 0u, NULL, NULL}
+
+/**
+ * POST the AGM_EXPORT_OTLP_JSON export of `options` (format is ignored) to an OTLP/HTTP
+ * receiver (Content-Type application/json). One attempt, no retries.
+ * @param[out] response  Optional (NULL): the receiver's response body (an
+ *   ExportMetricsServiceResponse, which may report rejected data points).
+ * @return AGM_OK (2xx); AGM_E_IO (connection failed, timeout, non-2xx status: the message has
+ *   the status and the start of the body); AGM_E_UNSUPPORTED (built without libcurl);
+ *   as agm_history_export. @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_history_push_otlp(agm_buffer *response, agm_history *history,
+                                         const agm_export_options *options,
+                                         const agm_otlp_options *otlp);
+
+/* ===== Section: HTML report ===== */
+
+typedef struct agm_report_options {
+  uint32_t struct_size;
+  uint32_t limit;         /* rows of the slowest operations and recent errors tables; 0: 20 */
+  const agm_query *range; /* its period, from_ns, to_ns, now_ns; NULL: every record */
+  const char *title;      /* NULL: "agentmetrics report" */
+} agm_report_options;
+#define AGM_REPORT_OPTIONS_SIZE_V0 24u
+#define AGM_REPORT_OPTIONS_INIT {(uint32_t)sizeof(agm_report_options), 0u, NULL, NULL}
+
+/**
+ * A self-contained HTML page over the records in range: totals, cost by model and by day,
+ * tokens by kind over time, latency percentiles per model and per tool, parallelism over time,
+ * the slowest operations and the most recent errors. Charts are inline SVG; the page loads
+ * nothing, runs no script (its Content-Security-Policy forbids scripts) and escapes every
+ * stored string. Its size is bounded by the distinct models, tools and days, not the records.
+ * @return as agm_history_query. @threadsafety any; reads on one handle run one at a time.
+ * @since 0.1
+ */
+AGM_API agm_status agm_history_report_html(agm_buffer *out, agm_history *history,
+                                           const agm_report_options *options);
+
+/* ===== Section: Following a store ===== */
+
+/*
+ * `tail -f` for stores: each poll returns the records appended since the last one. A journal
+ * file is read up to its last complete line (a line being written is returned by a later poll);
+ * a folder also picks up new files; a database returns rows by insertion. A journal that
+ * shrinks (replaced) is read again from its start.
+ */
+typedef struct agm_follow agm_follow;
+#define AGM_FOLLOW_FROM_START (1u << 0) /* the first poll returns every record already stored */
+
+/**
+ * Start following the store at `path` (which must exist). Without AGM_FOLLOW_FROM_START only
+ * records appended after this call are returned.
+ * @return AGM_OK; AGM_E_NOT_FOUND; AGM_E_INVALID_ARGUMENT; AGM_E_CORRUPT, AGM_E_UNSUPPORTED (a
+ *   database this library cannot read). @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_follow_open(agm_follow **out, const char *path, uint32_t flags);
+/** Free a follow handle; NULL is a no-op. @threadsafety exclusive. @since 0.1 */
+AGM_API void agm_follow_free(agm_follow *follow);
+
+/**
+ * Never blocks waiting for records: `out` receives the new records as JSON lines (one
+ * AGM_EXPORT_JSON row object per line, "" when there are none) and `count` their number.
+ * Malformed lines are skipped.
+ * @return AGM_OK; AGM_E_IO; AGM_E_NOT_FOUND (the store was removed). @threadsafety exclusive
+ *   (one poll at a time per handle). @since 0.1
+ */
+AGM_API agm_status agm_follow_poll(agm_buffer *out, uint64_t *count, agm_follow *follow);
+
+/* ===== Section: Price table listing ===== */
+
+/**
+ * The price table as a JSON array of entries (agm_recorder_price_json's shape, "model" being
+ * the table key), sorted by key; with `filter`, only keys containing it (ASCII
+ * case-insensitive).
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT. @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_recorder_prices(agm_buffer *out, const agm_recorder *rec,
+                                       const char *filter);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -1,0 +1,28 @@
+// Following a store as it grows (agm_follow_*): journal files and folders by byte offset,
+// databases by row id.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace agentmetrics {
+
+class Follower {
+ public:
+  // NotFound if nothing is at `path`; Corrupt/Unsupported for an unreadable database.
+  // from_start: the first poll returns what is already stored; else only what comes after.
+  Follower(std::string path, bool from_start);
+
+  // The records appended since the last poll, as JSON row lines; `count` their number.
+  std::string poll(uint64_t &count);
+
+ private:
+  std::string poll_journal(const std::string &file, uint64_t &offset, uint64_t &count);
+
+  std::string path_;
+  bool database_ = false;
+  std::map<std::string, uint64_t> offsets_;  // journal file -> bytes consumed
+  int64_t last_row_ = 0;                     // database: the last row id returned
+};
+
+}  // namespace agentmetrics

@@ -1,0 +1,87 @@
+// A small streaming JSON writer for the result documents of queries, exports and reports,
+// and the exact decimals they write.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "json.hpp"
+#include "money.hpp"
+#include "timefmt.hpp"
+
+namespace agentmetrics {
+
+inline constexpr int64_t kNsPerMs = 1'000'000;
+
+// num / den rounded half up; den > 0.
+inline u128 div_round(u128 num, u128 den) {
+  const u128 rem = num % den;
+  return num / den + (rem >= den - rem ? 1 : 0);
+}
+
+// num / den as a decimal with at most `digits` fraction digits (rounded half up, trailing
+// zeros dropped). num * 10^digits must fit in 128 bits.
+inline std::string decimal(u128 num, u128 den, int digits) {
+  const u128 scale = pow10_u128(digits);
+  const u128 q = div_round(num * scale, den);
+  std::string out = std::to_string(static_cast<uint64_t>(q / scale));  // callers' quotients fit
+  u128 frac = q % scale;
+  if (frac == 0) return out;
+  std::string f(static_cast<size_t>(digits), '0');
+  for (int i = digits - 1; i >= 0; --i, frac /= 10)
+    f[static_cast<size_t>(i)] = static_cast<char>('0' + frac % 10);
+  f.erase(f.find_last_not_of('0') + 1);
+  return out + "." + f;
+}
+
+// A minimal JSON writer: commas are placed from what was written last.
+class Json {
+ public:
+  Json &key(std::string_view k) {
+    sep();
+    json::append_string(out_, k);
+    out_ += ':';
+    return *this;
+  }
+  Json &begin_object() { return open('{'); }
+  Json &end_object() { return close('}'); }
+  Json &begin_array() { return open('['); }
+  Json &end_array() { return close(']'); }
+  Json &str(std::string_view s) {
+    sep();
+    json::append_string(out_, s);
+    return *this;
+  }
+  // Empty labels are "none", not a value.
+  Json &label(std::string_view s) { return s.empty() ? null() : str(s); }
+  Json &num(uint64_t n) { return raw(std::to_string(n)); }
+  Json &num(int64_t n) { return raw(std::to_string(n)); }
+  Json &null() { return raw("null"); }
+  Json &time(int64_t ns) { return str(format_iso_ms(ns)); }
+  Json &ms(int64_t ns) { return raw(decimal(static_cast<u128>(std::max<int64_t>(ns, 0)), kNsPerMs, 3)); }
+  Json &money(u128 atto) { return raw(money_to_decimal(atto)); }
+  Json &raw(std::string_view text) {
+    sep();
+    out_ += text;
+    return *this;
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void sep() {
+    if (!out_.empty() && out_.back() != '{' && out_.back() != '[' && out_.back() != ':') out_ += ',';
+  }
+  Json &open(char c) {
+    sep();
+    out_ += c;
+    return *this;
+  }
+  Json &close(char c) {
+    out_ += c;
+    return *this;
+  }
+  std::string out_;
+};
+
+}  // namespace agentmetrics
