@@ -85,18 +85,19 @@ struct Px {
 };
 
 // The page under construction. String literals are markup and go out as they are; every other
-// string (stored names, messages, formatted numbers) is escaped, so none can slip in raw.
+// string (stored names, messages, formatted numbers, any const char *) is escaped, so none can
+// slip in raw.
 class Out {
  public:
-  Out &operator<<(const char *markup) {
-    s_ += markup;
+  template <size_t N>
+  Out &operator<<(const char (&markup)[N]) {
+    s_.append(markup, N - 1);
     return *this;
   }
   Out &operator<<(std::string_view text) {
     escape(s_, text);
     return *this;
   }
-  Out &operator<<(const std::string &text) { return *this << std::string_view(text); }
   Out &operator<<(Px p) {
     char buf[32];
     int n = std::snprintf(buf, sizeof buf, "%.1f", p.v);
@@ -264,7 +265,11 @@ Scale nice_scale(double max, Unit unit) {
 // The label of the value units * 10^exp, exact (no binary rounding shows).
 std::string scale_label(uint64_t units, int exp, Unit unit) {
   if (units == 0) return "0";
-  if (unit == Unit::kCost) return format_cost(static_cast<u128>(units) * pow10_u128(exp + kAttoDigits));
+  if (unit == Unit::kCost) {
+    // Below a hundredth of a cent the display rounding would label every tick "$0.0000".
+    const u128 atto = static_cast<u128>(units) * pow10_u128(exp + kAttoDigits);
+    return exp < -4 ? "$" + money_to_decimal(atto) : format_cost(atto);
+  }
   const u128 v = static_cast<u128>(units) * pow10_u128(std::max(exp, 0));
   return tokens_text(v > static_cast<u128>(kMaxTs) ? kMaxTs : static_cast<int64_t>(v));
 }
@@ -356,7 +361,11 @@ void column_chart(Out &o, const ColumnChart &c) {
   axis(o, p, Edge::kLeft, value_ticks(scale, c.unit, p.y, p.h, true), true);
   // Columns keep a readable width when there are few slots; a step area (gap 0) fills its slots.
   const double col_w = c.gap > 0 ? std::min(slot_w * (1 - c.gap), 56.0) : slot_w;
-  o << (c.gap > 0 ? "<g>" : "<g shape-rendering=\"crispEdges\">");  // no seams between steps
+  if (c.gap > 0) {
+    o << "<g>";
+  } else {
+    o << "<g shape-rendering=\"crispEdges\">";  // no seams between the steps of an area
+  }
   for (const Column &col : c.columns) {
     const double x = p.x + slot_w * (static_cast<double>(col.slot - c.first_slot) + 0.5) - col_w / 2;
     double y = p.y + p.h;
@@ -423,7 +432,7 @@ void legend(Out &o, const std::vector<LegendItem> &items) {
 // ---------------------------------------------------------------------------------------------
 // Page pieces.
 
-constexpr const char *kStyle = R"CSS(
+constexpr char kStyle[] = R"CSS(
 :root{--bg:#f4f5f7;--card:#fff;--fg:#1b2230;--muted:#5d6678;--line:#e2e5ea;--grid:#eceef2;--hover:#f7f8fa;
 --c0:#3b6fd8;--c1:#1fa39a;--c2:#e9a23b;--c3:#8a5cd1;--c4:#e05a7a;--c5:#9aa7bb;--bad:#c2413b;--marker:#c2413b;
 color-scheme:light dark}

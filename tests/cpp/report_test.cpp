@@ -142,6 +142,13 @@ TEST(Report, PageIsSelfContainedAndScriptFree) {
   EXPECT_NE(page.find("prefers-color-scheme:dark"), std::string::npos);
   EXPECT_NE(page.find("@media print"), std::string::npos);
   expect_no_raw_markup(page);
+  // The style sheet is markup, not text to escape.
+  const size_t style = page.find("<style>"), style_end = page.find("</style>");
+  ASSERT_NE(style, std::string::npos);
+  const std::string css = page.substr(style, style_end - style);
+  EXPECT_EQ(css.find('&'), std::string::npos);
+  EXPECT_NE(css.find("\"Segoe UI\""), std::string::npos);
+  EXPECT_NE(css.find(".meter>span"), std::string::npos);
   // Nothing is loaded: no URL other than the SVG namespace.
   EXPECT_EQ(count(page, "http://"), count(page, "xmlns=\"http://www.w3.org/2000/svg\""));
   EXPECT_EQ(page.find("https://"), std::string::npos);
@@ -363,7 +370,11 @@ TEST(Report, SameRecordsInAnyOrderGiveTheSamePage) {
   }
   ReportOptions o;
   o.limit = 7;
-  const std::string expected = report(rs, o);
+  o.now_ns = kT0;
+  ReportRun run(o);
+  for (const RecordView &r : rs) run.add(r);
+  const std::string expected = run.finish();
+  ASSERT_EQ(run.finish(), expected) << "a second finish() gives the same page";
   for (int round = 0; round < 5; ++round) {
     std::shuffle(rs.begin(), rs.end(), rng);
     ASSERT_EQ(report(rs, o), expected) << "round " << round;
