@@ -373,7 +373,7 @@ void column_chart(Out &o, const ColumnChart &c) {
       if (!(s.value > 0)) continue;
       const double h = p.h * s.value / top;
       y -= h;
-      bar(o, x, y, col_w, h, s.cls, s.tip);
+      bar(o, x, y, c.gap > 0 ? col_w : col_w + 0.5, h, s.cls, s.tip);  // steps overlap: no rounding gaps
     }
   }
   o << "</g>";
@@ -564,6 +564,13 @@ constexpr TokenSeries kTokenSeries[] = {{kInput, "k0", "Input"},
                                         {kCacheWrite, "k2", "Cache write"},
                                         {kOutput, "k3", "Output"},
                                         {kReasoning, "k4", "Reasoning (part of output)"}};
+
+// UTC hours (floor(ts / 1 h)) coarsened to UTC days.
+std::map<int64_t, Totals> by_day(const std::map<int64_t, Totals> &hours) {
+  std::map<int64_t, Totals> days;
+  for (const auto &[hour, t] : hours) days[floor_div(hour, 24)].merge(t);
+  return days;
+}
 
 int64_t series_value(const Totals &t, TokenKind kind, bool split_reasoning) {
   if (kind == kOutput && split_reasoning)
@@ -862,8 +869,7 @@ void ReportRun::State::cost_by_day(Out &o) const {
       << "</p></section>";
     return;
   }
-  std::map<int64_t, Totals> days;
-  for (const auto &[hour, t] : hours) days[floor_div(hour, 24)].merge(t);
+  const std::map<int64_t, Totals> days = by_day(hours);
   ColumnChart c;
   c.label = "Cost by UTC day, columns";
   c.first_slot = floor_div(first, kDay);
@@ -902,10 +908,7 @@ void ReportRun::State::tokens_over_time(Out &o) const {
   for (const TokenSeries &s : kTokenSeries) {
     if ((t.token_present >> s.kind) & 1u) series.push_back(&s);
   }
-  std::map<int64_t, Totals> days;
-  if (!hourly) {
-    for (const auto &[hour, h] : hours) days[floor_div(hour, 24)].merge(h);
-  }
+  const std::map<int64_t, Totals> days = hourly ? std::map<int64_t, Totals>() : by_day(hours);
   const std::map<int64_t, Totals> &buckets = hourly ? hours : days;
   ColumnChart c;
   c.label =
@@ -956,37 +959,43 @@ void ReportRun::State::latency(Out &o) const {
       rows.push_back(&entry);
       widest = std::max(widest, entry.second.durations[kind].quantile(0.95).value_or(0));
     }
-    // Most calls first, then by name.
+    // Most timed calls first, then by name.
     keep_first(rows, rows.size(), [kind](Ref a, Ref b) {
       const uint64_t ca = a->second.durations[kind].count(), cb = b->second.durations[kind].count();
       return ca != cb ? ca > cb : a->first < b->first;
     });
+    const bool model = kind == kDurModelCall;
+    auto numbers = [&](const Group &g) {
+      const Sketch &s = g.durations[kind];
+      o << "<td class=\"n\">" << count_text(model ? g.totals.model_calls : g.totals.tool_calls)
+        << "</td><td class=\"n\">" << count_text(model ? g.totals.model_errors : g.totals.tool_errors)
+        << "</td><td class=\"n\">" << count_text(s.count()) << "</td>";
+      for (double q : {0.5, 0.95, 0.99}) {
+        const std::optional<int64_t> v = s.quantile(q);
+        o << "<td class=\"n\">" << (v ? duration_text(*v) : "\u2014") << "</td>";
+      }
+      o << "<td class=\"n\">" << (s.empty() ? "\u2014" : duration_text(s.max())) << "</td><td>";
+      if (!s.empty() && widest > 0) {
+        const int64_t p95 = *s.quantile(0.95);
+        o << "<span class=\"meter\" title=\"p95 " << duration_text(p95) << "\"><span style=\"width:"
+          << Px{std::min(100.0, 100.0 * static_cast<double>(p95) / static_cast<double>(widest))}
+          << "%\"></span></span>";
+      }
+      o << "</td>";
+    };
     o << "<div class=\"table-wrap\"><table><thead><tr><th>Name</th><th class=\"n\">Calls</th><th "
          "class=\"n\">Errors</th><th class=\"n\">Timed</th><th class=\"n\">p50</th><th "
          "class=\"n\">p95</th><th "
          "class=\"n\">p99</th><th class=\"n\">Max</th><th>Relative p95</th></tr></thead><tbody>";
     for (Ref r : rows) {
-      const Sketch &s = r->second.durations[kind];
-      const Totals &gt = r->second.totals;
-      const bool model = kind == kDurModelCall;
       o << "<tr>";
       label_cell(o, "name", r->first);
-      o << "<td class=\"n\">" << count_text(model ? gt.model_calls : gt.tool_calls) << "</td><td class=\"n\">"
-        << count_text(model ? gt.model_errors : gt.tool_errors) << "</td><td class=\"n\">"
-        << count_text(s.count()) << "</td>";
-      for (double q : {0.5, 0.95, 0.99}) {
-        const std::optional<int64_t> v = s.quantile(q);
-        o << "<td class=\"n\">" << (v ? duration_text(*v) : std::string("\u2014")) << "</td>";
-      }
-      o << "<td class=\"n\">" << (s.empty() ? std::string("\u2014") : duration_text(s.max())) << "</td><td>";
-      if (!s.empty() && widest > 0) {
-        const double share = 100.0 * static_cast<double>(*s.quantile(0.95)) / static_cast<double>(widest);
-        o << "<span class=\"meter\" title=\"p95 " << duration_text(*s.quantile(0.95))
-          << "\"><span style=\"width:" << Px{share} << "%\"></span></span>";
-      }
-      o << "</td></tr>";
+      numbers(r->second);
+      o << "</tr>";
     }
-    o << "</tbody></table></div>";
+    o << "</tbody><tfoot><tr><td>All " << what << "</td>";
+    numbers(all);
+    o << "</tr></tfoot></table></div>";
   };
   table("Per model", "model calls", models, kDurModelCall);
   table("Per tool", "tool calls", tools, kDurToolCall);
