@@ -11,14 +11,17 @@
 
 #include <agentmetrics/metrics_c.h>
 #include <napi.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -62,8 +65,21 @@ AddonData &data(Napi::Env env) {
 
 // Invalid arguments are RangeErrors (the JS layer has already checked the types); every other
 // failure is an AgentMetricsError with `status` (the C status name).
+// A failure of the binding's own (a file it could not write), reported like the core's: the
+// status says AGM_E_IO and this message replaces agm_last_error_message() once.
+thread_local std::string t_binding_failure;
+agm_status binding_failure(std::string message) {
+  t_binding_failure = std::move(message);
+  return AGM_E_IO;
+}
+// The message of the failure that just happened on this thread.
+std::string failure_message() {
+  if (t_binding_failure.empty()) return agm_last_error_message();
+  return std::exchange(t_binding_failure, std::string());
+}
+
 [[noreturn]] void throw_status(Napi::Env env, agm_status status) {
-  const std::string message = agm_last_error_message();
+  const std::string message = failure_message();
   if (status == AGM_E_INVALID_ARGUMENT) throw Napi::RangeError::New(env, message);
   Napi::Object error = data(env).error_class.New({Napi::String::New(env, message)});
   error.Set("status", agm_status_name(status));
@@ -364,7 +380,7 @@ class Worker : public Napi::AsyncWorker {
   Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override {
     status_ = work_();
-    if (AGM_FAILED(status_)) message_ = agm_last_error_message();  // read on this thread
+    if (AGM_FAILED(status_)) message_ = failure_message();  // read on this thread
   }
   void OnOK() override {
     Napi::Env env = Env();
@@ -441,6 +457,103 @@ struct QueryArgs {
   }
 };
 
+// The range of an export or report: (period, since|null, until|null, nowNs|null) at `at`.
+struct RangeArgs {
+  agm_query q = AGM_QUERY_INIT;
+  RangeArgs(const Napi::CallbackInfo &info, size_t at) {
+    q.period = info[at].As<Napi::Number>().Uint32Value();
+    if (!info[at + 1].IsNull() && !info[at + 1].IsUndefined()) q.from_ns = int_arg(info[at + 1]);
+    if (!info[at + 2].IsNull() && !info[at + 2].IsUndefined()) q.to_ns = int_arg(info[at + 2]);
+    if (!info[at + 3].IsNull() && !info[at + 3].IsUndefined()) {
+      q.now_ns = int_arg(info[at + 3]);
+      q.present |= AGM_QUERY_HAS_NOW;
+    }
+  }
+};
+
+// An optional string argument kept alive for a call that may finish on a worker thread.
+struct OptString {
+  std::string value;
+  bool given = false;
+  explicit OptString(const Napi::Value &v) : given(v.IsString()) {
+    if (given) value = v.As<Napi::String>().Utf8Value();
+  }
+  const char *get() const { return given ? value.c_str() : nullptr; }
+};
+
+// (format, period, since, until, nowNs, resource|null, file|null): an export into `out`, or
+// into `file` (through a temporary file renamed on success, so a failed export leaves nothing).
+struct ExportJob {
+  RangeArgs range;
+  OptString resource, file;
+  agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
+  std::string out;
+  explicit ExportJob(const Napi::CallbackInfo &info) : range(info, 1), resource(info[5]), file(info[6]) {
+    o.format = info[0].As<Napi::Number>().Uint32Value();
+    o.range = &range.q;
+    o.resource_attributes = resource.get();
+  }
+  agm_status run(agm_history *h) {
+    if (!file.given) {
+      return agm_history_export(
+          h, &o,
+          [](void *user, const char *data, size_t size) -> int32_t {
+            static_cast<std::string *>(user)->append(data, size);
+            return 0;
+          },
+          &out);
+    }
+    const std::string tmp = file.value + "." + std::to_string(::getpid()) + ".tmp";
+    FILE *f = std::fopen(tmp.c_str(), "wb");
+    if (!f) return binding_failure("cannot write " + tmp + ": " + std::strerror(errno));
+    agm_status status = agm_history_export(
+        h, &o,
+        [](void *user, const char *data, size_t size) -> int32_t {
+          return std::fwrite(data, 1, size, static_cast<FILE *>(user)) == size ? 0 : 1;
+        },
+        f);
+    if (std::fclose(f) != 0 && status == AGM_OK) status = binding_failure("cannot write " + tmp);
+    if (status == AGM_OK && std::rename(tmp.c_str(), file.value.c_str()) != 0) {
+      status = binding_failure("cannot rename " + tmp + " to " + file.value + ": " + std::strerror(errno));
+    }
+    if (status != AGM_OK) std::remove(tmp.c_str());
+    return status;
+  }
+  Napi::Value result(Napi::Env env) const {
+    return file.given ? env.Undefined() : Napi::String::New(env, out);
+  }
+};
+
+// (title|null, limit, period, since, until, nowNs)
+struct ReportJob {
+  OptString title;
+  RangeArgs range;
+  agm_report_options o = AGM_REPORT_OPTIONS_INIT;
+  Buffer out;
+  explicit ReportJob(const Napi::CallbackInfo &info) : title(info[0]), range(info, 2) {
+    o.title = title.get();
+    o.limit = info[1].As<Napi::Number>().Uint32Value();
+    o.range = &range.q;
+  }
+};
+
+// (endpoint, headers|null, timeoutMs, period, since, until, nowNs, resource|null)
+struct PushJob {
+  OptString endpoint, headers, resource;
+  RangeArgs range;
+  agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
+  agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
+  Buffer out;
+  explicit PushJob(const Napi::CallbackInfo &info)
+      : endpoint(info[0]), headers(info[1]), resource(info[7]), range(info, 3) {
+    otlp.endpoint = endpoint.get();
+    otlp.headers = headers.get();
+    otlp.timeout_ms = info[2].As<Napi::Number>().Uint32Value();
+    o.range = &range.q;
+    o.resource_attributes = resource.get();
+  }
+};
+
 // ---- Recorder ----
 
 struct Callbacks {
@@ -493,6 +606,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
                         InstanceMethod<&Recorder::LoadPricesFile>("loadPricesFile"),
                         InstanceMethod<&Recorder::SetPrice>("setPrice"),
                         InstanceMethod<&Recorder::Price>("price"),
+                        InstanceMethod<&Recorder::Prices>("prices"),
                         InstanceMethod<&Recorder::Cost>("cost"),
                         InstanceMethod<&Recorder::Totals>("totals"),
                         InstanceMethod<&Recorder::Durations>("durations"),
@@ -568,6 +682,13 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     return info.Env().Undefined();
   }
   // (model, provider?) -> JSON string | null
+  // (filter|null)
+  Napi::Value Prices(const Napi::CallbackInfo &info) {
+    const Str filter(info[0]);
+    Buffer b;
+    check(info.Env(), agm_recorder_prices(&b.b, live(info.Env()), filter.get()));
+    return b.str(info.Env());
+  }
   Napi::Value Price(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     const Str model(info[0]), provider(info[1]);
@@ -1063,6 +1184,10 @@ class History : public Napi::ObjectWrap<History> {
         env, "History",
         {InstanceMethod<&History::Close>("close"), InstanceMethod<&History::Query>("query"),
          InstanceMethod<&History::QueryAsync>("queryAsync"), InstanceMethod<&History::Warnings>("warnings"),
+         InstanceMethod<&History::Export>("export"), InstanceMethod<&History::ExportAsync>("exportAsync"),
+         InstanceMethod<&History::Report>("reportHtml"),
+         InstanceMethod<&History::ReportAsync>("reportHtmlAsync"),
+         InstanceMethod<&History::PushOtlpAsync>("pushOtlpAsync"),
          InstanceAccessor<&History::Closed>("closed")});
   }
   History(const Napi::CallbackInfo &info) : Napi::ObjectWrap<History>(info) {
@@ -1097,6 +1222,71 @@ class History : public Napi::ObjectWrap<History> {
   Napi::Value Warnings(const Napi::CallbackInfo &info) {
     Buffer b;
     check(info.Env(), agm_history_warnings(&b.b, g.live(info.Env(), "History")));
+    return b.str(info.Env());
+  }
+  Napi::Value Export(const Napi::CallbackInfo &info) {
+    ExportJob job(info);
+    check(info.Env(), job.run(g.live(info.Env(), "History")));
+    return job.result(info.Env());
+  }
+  Napi::Value ExportAsync(const Napi::CallbackInfo &info) {
+    agm_history *h = g.live(info.Env(), "History");
+    auto job = std::make_shared<ExportJob>(info);
+    return run_async(
+        info.Env(), g, Value(), [h, job] { return job->run(h); },
+        [job](Napi::Env env) { return job->result(env); });
+  }
+  Napi::Value Report(const Napi::CallbackInfo &info) {
+    ReportJob job(info);
+    check(info.Env(), agm_history_report_html(&job.out.b, g.live(info.Env(), "History"), &job.o));
+    return job.out.str(info.Env());
+  }
+  Napi::Value ReportAsync(const Napi::CallbackInfo &info) {
+    agm_history *h = g.live(info.Env(), "History");
+    auto job = std::make_shared<ReportJob>(info);
+    return run_async(
+        info.Env(), g, Value(), [h, job] { return agm_history_report_html(&job->out.b, h, &job->o); },
+        [job](Napi::Env env) { return job->out.str(env); });
+  }
+  Napi::Value PushOtlpAsync(const Napi::CallbackInfo &info) {
+    agm_history *h = g.live(info.Env(), "History");
+    auto job = std::make_shared<PushJob>(info);
+    return run_async(
+        info.Env(), g, Value(),
+        [h, job] { return agm_history_push_otlp(&job->out.b, h, &job->o, &job->otlp); },
+        [job](Napi::Env env) { return job->out.str(env); });
+  }
+};
+
+// ---- Follow ----
+
+class Follow : public Napi::ObjectWrap<Follow> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Follow",
+                       {InstanceMethod<&Follow::Close>("close"), InstanceMethod<&Follow::Poll>("poll"),
+                        InstanceAccessor<&Follow::Closed>("closed")});
+  }
+  // (path, fromStart)
+  Follow(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Follow>(info) {
+    const std::string path = info[0].As<Napi::String>().Utf8Value();
+    check(info.Env(), agm_follow_open(&g.h, path.c_str(), info[1].ToBoolean() ? AGM_FOLLOW_FROM_START : 0));
+  }
+  ~Follow() override { g.close(); }
+
+ private:
+  Guarded<agm_follow, agm_follow_free> g;
+  Napi::Value Closed(const Napi::CallbackInfo &info) {
+    return Napi::Boolean::New(info.Env(), !g.h || g.closing);
+  }
+  Napi::Value Close(const Napi::CallbackInfo &info) {
+    g.close();
+    return info.Env().Undefined();
+  }
+  Napi::Value Poll(const Napi::CallbackInfo &info) {
+    Buffer b;
+    uint64_t count = 0;
+    check(info.Env(), agm_follow_poll(&b.b, &count, g.live(info.Env(), "Follow")));
     return b.str(info.Env());
   }
 };
@@ -1212,6 +1402,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Recorder", Recorder::Define(env));
   exports.Set("Session", Session::Define(env));
   exports.Set("History", History::Define(env));
+  exports.Set("Follow", Follow::Define(env));
   exports.Set("recordModelCall", Napi::Function::New<Session::RecordModelCallFn>(env, "recordModelCall"));
   exports.Set("recordToolCall", Napi::Function::New<Session::RecordToolCallFn>(env, "recordToolCall"));
   exports.Set("toolStart", Napi::Function::New<Session::ToolStartFn>(env, "toolStart"));

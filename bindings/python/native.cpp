@@ -57,6 +57,12 @@ enum class By : int32_t {
   SESSION = AGM_BY_SESSION,
   DAY = AGM_BY_DAY,
 };
+enum class ExportFormat : uint32_t {
+  OTLP_JSON = AGM_EXPORT_OTLP_JSON,
+  PROMETHEUS = AGM_EXPORT_PROMETHEUS,
+  CSV = AGM_EXPORT_CSV,
+  JSON = AGM_EXPORT_JSON,
+};
 enum class Period : uint32_t {
   ALL = AGM_PERIOD_ALL,
   HOUR = AGM_PERIOD_HOUR,
@@ -890,6 +896,79 @@ struct History {
     check(status);
   }
   ~History() { g.close(false); }
+  py::object progress = py::none();  // a callable(done, total), or None
+};
+
+// Calls a Python callable from a core callback, on whatever thread runs it; the first
+// exception is kept (to raise when the call returns) and stops the export.
+struct PyCallback {
+  explicit PyCallback(py::object f) : fn(std::move(f)) {}
+  py::object fn;
+  std::optional<py::error_already_set> error;
+  template <class... Args>
+  bool call(Args &&...args) {
+    py::gil_scoped_acquire gil;
+    if (error) return false;
+    try {
+      fn(std::forward<Args>(args)...);
+      return true;
+    } catch (py::error_already_set &e) {
+      error = std::move(e);
+      return false;
+    }
+  }
+  void rethrow() {
+    if (!error) return;
+    py::error_already_set e = std::move(*error);
+    error.reset();
+    throw e;
+  }
+};
+
+int32_t write_thunk(void *user, const char *data, size_t size) {
+  return static_cast<PyCallback *>(user)->call(py::bytes(data, size)) ? 0 : 1;
+}
+void progress_thunk(void *user, uint64_t done, uint64_t total) {
+  static_cast<PyCallback *>(user)->call(done, total);
+}
+
+// The period of an export or report: as make_query, without a kind.
+struct RangeArg {
+  agm_query q;
+  RangeArg(uint32_t period, py::object since, py::object until, py::object now_ns)
+      : q(make_query(0, period, 0, std::move(since), std::move(until), std::move(now_ns), nullptr, 0, 0)) {}
+};
+
+// Runs `body` with the GIL released and the history's progress callback installed.
+template <class F>
+agm_status with_progress(History &h, F &&body) {
+  PyCallback progress(h.progress);
+  const bool has = !h.progress.is_none();
+  agm_status status;
+  {
+    py::gil_scoped_release nogil;
+    if (has) agm_history_set_progress(h.g.h, progress_thunk, &progress);
+    status = body();
+    if (has) agm_history_set_progress(h.g.h, nullptr, nullptr);
+  }
+  progress.rethrow();
+  return status;
+}
+
+// ---- Follow ----
+
+struct Follow {
+  Guarded<agm_follow, agm_follow_free> g;
+  Follow(const py::object &path, bool from_start) {
+    const std::string p = fspath(path);
+    agm_status status;
+    {
+      py::gil_scoped_release nogil;
+      status = agm_follow_open(&g.h, p.c_str(), from_start ? AGM_FOLLOW_FROM_START : 0);
+    }
+    check(status);
+  }
+  ~Follow() { g.close(false); }
 };
 
 // A breakdown as {key: Group}; frees `b`.
@@ -1029,6 +1108,12 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
       .value("TASK", By::TASK)
       .value("SESSION", By::SESSION)
       .value("DAY", By::DAY)
+      .finalize();
+  py::native_enum<ExportFormat>(m, "ExportFormat", "enum.IntEnum", "Export formats.")
+      .value("OTLP_JSON", ExportFormat::OTLP_JSON)
+      .value("PROMETHEUS", ExportFormat::PROMETHEUS)
+      .value("CSV", ExportFormat::CSV)
+      .value("JSON", ExportFormat::JSON)
       .finalize();
   py::native_enum<Period>(m, "Period", "enum.IntEnum", "History query periods.")
       .value("ALL", Period::ALL)
@@ -1220,6 +1305,15 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
             check(status);
           },
           py::arg("path"), py::kw_only(), py::arg("replace") = false)
+      .def(
+          "prices",
+          [](Recorder &r, py::object filter) {
+            Buffer b;
+            check(agm_recorder_prices(&b.b, r.use_check(), opt_utf8(filter, "filter")));
+            return g->json_loads(b.str());
+          },
+          py::arg("filter") = py::none(),
+          "The price table's entries whose names contain `filter` (case-insensitive), sorted by name.")
       .def(
           "set_price",
           [](Recorder &r, py::object model, py::object entry) {
@@ -1627,6 +1721,26 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
   m.add_object("noop", py::reinterpret_steal<py::object>(
                            PyCFunction_NewEx(&g_noop_def, nullptr, m.attr("__name__").ptr())));
 
+  py::class_<Follow>(m, "Follow", py::dynamic_attr(), "Records appended to a store since the last poll.")
+      .def(py::init<py::object, bool>(), py::arg("path"), py::kw_only(), py::arg("from_start") = false)
+      .def("close", [](Follow &f) { f.g.close(false); })
+      .def_property_readonly("closed", [](Follow &f) { return !f.g.h; })
+      .def(
+          "_poll",
+          [](Follow &f) {
+            Buffer b;
+            uint64_t count = 0;
+            Use<decltype(Follow::g)> use(f.g, "follow", true);
+            agm_status status;
+            {
+              py::gil_scoped_release nogil;
+              status = agm_follow_poll(&b.b, &count, f.g.h);
+            }
+            check(status);
+            return b.str();
+          },
+          "The new records as JSON lines (never blocks).");
+
   // ---- History ----
   py::class_<History>(m, "History", py::dynamic_attr(),
                       "Queries over a journal file, folder or SQLite database.")
@@ -1653,6 +1767,74 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
             return b.str();
           },
           QUERY_ARGS)
+      .def(
+          "_export",
+          [](History &h, uint32_t format, py::object write, uint32_t period, py::object since,
+             py::object until, py::object now_ns, py::object resource) {
+            RangeArg range(period, since, until, now_ns);
+            std::string res = resource.is_none() ? std::string() : utf8(resource.ptr(), "resource");
+            agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
+            o.format = format;
+            o.range = &range.q;
+            o.resource_attributes = resource.is_none() ? nullptr : res.c_str();
+            PyCallback writer(write);
+            Use<decltype(History::g)> use(h.g, "history", true);
+            const agm_status status =
+                with_progress(h, [&] { return agm_history_export(h.g.h, &o, write_thunk, &writer); });
+            writer.rethrow();
+            check(status);
+          },
+          py::arg("format"), py::arg("write"), py::kw_only(), py::arg("period") = 0,
+          py::arg("since") = py::none(), py::arg("until") = py::none(), py::arg("now_ns") = py::none(),
+          py::arg("resource") = py::none())
+      .def(
+          "_push_otlp",
+          [](History &h, py::object endpoint, py::object headers, uint32_t timeout_ms, uint32_t period,
+             py::object since, py::object until, py::object now_ns, py::object resource) {
+            RangeArg range(period, since, until, now_ns);
+            const std::string url = utf8(endpoint.ptr(), "endpoint");
+            const std::string head = headers.is_none() ? std::string() : utf8(headers.ptr(), "headers");
+            const std::string res = resource.is_none() ? std::string() : utf8(resource.ptr(), "resource");
+            agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
+            o.range = &range.q;
+            o.resource_attributes = resource.is_none() ? nullptr : res.c_str();
+            agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
+            otlp.endpoint = url.c_str();
+            otlp.headers = headers.is_none() ? nullptr : head.c_str();
+            otlp.timeout_ms = timeout_ms;
+            Buffer b;
+            Use<decltype(History::g)> use(h.g, "history", true);
+            check(with_progress(h, [&] { return agm_history_push_otlp(&b.b, h.g.h, &o, &otlp); }));
+            return b.str();
+          },
+          py::arg("endpoint"), py::kw_only(), py::arg("headers") = py::none(), py::arg("timeout_ms") = 0,
+          py::arg("period") = 0, py::arg("since") = py::none(), py::arg("until") = py::none(),
+          py::arg("now_ns") = py::none(), py::arg("resource") = py::none())
+      .def(
+          "_report_html",
+          [](History &h, py::object title, uint32_t limit, uint32_t period, py::object since,
+             py::object until, py::object now_ns) {
+            RangeArg range(period, since, until, now_ns);
+            const std::string t = title.is_none() ? std::string() : utf8(title.ptr(), "title");
+            agm_report_options o = AGM_REPORT_OPTIONS_INIT;
+            o.range = &range.q;
+            o.title = title.is_none() ? nullptr : t.c_str();
+            o.limit = limit;
+            Buffer b;
+            Use<decltype(History::g)> use(h.g, "history", true);
+            check(with_progress(h, [&] { return agm_history_report_html(&b.b, h.g.h, &o); }));
+            return b.str();
+          },
+          py::kw_only(), py::arg("title") = py::none(), py::arg("limit") = 0, py::arg("period") = 0,
+          py::arg("since") = py::none(), py::arg("until") = py::none(), py::arg("now_ns") = py::none())
+      .def_property(
+          "progress", [](History &h) { return h.progress; },
+          [](History &h, py::object fn) {
+            if (!fn.is_none() && !PyCallable_Check(fn.ptr()))
+              throw py::type_error("progress must be a callable(done, total) or None");
+            h.progress = fn;
+          },
+          "Called as progress(done, total) while a store is read (bytes of journals, rows of databases).")
       .def(
           "warnings",
           [](History &h) {

@@ -562,7 +562,8 @@ ExportOptions export_options_in(const agm_export_options *src, bool any_format =
   ExportOptions o;
   if (!any_format) {
     if (in.format < AGM_EXPORT_OTLP_JSON || in.format > AGM_EXPORT_JSON) {
-      throw InvalidArgument("unknown export format " + std::to_string(in.format) + " (expected AGM_EXPORT_*)");
+      throw InvalidArgument("unknown export format " + std::to_string(in.format) +
+                            " (expected AGM_EXPORT_*)");
     }
     o.format = static_cast<ExportFormat>(in.format);
   }
@@ -593,13 +594,14 @@ Query query_in(const agm_query *src, const Clock &clock) {
                                                             {AGM_BY_PHASE, GroupBy::kPhase},
                                                             {AGM_BY_TASK, GroupBy::kTask},
                                                             {AGM_BY_SESSION, GroupBy::kSession},
-                                                            {AGM_BY_DAY, GroupBy::kDay}};
+                                                            {AGM_BY_DAY, GroupBy::kDay},
+                                                            {AGM_BY_TOOL, GroupBy::kTool}};
   const auto group = std::find_if(std::begin(kGroups), std::end(kGroups),
                                   [&](const auto &g) { return g.first == in.group_by; });
   if (group == std::end(kGroups)) {
     throw InvalidArgument("query->group_by " + std::to_string(in.group_by) +
                           " cannot group costs (expected AGM_BY_MODEL, _PROVIDER, _SOURCE, _AGENT, _PHASE, "
-                          "_TASK, _SESSION or _DAY)");
+                          "_TASK, _SESSION, _DAY or _TOOL)");
   }
   q.group_by = group->second;
   q.name = opt_str(in.name, "query->name");
@@ -1417,15 +1419,16 @@ agm_status agm_history_export(agm_history *history, const agm_export_options *op
     export_store(
         h.path, o,
         [&](std::string_view piece) {
-          if (write(user, piece.data(), piece.size()) != 0) throw IoError("the export was stopped by its writer");
+          if (write(user, piece.data(), piece.size()) != 0)
+            throw IoError("the export was stopped by its writer");
         },
         h.report, h.progress);
     return AGM_OK;
   });
 }
 
-agm_status agm_history_push_otlp(agm_buffer *response, agm_history *history, const agm_export_options *options,
-                                 const agm_otlp_options *otlp) {
+agm_status agm_history_push_otlp(agm_buffer *response, agm_history *history,
+                                 const agm_export_options *options, const agm_otlp_options *otlp) {
   return guard([&] {
     agm_history &h = require(history, "history");
     ExportOptions o = export_options_in(options, true);
@@ -1439,7 +1442,8 @@ agm_status agm_history_push_otlp(agm_buffer *response, agm_history *history, con
     {
       std::lock_guard lock(h.mu);
       h.report = ReadReport{};
-      export_store(h.path, o, [&](std::string_view piece) { body += piece; }, h.report, h.progress);
+      export_store(
+          h.path, o, [&](std::string_view piece) { body += piece; }, h.report, h.progress);
     }
     std::string reply = post_otlp(target, body);
     if (response) buffer_set(out_buffer(response), std::move(reply));

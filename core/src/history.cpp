@@ -215,8 +215,8 @@ ErrorEntry<std::string> own(const ErrorEntry<std::string_view> &v) {
 
 constexpr const char *kQueryNames[] = {"summary", "cost_breakdown",     "tools",   "slow",
                                        "errors",  "expensive_sessions", "session", "invocations"};
-constexpr const char *kGroupNames[] = {"model", "provider", "source",  "agent",
-                                       "phase", "task",     "session", "day"};
+constexpr const char *kGroupNames[] = {"model", "provider", "source", "agent", "phase",
+                                       "task",  "session",  "day",    "tool"};
 
 }  // namespace
 
@@ -225,7 +225,7 @@ uint32_t query_kinds(const Query &q) {
                  turn = bit(RecordKind::kTurn), session = bit(RecordKind::kSession);
   switch (q.kind) {
     case QueryKind::kSummary: return model | tool | turn | session;
-    case QueryKind::kCostBreakdown: return model;
+    case QueryKind::kCostBreakdown: return q.group_by == GroupBy::kTool ? model | tool : model;
     case QueryKind::kTools: return tool;
     case QueryKind::kSlow: return model | tool | turn;
     case QueryKind::kErrors: return model | tool;
@@ -299,6 +299,12 @@ std::string_view QueryRun::State::group_key(const RecordView &r) {
     case GroupBy::kPhase: return r.phase;
     case GroupBy::kTask: return r.task;
     case GroupBy::kSession: return r.session;
+    case GroupBy::kTool: {
+      static constexpr std::string_view kToolPrefix = "tool:";
+      if (r.kind == RecordKind::kToolCall) return r.tool;
+      return r.source.substr(0, kToolPrefix.size()) == kToolPrefix ? r.source.substr(kToolPrefix.size())
+                                                                   : std::string_view();
+    }
     case GroupBy::kDay: break;
   }
   const int64_t d = r.ts / kNsPerDay - (r.ts % kNsPerDay < 0 ? 1 : 0);
@@ -356,6 +362,7 @@ void QueryRun::State::add(const RecordView &r) {
         if (duration) g.durations[kDurToolCall].add(*duration);
         if (r.error) note_latest_error(g, error_text(r), r.ts);
       }
+      if (q.kind == QueryKind::kCostBreakdown) slot(groups, group_key(r)).add_tool_call(r.error);
       if (session) session->totals.add_tool_call(r.error);
       break;
     case RecordKind::kTurn:  // its tokens and cost are its model calls': not added again
@@ -485,6 +492,9 @@ std::string QueryRun::State::cost_breakdown() const {
   for (Ref g : ranked) {
     w.begin_object().key("key").str(g->first);
     write_model_totals(w, g->second);
+    if (q.group_by == GroupBy::kTool) {
+      w.key("tool_calls").num(g->second.tool_calls).key("tool_errors").num(g->second.tool_errors);
+    }
     w.end_object();
   }
   w.end_array();
@@ -598,7 +608,7 @@ QueryRun::QueryRun(Query q) {
   if (static_cast<unsigned>(q.kind) > static_cast<unsigned>(QueryKind::kInvocations)) {
     throw InvalidArgument("unknown query kind");
   }
-  if (static_cast<unsigned>(q.group_by) > static_cast<unsigned>(GroupBy::kDay)) {
+  if (static_cast<unsigned>(q.group_by) > static_cast<unsigned>(GroupBy::kTool)) {
     throw InvalidArgument("unknown group_by");
   }
   if (q.kind == QueryKind::kSession && q.name.empty())

@@ -26,8 +26,10 @@
 //   {tool: n}, slowest_tools [{tool, calls, avg_ms, p50_ms, p95_ms, p99_ms, max_ms}] (top
 //   `limit` by mean), most_expensive_sessions [{session, cost}] (top `limit`, model callers).
 // cost_breakdown: group_by ("model", "provider", "source", "agent", "phase", "task", "session",
-//   "day": UTC "YYYY-MM-DD"), model totals, avg_cost_per_call (over priced calls),
+//   "day": UTC "YYYY-MM-DD", "tool"), model totals, avg_cost_per_call (over priced calls),
 //   avg_tokens_per_call (over calls with usage), groups [{key, model totals}] by cost, then key.
+//   By tool, a group is a tool's own calls plus the model calls it made (source "tool:NAME");
+//   the agent's own model calls group under ""; each group also has tool_calls, tool_errors.
 // tools: name (filter or null), tools [{name, calls, errors, success_rate (percent, 1 decimal),
 //   avg_ms, p50_ms, p95_ms, p99_ms, max_ms, last_error, last_error_at}] by calls, then name, at
 //   most `limit` (a named tool without calls: []). Error text: error_message, else error_type,
@@ -66,7 +68,7 @@ enum class QueryKind {
   kSession,
   kInvocations
 };
-enum class GroupBy { kModel, kProvider, kSource, kAgent, kPhase, kTask, kSession, kDay };
+enum class GroupBy { kModel, kProvider, kSource, kAgent, kPhase, kTask, kSession, kDay, kTool };
 
 struct Query {
   QueryKind kind = QueryKind::kSummary;

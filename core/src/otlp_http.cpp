@@ -57,7 +57,8 @@ std::string post_otlp(const OtlpTarget &target, const std::string &body) {
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   const std::string url = otlp_metrics_url(target.endpoint);
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    throw InvalidArgument("OTLP endpoint must be an http:// or https:// URL, not \"" + target.endpoint + "\"");
+    throw InvalidArgument("OTLP endpoint must be an http:// or https:// URL, not \"" + target.endpoint +
+                          "\"");
   }
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) throw IoError("OTLP push: cannot start libcurl");

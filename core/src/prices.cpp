@@ -314,7 +314,8 @@ std::string PriceTable::list_json(std::string_view filter) const {
   for (const auto &[key, entry] : entries_) {
     if (matches(key)) picked.push_back(&entry);
   }
-  std::sort(picked.begin(), picked.end(), [](const PriceEntry *a, const PriceEntry *b) { return a->key < b->key; });
+  std::sort(picked.begin(), picked.end(),
+            [](const PriceEntry *a, const PriceEntry *b) { return a->key < b->key; });
   std::string out = "[";
   for (const PriceEntry *entry : picked) {
     if (out.size() > 1) out += ',';

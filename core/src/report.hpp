@@ -13,10 +13,10 @@ namespace agentmetrics {
 struct ReportOptions {
   int64_t from = std::numeric_limits<int64_t>::min();  // wall-clock ns, from <= ts < to
   int64_t to = std::numeric_limits<int64_t>::max();
-  int64_t now_ns = 0;                 // "generated at"
-  uint32_t limit = 20;                // rows of the slowest operations and recent errors tables
+  int64_t now_ns = 0;   // "generated at"
+  uint32_t limit = 20;  // rows of the slowest operations and recent errors tables
   std::string title = "agentmetrics report";
-  std::string source;                 // the store's path, shown in the header
+  std::string source;  // the store's path, shown in the header
 };
 
 class ReportRun {

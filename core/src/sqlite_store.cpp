@@ -768,7 +768,8 @@ std::string SqliteStore::select_columns() const {
   return sql + "id FROM records";
 }
 
-void SqliteStore::read_rows(sqlite3_stmt *stmt, const std::function<void(int64_t, const RecordView &)> &fn) const {
+void SqliteStore::read_rows(sqlite3_stmt *stmt,
+                            const std::function<void(int64_t, const RecordView &)> &fn) const {
   RecordView record;
   for (;;) {
     int rc = sqlite3_step(stmt);
@@ -783,7 +784,8 @@ void SqliteStore::read_rows(sqlite3_stmt *stmt, const std::function<void(int64_t
   }
 }
 
-void SqliteStore::scan_after(int64_t after_id, const std::function<void(int64_t, const RecordView &)> &fn) const {
+void SqliteStore::scan_after(int64_t after_id,
+                             const std::function<void(int64_t, const RecordView &)> &fn) const {
   skipped_rows_ = 0;
   refresh_empty_version();
   if (version_ == 0) return;

@@ -76,7 +76,8 @@ std::string query_store(const std::string &path, const Query &query, ReadReport 
   filter.to = query.to;
   filter.kinds = query_kinds(query);
   if (query.kind == QueryKind::kSession) filter.session = query.name;
-  for_each_stored(path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
+  for_each_stored(
+      path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
   return run.finish();
 }
 
@@ -87,7 +88,8 @@ void export_store(const std::string &path, const ExportOptions &options, const W
   filter.from = options.from;
   filter.to = options.to;
   filter.kinds = run.kinds();
-  for_each_stored(path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
+  for_each_stored(
+      path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
   run.finish();
 }
 
@@ -97,7 +99,8 @@ std::string report_store(const std::string &path, const ReportOptions &options, 
   ScanFilter filter;
   filter.from = options.from;
   filter.to = options.to;
-  for_each_stored(path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
+  for_each_stored(
+      path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
   return run.finish();
 }
 

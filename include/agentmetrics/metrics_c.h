@@ -1234,7 +1234,8 @@ AGM_API void agm_history_free(agm_history *history);
 #define AGM_PERIOD_RANGE 5
 
 /* group_by for AGM_QUERY_COST_BREAKDOWN: AGM_BY_MODEL, _PROVIDER, _SOURCE, _AGENT, _PHASE,
- * _TASK, _SESSION, or AGM_BY_DAY (UTC days, "2026-11-22"). */
+ * _TASK, _SESSION, AGM_BY_DAY (UTC days, "2026-11-22") or AGM_BY_TOOL (each tool's calls and
+ * the model calls it made, source "tool:NAME"; the agent's own model calls under ""). */
 #define AGM_BY_DAY 9
 
 #define AGM_QUERY_HAS_NOW (1u << 0) /* now_ns is set; else the wall clock */

@@ -234,8 +234,45 @@ export interface Queries {
 export type AsyncQueries = { [K in Exclude<keyof Queries, "async">]: (...args: Parameters<Queries[K]>) => Promise<Doc> };
 
 /** Queries over a journal file, a folder of journals or a SQLite database. */
+export type ExportFormat = "otlp-json" | "prometheus" | "csv" | "json";
+
+export interface ExportOptions extends QueryOptions {
+  /** Write the export to this file (atomically) instead of returning it. */
+  file?: string;
+  /** OTLP resource attributes beyond service.name="agentmetrics". */
+  resource?: Record<string, string> | string;
+}
+
+export interface ReportOptions extends QueryOptions {
+  title?: string;
+}
+
+export interface PushOptions extends QueryOptions {
+  /** Extra request headers, e.g. { authorization: "Bearer …" }. */
+  headers?: Record<string, string> | string;
+  resource?: Record<string, string> | string;
+  timeoutMs?: number;
+}
+
+/** An export row (README, "Exports"): null for what was not reported. */
+export type Row = Record<string, string | number | null>;
+
+export class Follow {
+  constructor(path: string, options?: { fromStart?: boolean });
+  poll(): Row[];
+  readonly closed: boolean;
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
 export class History implements Queries {
   constructor(path: string);
+  readonly path: string;
+  export(format?: ExportFormat, options?: ExportOptions & { file?: undefined }): string;
+  export(format: ExportFormat, options: ExportOptions & { file: string }): undefined;
+  reportHtml(options?: ReportOptions): string;
+  pushOtlp(endpoint: string, options?: PushOptions): Promise<Record<string, unknown>>;
+  follow(options?: { fromStart?: boolean }): Follow;
   summary: Queries["summary"];
   costs: Queries["costs"];
   tools: Queries["tools"];
@@ -244,7 +281,10 @@ export class History implements Queries {
   expensiveSessions: Queries["expensiveSessions"];
   session: Queries["session"];
   invocations: Queries["invocations"];
-  async: AsyncQueries;
+  async: AsyncQueries & {
+    export(format?: ExportFormat, options?: ExportOptions): Promise<string | undefined>;
+    reportHtml(options?: ReportOptions): Promise<string>;
+  };
   warnings(): Doc;
   readonly closed: boolean;
   close(): void;
@@ -290,6 +330,7 @@ export class Recorder {
   loadPricesFile(path: string, options?: { replace?: boolean }): void;
   setPrice(model: string, entry: string | object): void;
   price(model: string, provider?: string): Record<string, unknown> | null;
+  prices(filter?: string): Record<string, unknown>[];
   cost(model: string | null, usage: UsageInput | object | string, options?: { provider?: string; usageFormat?: UsageFormat }): CostItems | null;
   totals(): Totals;
   durations(kind?: DurationKind): DurationStats;

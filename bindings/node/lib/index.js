@@ -346,14 +346,78 @@ function makeQueries(target) {
   return sync;
 }
 
+const EXPORT_FORMATS = { "otlp-json": 1, otlp_json: 1, prometheus: 2, csv: 3, json: 4 };
+
+// (period, since, until, nowNs) of an export or report, from query options.
+function rangeArgs(o) {
+  const [, period, , since, until, nowNs] = queryArgs("summary", o);
+  return [period, since, until, nowNs];
+}
+
+// "key=value,..." for the core, from a string or an object (values percent-encoded).
+function keyValues(value, what) {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string") return value;
+  if (typeof value !== "object") throw new TypeError(`${what} must be an object or a "key=value,..." string`);
+  return Object.entries(value).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join(",");
+}
+
+function exportArgs(format, o) {
+  o = options(o, "export options");
+  const file = o.file === undefined ? null : o.file;
+  if (file !== null && typeof file !== "string") throw new TypeError("export: file must be a path string");
+  return [enumValue(EXPORT_FORMATS, format, "export format"), ...rangeArgs(o), keyValues(o.resource, "resource"), file];
+}
+
+function reportArgs(o) {
+  o = options(o, "report options");
+  return [optString(o.title, "title") ?? null, o.limit ?? 0, ...rangeArgs(o)];
+}
+
 class History {
   constructor(file) {
     if (typeof file !== "string") throw new TypeError("History: path must be a string");
     this._native = new native.History(file);
+    this.path = file;
     const queries = makeQueries(this._native);
     Object.assign(this, queries);
+    const self = this;
+    Object.assign(this.async, {
+      export: (format, o) => self._native.exportAsync(...exportArgs(format, o)),
+      reportHtml: (o) => self._native.reportHtmlAsync(...reportArgs(o)),
+    });
   }
+  /** The records in range as "otlp-json", "prometheus", "csv" or "json": returned, or written to `file`. */
+  export(format = "json", o) { return this._native.export(...exportArgs(format, o)); }
+  /** The self-contained HTML report (inline SVG charts, no script). */
+  reportHtml(o) { return this._native.reportHtml(...reportArgs(o)); }
+  /** POST the OTLP/JSON export to an OTLP/HTTP receiver; resolves to its response object. */
+  async pushOtlp(endpoint, o) {
+    if (typeof endpoint !== "string") throw new TypeError("pushOtlp: endpoint must be a URL string");
+    o = options(o, "push options");
+    const timeoutMs = o.timeoutMs ?? 10000;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new RangeError("timeoutMs must be a whole number >= 1");
+    const reply = await this._native.pushOtlpAsync(endpoint, keyValues(o.headers, "headers"), timeoutMs,
+      ...rangeArgs(o), keyValues(o.resource, "resource"));
+    return reply.trim() ? JSON.parse(reply) : {};
+  }
+  /** A Follow of this store: records appended from now on (or from the start). */
+  follow(o) { return new Follow(this.path, o); }
   warnings() { return JSON.parse(this._native.warnings()); }
+  get closed() { return this._native.closed; }
+  close() { this._native.close(); }
+  [Symbol.dispose]() { this.close(); }
+}
+
+/** `tail -f` for a store: poll() returns the records appended since the last poll (export rows). */
+class Follow {
+  constructor(file, o) {
+    if (typeof file !== "string") throw new TypeError("Follow: path must be a string");
+    this._native = new native.Follow(file, options(o, "follow options").fromStart === true);
+  }
+  poll() {
+    return this._native.poll().split("\n").filter((line) => line).map((line) => parseDoc(line));
+  }
   get closed() { return this._native.closed; }
   close() { this._native.close(); }
   [Symbol.dispose]() { this.close(); }
@@ -386,6 +450,8 @@ class Recorder {
     if (typeof model !== "string") throw new TypeError("setPrice: model must be a string");
     this._native.setPrice(model, payloadJson(entry));
   }
+  /** The price table's entries whose names contain `filter` (case-insensitive), sorted by name. */
+  prices(filter) { return JSON.parse(this._native.prices(optString(filter, "filter") ?? null)); }
   price(model, provider) {
     const json = this._native.price(model, optString(provider, "provider"));
     return json === null ? null : JSON.parse(json);
@@ -483,6 +549,7 @@ module.exports = {
   Recorder,
   Session,
   History,
+  Follow,
   UsageStream,
   normalizeUsage,
   formatTokens: (n) => native.formatTokens(count(n, "tokens")),

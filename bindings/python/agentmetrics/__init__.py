@@ -19,6 +19,7 @@ from ._native import (
     ClosedError,
     CorruptError,
     DurationKind,
+    ExportFormat,
     Flush,
     Format,
     InvalidArgumentError,
@@ -51,7 +52,7 @@ from ._types import (
     TurnStats,
     Usage,
 )
-from ._api import History, Recorder, Session, current_session, tool
+from ._api import Follow, History, Recorder, Session, current_session, tool
 
 __all__ = [
     "ABI_VERSION",
@@ -62,6 +63,8 @@ __all__ = [
     "CorruptError",
     "CostItems",
     "DurationKind",
+    "ExportFormat",
+    "Follow",
     "DurationStats",
     "Flush",
     "Format",

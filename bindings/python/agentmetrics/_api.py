@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import io
 import os
 import sys
 import time
@@ -14,11 +15,11 @@ from contextlib import contextmanager
 from typing import IO, Any, Callable, Optional, TypeVar, Union, overload
 
 from . import _native
-from ._native import By, Flush, Period, QueryKind
+from ._native import By, ExportFormat, Flush, Period, QueryKind
 from ._sdk import enum_value
 from ._types import parse_doc
 
-__all__ = ["Recorder", "Session", "History", "current_session", "tool"]
+__all__ = ["Recorder", "Session", "History", "Follow", "current_session", "tool"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -106,14 +107,129 @@ class _Queries:
                          bucket_ns=bucket_ns)
 
 
+def _range(period: Union[Period, str], since: Optional[int], until: Optional[int],
+           now_ns: Optional[int]) -> dict[str, Any]:
+    """The period arguments of a native call: a named period, or [since, until) as a range."""
+    p = enum_value(Period, period, "period")
+    if since is not None or until is not None:
+        p = int(Period.RANGE)
+        since = 0 if since is None else since
+        until = (2**63 - 1) if until is None else until
+    return {"period": p, "since": since, "until": until, "now_ns": now_ns}
+
+
+def _key_values(value: Union[None, str, Mapping[str, str]], what: str) -> Optional[str]:
+    """A mapping as "key=value,..." (values percent-encoded) for the core; text as it is."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} must be a mapping or a 'key=value,...' string")
+    from urllib.parse import quote
+
+    return ",".join(f"{k}={quote(str(v), safe='')}" for k, v in value.items())
+
+
 class History(_native.History, _Queries):
-    """Queries over a journal file, a folder of journals or a SQLite database, read as it is at
-    each query (records other processes append are seen by the next one)."""
+    """Queries, exports and reports over a journal file, a folder of journals or a SQLite
+    database, read as it is at each call (records other processes append are seen by the next
+    one). Set ``progress`` to a callable(done, total) to follow long reads."""
 
     def __init__(self, path: PathLike) -> None:
         super().__init__(path)
+        self.path = os.fspath(path)
+
+    @overload
+    def export(self, format: Union[ExportFormat, str] = ..., file: None = None, *,
+               period: Union[Period, str] = ..., since: Optional[int] = ..., until: Optional[int] = ...,
+               now_ns: Optional[int] = ..., resource: Union[None, str, Mapping[str, str]] = ...) -> str: ...
+    @overload
+    def export(self, format: Union[ExportFormat, str], file: Union[PathLike, IO[bytes], IO[str]], *,
+               period: Union[Period, str] = ..., since: Optional[int] = ..., until: Optional[int] = ...,
+               now_ns: Optional[int] = ..., resource: Union[None, str, Mapping[str, str]] = ...) -> None: ...
+
+    def export(self, format: Union[ExportFormat, str] = ExportFormat.JSON,
+               file: Union[None, PathLike, IO[bytes], IO[str]] = None, *,
+               period: Union[Period, str] = Period.ALL, since: Optional[int] = None,
+               until: Optional[int] = None, now_ns: Optional[int] = None,
+               resource: Union[None, str, Mapping[str, str]] = None) -> Optional[str]:
+        """The records in range as "otlp-json", "prometheus", "csv" or "json" (README,
+        "Exports"). Returned as text, or streamed to ``file`` (a path, or a binary or text file
+        object) without holding the whole export in memory. ``resource``: OTLP resource
+        attributes beyond service.name="agentmetrics" (a mapping or "key=value,...")."""
+        fmt = enum_value(ExportFormat, format, "export format")
+        args = dict(_range(period, since, until, now_ns), resource=_key_values(resource, "resource"))
+        if file is None:
+            pieces: list[bytes] = []
+            self._export(fmt, pieces.append, **args)
+            return b"".join(pieces).decode()
+        if isinstance(file, (str, os.PathLike)):
+            path = os.fspath(file)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            try:
+                with open(tmp, "wb") as out:
+                    self._export(fmt, out.write, **args)
+                os.replace(tmp, path)  # a failed export never leaves half a file
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            return None
+        if isinstance(file, io.TextIOBase):
+            text_file = file
+            self._export(fmt, lambda piece: text_file.write(piece.decode()), **args)
+        else:
+            self._export(fmt, file.write, **args)
+        return None
+
+    def push_otlp(self, endpoint: str, *, headers: Union[None, str, Mapping[str, str]] = None,
+                  resource: Union[None, str, Mapping[str, str]] = None, timeout: float = 10.0,
+                  period: Union[Period, str] = Period.ALL, since: Optional[int] = None,
+                  until: Optional[int] = None, now_ns: Optional[int] = None) -> Any:
+        """POST the OTLP/JSON export to an OTLP/HTTP receiver ("http://host:4318"; "/v1/metrics"
+        is appended) and return its response (an ExportMetricsServiceResponse as a dict).
+        StoreError when the receiver cannot be reached or answers with an error status."""
+        import json
+
+        reply = self._push_otlp(endpoint, headers=_key_values(headers, "headers"),
+                                timeout_ms=max(1, int(timeout * 1000)),
+                                resource=_key_values(resource, "resource"),
+                                **_range(period, since, until, now_ns))
+        return json.loads(reply) if reply.strip() else {}
+
+    def report_html(self, path: Optional[PathLike] = None, *, title: Optional[str] = None,
+                    limit: int = 0, period: Union[Period, str] = Period.ALL,
+                    since: Optional[int] = None, until: Optional[int] = None,
+                    now_ns: Optional[int] = None) -> str:
+        """The self-contained HTML report (charts as inline SVG, no script, no network); also
+        written to ``path`` when given."""
+        html = self._report_html(title=title, limit=limit, **_range(period, since, until, now_ns))
+        if path is not None:
+            target = os.fspath(path)
+            tmp = f"{target}.{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as out:
+                out.write(html)
+            os.replace(tmp, target)
+        return html
+
+    def follow(self, *, from_start: bool = False) -> Follow:
+        """A :class:`Follow` of this store: the records appended from now (or from the start)."""
+        return Follow(self.path, from_start=from_start)
 
     def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Follow(_native.Follow):
+    """``tail -f`` for a store: each :meth:`poll` returns the records appended since the last
+    one, as export rows (dicts; costs Decimal). A line still being written waits for the next
+    poll; malformed lines are skipped."""
+
+    def poll(self) -> list[Any]:
+        return [parse_doc(line) for line in self._poll().splitlines() if line]
+
+    def __enter__(self) -> Follow:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -29,10 +29,10 @@ _USAGE_CLASSES: dict[tuple[str, str], Format] = {
 
 def enum_value(enum: Any, value: Any, what: str) -> int:
     """The value of a member of one of the native enums: the member, its value, or its name in
-    any case ("openai_chat", "day", "every_record")."""
+    any case, with - for _ ("openai_chat", "day", "otlp-json")."""
     if isinstance(value, str):
         try:
-            return int(enum[value.upper()])
+            return int(enum[value.upper().replace("-", "_")])
         except KeyError:
             names = ", ".join(e.name.lower() for e in enum)
             raise ValueError(f"unknown {what} {value!r} (one of {names})") from None

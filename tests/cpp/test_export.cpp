@@ -1,0 +1,459 @@
+// Exports, OTLP push, following a store and the price listing, through the public C ABI.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <thread>
+
+#include "store_helpers.hpp"
+
+using namespace store_test;
+
+namespace {
+
+constexpr const char *kHostile = "<script>window.__pwned=1</script>";
+
+// Two model calls (one priced, one failing without usage), a tool call, a turn, a session and
+// an invocation, in a journal.
+std::string sample_journal() {
+  return std::string(
+             R"({"v":1,"kind":"session","ts":1763800000000000000,"session":"s1","agent":"planner","phase":"plan"})"
+             "\n"
+             R"({"v":1,"kind":"model_call","ts":1763800001000000000,"session":"s1","agent":"planner","turn":1,)"
+             R"("model":"gpt-4o","provider":"openai","source":"agent","attempt":1,"outcome":"ok","duration_ns":1500000000,)"
+             R"("ttft_ns":200000000,"usage":{"input":1000,"cache_read":200,"output":300,"reasoning":100,"total":1500},)"
+             R"("cost":{"input":0.0025,"cache_read":0.00025,"output":0.003,"total":0.00575}})"
+             "\n"
+             R"({"v":1,"kind":"model_call","ts":1763800002000000000,"session":"s1","agent":"planner","turn":1,)"
+             R"("model":")") +
+         kHostile +
+         R"(","provider":"openai","source":"tool:search","attempt":2,"outcome":"error","error_type":"=cmd|' /C calc'!A0",)"
+         R"("error":"rate, \"limited\"\nretry","duration_ns":30000000})"
+         "\n"
+         R"({"v":1,"kind":"tool_call","ts":1763800003000000000,"session":"s1","agent":"planner","turn":1,"tool":"search",)"
+         R"("call_id":"c1","outcome":"ok","duration_ns":250000000})"
+         "\n"
+         R"({"v":1,"kind":"turn","ts":1763800004000000000,"session":"s1","agent":"planner","turn":1,"duration_ns":4000000000,)"
+         R"("tool_wall_ns":250000000,"tool_work_ns":250000000,"model_calls":2,"tool_calls":1,"tokens":1500,"cost":0.00575})"
+         "\n"
+         R"({"v":1,"kind":"invocation","ts":1763800000000000000,"invocation_id":"i1","agent":"builder","phase":2,)"
+         R"("task_id":"t1","model":"gpt-4o","tier":"high","duration_ns":5000000000,"tokens":900,"cost":0.01,)"
+         R"("exit_code":0,"success":true,"attempt":1,"output_parsed":true})"
+         "\n";
+}
+
+struct HistoryDeleter {
+  void operator()(agm_history *h) const { agm_history_free(h); }
+};
+using History = std::unique_ptr<agm_history, HistoryDeleter>;
+
+History open_history(const std::string &path) {
+  agm_history *h = nullptr;
+  EXPECT_EQ(agm_history_open(&h, path.c_str()), AGM_OK) << agm_last_error_message();
+  return History(h);
+}
+
+int32_t append_to_string(void *user, const char *data, size_t size) {
+  static_cast<std::string *>(user)->append(data, size);
+  return 0;
+}
+
+std::string export_text(agm_history *h, uint32_t format, const char *resource = nullptr) {
+  agm_export_options options = AGM_EXPORT_OPTIONS_INIT;
+  options.format = format;
+  options.resource_attributes = resource;
+  std::string out;
+  EXPECT_EQ(agm_history_export(h, &options, append_to_string, &out), AGM_OK) << agm_last_error_message();
+  return out;
+}
+
+class ExportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_ / "metrics.jsonl";
+    append_text(path_, sample_journal());
+    history_ = open_history(path_);
+  }
+  TempDir dir_;
+  std::string path_;
+  History history_;
+};
+
+TEST_F(ExportTest, JsonRowsCarryEveryRecordWithExactCosts) {
+  const std::string text = export_text(history_.get(), AGM_EXPORT_JSON);
+  simdjson::dom::parser parser;
+  simdjson::dom::array rows = parser.parse(text).get_array();
+  ASSERT_EQ(rows.size(), 6u);
+  simdjson::dom::object call = rows.at(1).get_object();
+  EXPECT_EQ(std::string_view(call["kind"]), "model_call");
+  EXPECT_EQ(std::string_view(call["timestamp"]), "2025-11-22T08:26:41.000Z");
+  EXPECT_EQ(int64_t(call["input_tokens"]), 1000);
+  EXPECT_EQ(int64_t(call["cache_read_tokens"]), 200);
+  EXPECT_TRUE(call["cache_write_tokens"].is_null());  // not reported: null, never 0
+  EXPECT_EQ(std::string_view(call["outcome"]), "ok");
+  EXPECT_NE(text.find("\"cost_usd\":0.00575"), std::string::npos);  // exact decimal text
+  EXPECT_NE(text.find("\"duration_ms\":1500,"), std::string::npos);
+  simdjson::dom::object failed = rows.at(2).get_object();
+  EXPECT_EQ(std::string_view(failed["model"]), kHostile);
+  EXPECT_TRUE(failed["cost_usd"].is_null());
+  EXPECT_TRUE(failed["input_tokens"].is_null());
+  EXPECT_EQ(std::string_view(failed["error_message"]), "rate, \"limited\"\nretry");
+  simdjson::dom::object turn = rows.at(4).get_object();
+  EXPECT_TRUE(turn["cost_usd"].is_null());  // its calls have rows of their own
+  simdjson::dom::object invocation = rows.at(5).get_object();
+  EXPECT_EQ(std::string_view(invocation["invocation_id"]), "i1");
+  EXPECT_EQ(std::string_view(invocation["phase"]), "2");
+  EXPECT_EQ(int64_t(invocation["total_tokens"]), 900);
+}
+
+TEST_F(ExportTest, CsvQuotesAndNeutralisesFormulas) {
+  const std::string text = export_text(history_.get(), AGM_EXPORT_CSV);
+  EXPECT_EQ(text.rfind("kind,timestamp,session,agent,phase,task,turn,model,", 0), 0u);
+  EXPECT_NE(text.find(",cost_usd\r\n"), std::string::npos);
+  // A formula-looking cell gets a leading quote mark, and the cell is quoted.
+  EXPECT_NE(text.find(",\"'=cmd|' /C calc'!A0\","), std::string::npos);
+  EXPECT_EQ(text.find(",=cmd"), std::string::npos);
+  // Quotes doubled, commas and line breaks inside quotes.
+  EXPECT_NE(text.find(",\"rate, \"\"limited\"\"\nretry\","), std::string::npos);
+  size_t rows = 0;
+  for (size_t at = 0; (at = text.find("\r\n", at)) != std::string::npos; at += 2) ++rows;
+  EXPECT_EQ(rows, 7u);  // the header and six records
+}
+
+TEST_F(ExportTest, OtlpJsonFollowsTheGenAiConventions) {
+  const std::string text =
+      export_text(history_.get(), AGM_EXPORT_OTLP_JSON, "service.name=my-agent,team=a%2Cb");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(text);
+  simdjson::dom::object resource_metrics = doc["resourceMetrics"].at(0).get_object();
+  std::string resource = simdjson::to_string(resource_metrics["resource"]);
+  EXPECT_NE(resource.find(R"({"key":"service.name","value":{"stringValue":"my-agent"}})"), std::string::npos);
+  EXPECT_NE(resource.find(R"({"key":"team","value":{"stringValue":"a,b"}})"), std::string::npos);
+  simdjson::dom::object scope = resource_metrics["scopeMetrics"].at(0).get_object();
+  EXPECT_EQ(std::string_view(scope["scope"]["name"]), "agentmetrics");
+  std::map<std::string, simdjson::dom::object> metrics;
+  for (simdjson::dom::element m : scope["metrics"].get_array())
+    metrics[std::string(std::string_view(m["name"]))] = m;
+  for (const char *name :
+       {"gen_ai.client.token.usage", "gen_ai.client.operation.duration",
+        "gen_ai.client.operation.time_to_first_chunk", "gen_ai.execute_tool.duration",
+        "gen_ai.invoke_agent.duration", "agentmetrics.tokens", "agentmetrics.cost",
+        "agentmetrics.model.calls", "agentmetrics.tool.calls", "agentmetrics.invocations"}) {
+    EXPECT_TRUE(metrics.count(name)) << name;
+  }
+  // Token usage: input counts every input token (fresh + cache), one call in bucket (256, 1024]... 1200.
+  simdjson::dom::array points = metrics["gen_ai.client.token.usage"]["histogram"]["dataPoints"].get_array();
+  bool saw_input = false;
+  for (simdjson::dom::element p : points) {
+    const std::string attrs = simdjson::to_string(p["attributes"]);
+    if (attrs.find(R"("stringValue":"input")") == std::string::npos) continue;
+    saw_input = true;
+    EXPECT_NE(attrs.find(R"({"key":"gen_ai.provider.name","value":{"stringValue":"openai"}})"),
+              std::string::npos);
+    EXPECT_EQ(std::string_view(p["count"]), "1");
+    EXPECT_EQ(double(p["sum"]), 1200.0);
+    EXPECT_EQ(std::string_view(p["bucketCounts"].at(6)), "1");  // (1024, 4096]
+    EXPECT_EQ(int64_t(metrics["gen_ai.client.token.usage"]["histogram"]["aggregationTemporality"]), 2);
+  }
+  EXPECT_TRUE(saw_input);
+  // Durations in seconds; the failed call carries error.type.
+  const std::string durations = simdjson::to_string(metrics["gen_ai.client.operation.duration"]);
+  EXPECT_NE(durations.find(R"("sum":1.5)"), std::string::npos);
+  EXPECT_NE(durations.find(R"({"key":"error.type","value":{"stringValue":"=cmd|' /C calc'!A0"}})"),
+            std::string::npos);
+  // Cost as exact decimal text.
+  EXPECT_NE(simdjson::to_string(metrics["agentmetrics.cost"]).find(R"("asDouble":0.003})"),
+            std::string::npos);
+}
+
+TEST_F(ExportTest, PrometheusEscapesLabelsAndKeepsHistogramsCumulative) {
+  const std::string text = export_text(history_.get(), AGM_EXPORT_PROMETHEUS);
+  EXPECT_NE(text.find("# TYPE gen_ai_client_token_usage histogram\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE agentmetrics_tokens_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("gen_ai_request_model=\"<script>window.__pwned=1</script>\""), std::string::npos);
+  EXPECT_NE(text.find("error_type=\"=cmd|' /C calc'!A0\""), std::string::npos);
+  EXPECT_NE(
+      text.find("gen_ai_client_operation_duration_seconds_bucket{gen_ai_operation_name=\"chat\",gen_ai_"
+                "provider_name=\""
+                "openai\",gen_ai_request_model=\"gpt-4o\",gen_ai_agent_name=\"planner\",le=\"+Inf\"} 1\n"),
+      std::string::npos);
+  EXPECT_NE(text.find("target_info{service_name=\"agentmetrics\"} 1\n"), std::string::npos);
+}
+
+TEST_F(ExportTest, RangeSelectsRecords) {
+  agm_query range = AGM_QUERY_INIT;
+  range.period = AGM_PERIOD_RANGE;
+  range.from_ns = 1763800002000000000;
+  range.to_ns = 1763800003000000001;
+  agm_export_options options = AGM_EXPORT_OPTIONS_INIT;
+  options.format = AGM_EXPORT_JSON;
+  options.range = &range;
+  std::string out;
+  ASSERT_EQ(agm_history_export(history_.get(), &options, append_to_string, &out), AGM_OK);
+  simdjson::dom::parser parser;
+  EXPECT_EQ(parser.parse(out).get_array().size(), 2u);
+}
+
+TEST_F(ExportTest, BadArgumentsAreRefused) {
+  agm_export_options options = AGM_EXPORT_OPTIONS_INIT;
+  std::string out;
+  options.format = 99;
+  EXPECT_EQ(agm_history_export(history_.get(), &options, append_to_string, &out), AGM_E_INVALID_ARGUMENT);
+  options.format = AGM_EXPORT_OTLP_JSON;
+  options.resource_attributes = "novalue";
+  EXPECT_EQ(agm_history_export(history_.get(), &options, append_to_string, &out), AGM_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(agm_last_error_message()).find("novalue"), std::string::npos);
+  options.resource_attributes = nullptr;
+  EXPECT_EQ(agm_history_export(history_.get(), &options, nullptr, &out), AGM_E_INVALID_ARGUMENT);
+  EXPECT_EQ(agm_history_export(nullptr, &options, append_to_string, &out), AGM_E_INVALID_ARGUMENT);
+  // A writer that stops the export.
+  auto stop = [](void *, const char *, size_t) -> int32_t { return 1; };
+  EXPECT_EQ(agm_history_export(history_.get(), &options, stop, nullptr), AGM_E_IO);
+}
+
+TEST(Export, EmptyStoreGivesValidDocuments) {
+  TempDir dir;
+  const std::string path = dir / "empty.jsonl";
+  append_text(path, "");
+  History h = open_history(path);
+  EXPECT_EQ(export_text(h.get(), AGM_EXPORT_JSON), "[]\n");
+  simdjson::dom::parser parser;
+  EXPECT_EQ(parser.parse(export_text(h.get(), AGM_EXPORT_OTLP_JSON))["resourceMetrics"]
+                .at(0)["scopeMetrics"]
+                .at(0)["metrics"]
+                .get_array()
+                .size(),
+            0u);
+  EXPECT_EQ(export_text(h.get(), AGM_EXPORT_PROMETHEUS), "");
+}
+
+TEST(Export, LargeExportsArriveInPieces) {
+  TempDir dir;
+  const std::string path = dir / "big.jsonl";
+  std::string lines;
+  for (int i = 0; i < 5000; ++i) {
+    lines += R"({"v":1,"kind":"tool_call","ts":)" + std::to_string(1763800000000000000 + i) +
+             R"(,"tool":"t","outcome":"ok","duration_ns":1000})"
+             "\n";
+  }
+  append_text(path, lines);
+  History h = open_history(path);
+  agm_export_options options = AGM_EXPORT_OPTIONS_INIT;
+  options.format = AGM_EXPORT_CSV;
+  struct Pieces {
+    size_t count = 0, largest = 0, bytes = 0;
+  } pieces;
+  auto count = [](void *user, const char *, size_t size) -> int32_t {
+    auto *p = static_cast<Pieces *>(user);
+    ++p->count;
+    p->largest = std::max(p->largest, size);
+    p->bytes += size;
+    return 0;
+  };
+  ASSERT_EQ(agm_history_export(h.get(), &options, count, &pieces), AGM_OK);
+  EXPECT_GT(pieces.count, 3u);
+  EXPECT_LT(pieces.largest, 80u * 1024);
+  EXPECT_GT(pieces.bytes, 5000u * 50);
+}
+
+TEST(Progress, ReportsBytesUpToTheTotal) {
+  TempDir dir;
+  const std::string path = dir / "p.jsonl";
+  std::string lines;
+  for (int i = 0; i < 70000; ++i) {
+    lines += R"({"v":1,"kind":"tool_call","ts":)" + std::to_string(1763800000000000000 + i) +
+             R"(,"tool":"t"})"
+             "\n";
+  }
+  append_text(path, lines);
+  History h = open_history(path);
+  std::vector<std::pair<uint64_t, uint64_t>> calls;
+  auto note = [](void *user, uint64_t done, uint64_t total) {
+    static_cast<std::vector<std::pair<uint64_t, uint64_t>> *>(user)->emplace_back(done, total);
+  };
+  ASSERT_EQ(agm_history_set_progress(h.get(), note, &calls), AGM_OK);
+  agm_query q = AGM_QUERY_INIT;
+  q.kind = AGM_QUERY_SUMMARY;
+  Buffer out;
+  ASSERT_EQ(agm_history_query(out.get(), h.get(), &q), AGM_OK);
+  ASSERT_EQ(calls.size(), 2u);  // at 65,536 records and at the end
+  EXPECT_LT(calls[0].first, calls[0].second);
+  EXPECT_EQ(calls[1].first, lines.size());
+  EXPECT_EQ(calls[1].second, lines.size());
+}
+
+TEST(Follow, ReturnsCompleteLinesAppendedSinceTheLastPoll) {
+  TempDir dir;
+  const std::string path = dir / "f.jsonl";
+  append_text(path, R"({"v":1,"kind":"tool_call","ts":1,"tool":"old"})"
+                    "\n");
+  agm_follow *raw = nullptr;
+  ASSERT_EQ(agm_follow_open(&raw, path.c_str(), 0), AGM_OK);
+  std::unique_ptr<agm_follow, void (*)(agm_follow *)> f(raw, agm_follow_free);
+  Buffer out;
+  uint64_t n = 99;
+  ASSERT_EQ(agm_follow_poll(out.get(), &n, f.get()), AGM_OK);
+  EXPECT_EQ(n, 0u);  // not from the start
+  append_text(path, R"({"v":1,"kind":"tool_call","ts":2,"tool":"new"})"
+                    "\n"
+                    R"({"v":1,"kind":"tool_call","ts":3,)");
+  ASSERT_EQ(agm_follow_poll(out.get(), &n, f.get()), AGM_OK);
+  EXPECT_EQ(n, 1u);
+  EXPECT_NE(out.str().find("\"tool\":\"new\""), std::string::npos);
+  append_text(path, R"("tool":"torn-then-whole"})"
+                    "\n"
+                    "garbage\n");
+  ASSERT_EQ(agm_follow_poll(out.get(), &n, f.get()), AGM_OK);
+  EXPECT_EQ(n, 1u);
+  EXPECT_NE(out.str().find("torn-then-whole"), std::string::npos);
+
+  agm_follow *all = nullptr;
+  ASSERT_EQ(agm_follow_open(&all, path.c_str(), AGM_FOLLOW_FROM_START), AGM_OK);
+  ASSERT_EQ(agm_follow_poll(out.get(), &n, all), AGM_OK);
+  EXPECT_EQ(n, 3u);
+  agm_follow_free(all);
+  EXPECT_EQ(agm_follow_open(&all, (dir / "missing").c_str(), 0), AGM_E_NOT_FOUND);
+  EXPECT_EQ(agm_follow_open(&all, path.c_str(), 8), AGM_E_INVALID_ARGUMENT);
+}
+
+TEST(Follow, DatabaseRowsByInsertion) {
+  TempDir dir;
+  const std::string db = dir / "m.db";
+  Recorder rec = new_recorder();
+  agm_store_options store = AGM_STORE_OPTIONS_INIT;
+  store.database = db.c_str();
+  ASSERT_EQ(agm_recorder_open_store(rec.get(), &store), AGM_OK) << agm_last_error_message();
+  agm_session *s = nullptr;
+  ASSERT_EQ(agm_session_new(&s, rec.get(), nullptr), AGM_OK);
+  Session session(s);
+  agm_tool_call call = AGM_TOOL_CALL_INIT;
+  call.name = "first";
+  call.duration_ns = 5;
+  call.present = AGM_CALL_HAS_DURATION;
+  ASSERT_EQ(agm_session_record_tool_call(s, &call), AGM_OK) << agm_last_error_message();
+  ASSERT_EQ(agm_recorder_flush(rec.get()), AGM_OK);
+  agm_follow *raw = nullptr;
+  ASSERT_EQ(agm_follow_open(&raw, db.c_str(), 0), AGM_OK) << agm_last_error_message();
+  std::unique_ptr<agm_follow, void (*)(agm_follow *)> f(raw, agm_follow_free);
+  call.name = "second";
+  ASSERT_EQ(agm_session_record_tool_call(s, &call), AGM_OK);
+  ASSERT_EQ(agm_recorder_flush(rec.get()), AGM_OK);
+  Buffer out;
+  uint64_t n = 0;
+  ASSERT_EQ(agm_follow_poll(out.get(), &n, f.get()), AGM_OK);
+  ASSERT_EQ(n, 1u);
+  EXPECT_NE(out.str().find("\"tool\":\"second\""), std::string::npos);
+  ASSERT_EQ(agm_follow_poll(out.get(), &n, f.get()), AGM_OK);
+  EXPECT_EQ(n, 0u);
+}
+
+TEST(Prices, ListingFiltersAndSorts) {
+  Recorder rec = new_recorder();
+  Buffer out;
+  ASSERT_EQ(agm_recorder_prices(out.get(), rec.get(), "GPT-4O-MINI"), AGM_OK);
+  simdjson::dom::parser parser;
+  simdjson::dom::array entries = parser.parse(out.str()).get_array();
+  ASSERT_GT(entries.size(), 0u);
+  std::string previous;
+  for (simdjson::dom::element e : entries) {
+    const std::string model{std::string_view(e["model"])};
+    EXPECT_NE(model.find("gpt-4o-mini"), std::string::npos);
+    EXPECT_LT(previous, model);
+    previous = model;
+  }
+  ASSERT_EQ(agm_recorder_prices(out.get(), rec.get(), "no-such-model-anywhere"), AGM_OK);
+  EXPECT_EQ(out.str(), "[]");
+}
+
+// A one-shot HTTP server on 127.0.0.1 that answers `status` and keeps what it received.
+class OneShotServer {
+ public:
+  explicit OneShotServer(int status) : status_(status) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr *>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    ::listen(fd_, 1);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~OneShotServer() {
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string request() {
+    thread_.join();
+    thread_ = std::thread([] {});
+    return request_;
+  }
+
+ private:
+  void serve() {
+    const int c = ::accept(fd_, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[65536];
+    size_t want = std::string::npos;
+    while (request_.size() < want) {
+      const ssize_t n = ::read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      request_.append(buf, static_cast<size_t>(n));
+      const size_t end = request_.find("\r\n\r\n");
+      const size_t cl = request_.find("Content-Length: ");
+      if (end != std::string::npos && cl != std::string::npos) {
+        want = end + 4 + std::stoul(request_.substr(cl + 16));
+      }
+    }
+    const std::string body = R"({"partialSuccess":{}})";
+    const std::string reply =
+        "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: application/json\r\n" +
+        "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    (void)!::write(c, reply.data(), reply.size());
+    ::close(c);
+  }
+  int status_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+  std::string request_;
+};
+
+TEST_F(ExportTest, PushesOtlpJsonOverHttp) {
+  agm_export_options options = AGM_EXPORT_OPTIONS_INIT;
+  agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
+  {
+    OneShotServer server(200);
+    const std::string url = server.url();
+    otlp.endpoint = url.c_str();
+    otlp.headers = "authorization=Bearer%20secret";
+    Buffer response;
+    const agm_status status = agm_history_push_otlp(response.get(), history_.get(), &options, &otlp);
+    if (status == AGM_E_UNSUPPORTED) GTEST_SKIP() << "built without libcurl";
+    ASSERT_EQ(status, AGM_OK) << agm_last_error_message();
+    EXPECT_EQ(response.str(), R"({"partialSuccess":{}})");
+    const std::string request = server.request();
+    EXPECT_EQ(request.rfind("POST /v1/metrics HTTP/1.1\r\n", 0), 0u);
+    EXPECT_NE(request.find("Content-Type: application/json\r\n"), std::string::npos);
+    EXPECT_NE(request.find("authorization: Bearer secret\r\n"), std::string::npos);
+    EXPECT_NE(request.find("\"gen_ai.client.token.usage\""), std::string::npos);
+  }
+  {
+    OneShotServer server(503);
+    const std::string url = server.url() + "/custom/v1/metrics";
+    otlp.endpoint = url.c_str();
+    otlp.headers = nullptr;
+    EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_IO);
+    EXPECT_NE(std::string(agm_last_error_message()).find("HTTP 503"), std::string::npos);
+    EXPECT_EQ(server.request().rfind("POST /custom/v1/metrics ", 0), 0u);
+  }
+  otlp.endpoint = "ftp://127.0.0.1:1";
+  EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_INVALID_ARGUMENT);
+  otlp.endpoint = "http://127.0.0.1:1";  // nothing listens on port 1
+  EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_IO);
+}
+
+}  // namespace
