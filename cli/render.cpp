@@ -191,6 +191,8 @@ std::string render_breakdown(const Json &doc, const Style &style) {
 
   const Json &groups = doc["groups"];
   std::string name = doc["group_by"].text();
+  // By tool, the "" group holds the model calls the agent made itself, outside any tool.
+  const bool by_tool = name == "tool";
   for (char &c : name) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
   // Optional columns appear only when some group has something to show in them.
   bool tool_calls = false, unpriced = false;
@@ -199,17 +201,25 @@ std::string render_breakdown(const Json &doc, const Style &style) {
     unpriced = unpriced || g["calls_unpriced"].as_int() > 0;
   }
   std::vector<Column> cols{{name.empty() ? "GROUP" : name}};
-  if (tool_calls) cols.push_back({"TOOL CALLS", Align::kRight});
-  for (const char *title : {"CALLS", "ERRORS", "INPUT", "CACHE READ", "OUTPUT", "TOKENS"}) {
-    cols.push_back({title, Align::kRight});
+  if (tool_calls) {
+    cols.push_back({"TOOL CALLS", Align::kRight});
+    cols.push_back({"TOOL ERRORS", Align::kRight});
   }
+  cols.push_back({tool_calls ? "MODEL CALLS" : "CALLS", Align::kRight});
+  cols.push_back({tool_calls ? "MODEL ERRORS" : "ERRORS", Align::kRight});
+  for (const char *title : {"INPUT", "CACHE READ", "OUTPUT", "TOKENS"})
+    cols.push_back({title, Align::kRight});
   if (unpriced) cols.push_back({"UNPRICED", Align::kRight});
   cols.push_back({"COST", Align::kRight});
   Table t(cols);
   for (const Json &g : groups.items()) {
     const Json &tok = g["tokens"];
-    std::vector<std::string> row{key_text(g["key"].text())};
-    if (tool_calls) row.push_back(count(g["tool_calls"]));
+    const std::string &key = g["key"].text();
+    std::vector<std::string> row{by_tool && key.empty() ? "(agent)" : key_text(key)};
+    if (tool_calls) {
+      row.push_back(count(g["tool_calls"]));
+      row.push_back(count(g["tool_errors"]));
+    }
     for (const std::string &cell : {count(g["model_calls"]), count(g["model_errors"]), tokens(tok["input"]),
                                     tokens(tok["cache_read"]), tokens(tok["output"]), tokens(tok["total"])}) {
       row.push_back(cell);

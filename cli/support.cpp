@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -142,7 +143,8 @@ int64_t Json::as_int() const {
   int64_t v = 0;
   if (type_ != Type::kNumber) return 0;
   auto [ptr, ec] = std::from_chars(text_.data(), text_.data() + text_.size(), v);
-  return ec == std::errc() && ptr == text_.data() + text_.size() ? v : static_cast<int64_t>(as_double());
+  // A fractional value (an average) rounds half away from zero.
+  return ec == std::errc() && ptr == text_.data() + text_.size() ? v : std::llround(as_double());
 }
 
 double Json::as_double() const {
