@@ -72,10 +72,15 @@ bool bold_output(const Args &a) {
   return !a.no_color && tty && agm_color_enabled(tty);
 }
 
+// The failure of writing to stdout. A reader that went away (`| head`) gets no message: it has
+// what it wanted, and the status still says the output is incomplete.
+Failure stdout_failure(int err) {
+  return Failure{kExitFailure,
+                 err == EPIPE ? "" : std::string("cannot write to standard output: ") + std::strerror(err)};
+}
+
 void emit(std::string_view text) {
-  if (!write_all(STDOUT_FILENO, text)) {
-    throw Failure{kExitFailure, std::string("cannot write to standard output: ") + std::strerror(errno)};
-  }
+  if (!write_all(STDOUT_FILENO, text)) throw stdout_failure(errno);
 }
 
 // The core's JSON document, unchanged: one line, newline-terminated.
@@ -385,7 +390,7 @@ struct Sink {
     const std::string_view piece(data, size);
     const bool ok = s.file ? s.file->write(piece) : write_all(STDOUT_FILENO, piece);
     if (!ok) {
-      s.error = errno;
+      s.error = s.file ? s.file->error() : errno;
       return 1;  // stops the export: a broken pipe or a full disk is not worth reading on for
     }
     s.bytes += size;
@@ -446,8 +451,8 @@ void cmd_export(const Args &a) {
   }
   if (!AGM_FAILED(st)) warn_malformed(h.get());
   if (AGM_FAILED(st) && sink.error != 0) {
-    throw Failure{kExitFailure, "cannot write to " + (to_stdout ? std::string("standard output") : a.output) +
-                                    ": " + std::strerror(sink.error)};
+    if (to_stdout) throw stdout_failure(sink.error);
+    throw Failure{kExitFailure, "cannot write to " + a.output + ": " + std::strerror(sink.error)};
   }
   check(st);
   if (to_stdout) return;  // the export is the output
@@ -615,7 +620,7 @@ int cmd_tail(const Args &a) {
   Tail tail(a);
   if (!tail.print(rows)) {
     if (errno == EPIPE) return kExitOk;
-    throw Failure{kExitFailure, std::string("cannot write to standard output: ") + std::strerror(errno)};
+    throw stdout_failure(errno);
   }
   if (!a.follow) return kExitOk;
 
@@ -628,7 +633,7 @@ int cmd_tail(const Args &a) {
     if (n == 0) continue;
     if (!tail.print(split_rows(buf.view()))) {
       if (errno == EPIPE) return kExitOk;  // the reader is gone: the follow is over
-      throw Failure{kExitFailure, std::string("cannot write to standard output: ") + std::strerror(errno)};
+      throw stdout_failure(errno);
     }
   }
 }
@@ -888,9 +893,11 @@ int main(int argc, char **argv) {
   try {
     return agmcli::run(argc, argv);
   } catch (const agmcli::Failure &f) {
-    std::string text = "agentmetrics: error: " + f.message + "\n";
-    if (!f.hint.empty()) text += "hint: " + f.hint + "\n";
-    agmcli::write_all(STDERR_FILENO, text);
+    if (!f.message.empty()) {
+      std::string text = "agentmetrics: error: " + f.message + "\n";
+      if (!f.hint.empty()) text += "hint: " + f.hint + "\n";
+      agmcli::write_all(STDERR_FILENO, text);
+    }
     return f.code;
   } catch (const std::exception &e) {
     agmcli::write_all(STDERR_FILENO, std::string("agentmetrics: error: ") + e.what() + "\n");

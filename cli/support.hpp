@@ -3,6 +3,7 @@
 // the ABI's own formatting functions), exit codes, and writing output safely.
 #pragma once
 #include <agentmetrics/metrics_c.h>
+#include <signal.h>
 
 #include <cstdint>
 #include <optional>
@@ -116,7 +117,9 @@ std::optional<int64_t> parse_iso_utc(std::string_view text);
 bool write_all(int fd, std::string_view data);
 
 // A file written beside its final path and renamed over it on commit(), so readers never see a
-// half-written file; the temporary is removed if commit() is never reached.
+// half-written file; the temporary is removed if commit() is never reached, also when SIGINT,
+// SIGTERM or SIGHUP arrive (write() then fails with EINTR and the signal is raised again once
+// the temporary is gone).
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);  // throws Failure if the temporary cannot be created
@@ -130,6 +133,7 @@ class AtomicFile {
 
  private:
   std::string path_, temp_;
+  struct sigaction saved_[3];  // SIGINT, SIGTERM, SIGHUP as they were
   int fd_ = -1;
   int error_ = 0;
   uint64_t bytes_ = 0;
