@@ -826,7 +826,11 @@ int run(int argc, char **argv) {
   CLI::App *tail = app.add_subcommand("tail", "print the last records of a store; -f: follow new ones");
   add_store(tail, a);
   tail->add_flag("-f,--follow", a.follow, "keep printing records as they are appended, until interrupted");
-  tail->add_option("-n,--lines", a.lines, "records to print from the end (default 10)")->type_name("N");
+  CLI::Range lines(uint64_t{0}, uint64_t{1'000'000'000'000});
+  lines.description("");
+  tail->add_option("-n,--lines", a.lines, "records to print from the end (default 10)")
+      ->check(lines)
+      ->type_name("N");
   add_duration(tail, "--interval", a.interval_ns, "time between polls with -f (default 500ms)");
   add_output_flags(tail, a, "print each record as the library's JSON row, one per line");
 

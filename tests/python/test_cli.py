@@ -485,6 +485,7 @@ def test_top_level_help_and_version() -> None:
     ["export", "{store}", "--format", "csv", "--header", "a=b"],
     ["summary", "{store}", "--progress", "--no-progress"],
     ["tail", "{store}", "--interval", "0s"],
+    ["tail", "{store}", "-n", "-1"],
 ], ids=lambda a: " ".join(a) or "(none)")
 def test_bad_usage_exits_2(args: list[str], journal: pathlib.Path) -> None:
     res = run(*[str(journal) if a == "{store}" else a for a in args])
