@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -106,8 +105,9 @@ int64_t time_arg(const std::string &text, const char *option) {
   return *ns;
 }
 
-int64_t duration_arg(double ns, const char *option, bool allow_zero) {
-  if (!std::isfinite(ns) || ns < 0 || (!allow_zero && ns < 1) || ns > 9.2e18) {
+// A duration option in whole nanoseconds; zero and negative durations mean nothing here.
+int64_t duration_arg(double ns, const char *option) {
+  if (!std::isfinite(ns) || ns < 1 || ns > 9.2e18) {
     throw Failure{kExitUsage, std::string(option) + " must be a positive duration",
                   "write e.g. 500ms, 5s or 1m"};
   }
@@ -301,7 +301,7 @@ void cmd_tools(const Args &a) {
 void cmd_slow(const Args &a) {
   agm_query q = AGM_QUERY_INIT;
   q.kind = AGM_QUERY_SLOW;
-  q.threshold_ns = duration_arg(a.threshold_ns, "--threshold", false);
+  q.threshold_ns = duration_arg(a.threshold_ns, "--threshold");
   show(a, query(a, q), render_slow);
 }
 
@@ -317,7 +317,7 @@ void cmd_invocations(const Args &a) {
   agm_aggregate_options agg = AGM_AGGREGATE_OPTIONS_INIT;
   agg.tier_count = static_cast<uint32_t>(tiers.size());
   agg.tiers = tiers.empty() ? nullptr : tiers.data();
-  agg.bucket_ns = duration_arg(a.bucket_ns, "--bucket", false);
+  agg.bucket_ns = duration_arg(a.bucket_ns, "--bucket");
   agm_query q = AGM_QUERY_INIT;
   q.kind = AGM_QUERY_INVOCATIONS;
   q.invocations = &agg;
@@ -408,7 +408,7 @@ void cmd_push(const Args &a, const agm_export_options &options, agm_history *h) 
   agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
   otlp.endpoint = a.endpoint.c_str();
   otlp.headers = headers.empty() ? nullptr : headers.c_str();
-  const int64_t timeout_ms = duration_arg(a.timeout_ns, "--timeout", false) / 1'000'000;
+  const int64_t timeout_ms = duration_arg(a.timeout_ns, "--timeout") / 1'000'000;
   otlp.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(timeout_ms, 1, UINT32_MAX));
   Buffer response;
   agm_status st;
@@ -598,7 +598,7 @@ std::vector<std::string_view> split_rows(std::string_view text) {
 }
 
 int cmd_tail(const Args &a) {
-  const int64_t interval = duration_arg(a.interval_ns, "--interval", false);
+  const int64_t interval = duration_arg(a.interval_ns, "--interval");
   // With -f, SIGINT and SIGTERM are taken synchronously by the wait between polls: no handler,
   // no race between checking a flag and sleeping.
   sigset_t stop;
