@@ -2,14 +2,13 @@
 
 The command comes from AGM_CLI (a shell-split argv prefix, e.g. build/cli/agentmetrics), else
 `python -m agentmetrics`. Stores are journals written here line by line (README, "Journal
-schema"); the database tests create one through the C library with ctypes when it can be found
-beside the command (or at AGM_LIBRARY), and are skipped otherwise.
+schema"); the database test writes one through the Python package or, without it, through the C
+library with ctypes (beside the command, or at AGM_LIBRARY), and is skipped if neither is there.
 """
 
 from __future__ import annotations
 
 import calendar
-import ctypes
 import importlib.util
 import json
 import os
@@ -533,59 +532,83 @@ def test_progress_bar(journal: pathlib.Path) -> None:
     assert run("summary", journal).stderr == ""  # stderr is not a terminal
 
 
-# ---- a database store (through the C library, when it can be found) ---------------------------
+# ---- a database store ----------------------------------------------------------------------
 
+# Writes a database with one session and two gpt-4o calls of 1,000 input and 200 output tokens,
+# through the Python package when it is installed, else through the C library with ctypes. It
+# runs in a child process: a library built with ASan cannot be loaded into this one.
+_MAKE_DATABASE = r"""
+import ctypes, sys
+path, library = sys.argv[1], sys.argv[2]
+S = 10**9
+try:
+    import agentmetrics as am
+except ImportError:
+    am = None
+if am is not None:
+    with am.Recorder() as rec:
+        rec.open_store(database=path)
+        with rec.session("db-1") as s:
+            for _ in range(2):
+                s.record_model_call(model="gpt-4o", provider="openai",
+                                    usage={"input_tokens": 1000, "output_tokens": 200}, duration_ns=2 * S)
+        rec.flush()
+    sys.exit(0)
+if not library:
+    sys.exit("neither the agentmetrics package nor libagentmetrics (AGM_LIBRARY) is available")
 
-def _library() -> ctypes.CDLL | None:
-    candidates = [os.environ.get("AGM_LIBRARY", "")]
-    if os.environ.get("AGM_CLI"):
-        build = pathlib.Path(shlex.split(os.environ["AGM_CLI"])[0]).resolve().parent.parent
-        candidates.append(str(build / "core" / "libagentmetrics.so"))
-    for candidate in candidates:
-        if candidate and os.path.exists(candidate):
-            return ctypes.CDLL(candidate)
-    return None
-
-
-class _StoreOptions(ctypes.Structure):
+class StoreOptions(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("flush_policy", ctypes.c_uint32),
                 ("journal", ctypes.c_char_p), ("journal_dir", ctypes.c_char_p), ("database", ctypes.c_char_p),
                 ("flush_interval_ns", ctypes.c_int64)]
 
+class Usage(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("reserved0", ctypes.c_uint32), ("present", ctypes.c_uint64)] + [
+        (name, ctypes.c_int64)
+        for name in ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning", "total")]
 
-class _Usage(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_uint32), ("reserved0", ctypes.c_uint32), ("present", ctypes.c_uint64),
-                *[(name, ctypes.c_int64) for name in ("input", "cache_read", "cache_write", "cache_write_1h",
-                                                      "output", "reasoning", "total")]]
-
-
-class _ModelCall(ctypes.Structure):
+class ModelCall(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("outcome", ctypes.c_int32), ("present", ctypes.c_uint64),
-                ("usage", ctypes.POINTER(_Usage)),
-                *[(name, ctypes.c_char_p) for name in ("model", "provider", "source", "stop_reason", "error_type")],
-                *[(name, ctypes.c_int64) for name in ("start_ns", "end_ns", "duration_ns", "ttft_ns", "attempt")]]
+                ("usage", ctypes.POINTER(Usage))] + [
+        (name, ctypes.c_char_p) for name in ("model", "provider", "source", "stop_reason", "error_type")] + [
+        (name, ctypes.c_int64) for name in ("start_ns", "end_ns", "duration_ns", "ttft_ns", "attempt")]
+
+lib = ctypes.CDLL(library)
+rec, session = ctypes.c_void_p(), ctypes.c_void_p()
+assert lib.agm_recorder_new(ctypes.byref(rec), None) == 0
+opts = StoreOptions(ctypes.sizeof(StoreOptions), 0, None, None, path.encode(), 0)
+assert lib.agm_recorder_open_store(rec, ctypes.byref(opts)) == 0
+assert lib.agm_session_new(ctypes.byref(session), rec, None) == 0
+usage = Usage(ctypes.sizeof(Usage), 0, 1 | 16, 1000, 0, 0, 0, 200, 0, 0)  # AGM_USAGE_HAS_INPUT | _OUTPUT
+call = ModelCall(ctypes.sizeof(ModelCall), 0, 1 << 2, ctypes.pointer(usage), b"gpt-4o", b"openai",  # HAS_DURATION
+                 None, None, None, 0, 0, 2 * S, 0, 0)
+for _ in range(2):
+    assert lib.agm_session_record_model_call(session, ctypes.byref(call)) == 0
+lib.agm_session_free(session)
+assert lib.agm_recorder_close_store(rec) == 0
+lib.agm_recorder_free(rec)
+"""
+
+
+def _library() -> str:
+    """libagentmetrics at AGM_LIBRARY, or in the build folder of AGM_CLI; "" if neither."""
+    if os.environ.get("AGM_LIBRARY"):
+        return os.environ["AGM_LIBRARY"]
+    if os.environ.get("AGM_CLI"):
+        build = pathlib.Path(shlex.split(os.environ["AGM_CLI"])[0]).resolve().parent.parent
+        candidate = build / "core" / "libagentmetrics.so"
+        if candidate.exists():
+            return str(candidate)
+    return ""
 
 
 @pytest.fixture
 def database(tmp_path: pathlib.Path) -> pathlib.Path:
-    """A database with one session and two gpt-4o calls of 1,000 input and 200 output tokens."""
-    lib = _library()
-    if lib is None:
-        pytest.skip("libagentmetrics not found beside AGM_CLI (set AGM_LIBRARY)")
     path = tmp_path / "metrics.db"
-    rec, session = ctypes.c_void_p(), ctypes.c_void_p()
-    assert lib.agm_recorder_new(ctypes.byref(rec), None) == 0
-    opts = _StoreOptions(ctypes.sizeof(_StoreOptions), 0, None, None, str(path).encode(), 0)
-    assert lib.agm_recorder_open_store(rec, ctypes.byref(opts)) == 0
-    assert lib.agm_session_new(ctypes.byref(session), rec, None) == 0
-    usage = _Usage(ctypes.sizeof(_Usage), 0, 1 | 16, 1000, 0, 0, 0, 200, 0, 0)
-    call = _ModelCall(ctypes.sizeof(_ModelCall), 0, 1 << 2, ctypes.pointer(usage), b"gpt-4o", b"openai",
-                      None, None, None, 0, 0, 2 * S, 0, 0)
-    for _ in range(2):
-        assert lib.agm_session_record_model_call(session, ctypes.byref(call)) == 0
-    lib.agm_session_free(session)
-    assert lib.agm_recorder_close_store(rec) == 0
-    lib.agm_recorder_free(rec)
+    res = subprocess.run([sys.executable, "-c", _MAKE_DATABASE, str(path), _library()], capture_output=True,
+                         text=True, timeout=60, check=False)
+    if res.returncode != 0:
+        pytest.skip(f"cannot write a database here: {res.stderr.strip()[-300:]}")
     return path
 
 
