@@ -11,6 +11,7 @@
 
 #include "aggregate.hpp"
 #include "errors.hpp"
+#include "history_parts.hpp"
 #include "json_writer.hpp"
 #include "timefmt.hpp"
 
@@ -24,17 +25,6 @@ constexpr int64_t kNsPerDay = 86'400'000'000'000;
 
 constexpr uint32_t bit(RecordKind k) {
   return 1u << static_cast<unsigned>(k);
-}
-
-template <class T>
-using KeyMap = std::map<std::string, T, std::less<>>;
-
-// The entry for `key`, created on first use; looking up an existing key allocates nothing.
-template <class T>
-T &slot(KeyMap<T> &m, std::string_view key) {
-  auto it = m.find(key);
-  if (it == m.end()) it = m.emplace(std::string(key), T{}).first;
-  return it->second;
 }
 
 constexpr const char *kTokenNames[kTokenKinds] = {"input",  "cache_read", "cache_write", "cache_write_1h",
@@ -101,27 +91,6 @@ void write_latency(Json &w, const Sketch &s) {
   w.end_object();
 }
 
-// Priced before unpriced, then the higher cost; false for equal costs (the caller breaks ties).
-bool costlier(const Totals &a, const Totals &b) {
-  if ((a.priced_calls > 0) != (b.priced_calls > 0)) return a.priced_calls > 0;
-  return a.cost_total > b.cost_total;
-}
-
-// The first `limit` of `v` under `before` (a strict total order), sorted.
-template <class T, class Before>
-void keep_first(std::vector<T> &v, size_t limit, Before before) {
-  if (v.size() > limit) {
-    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(limit), v.end(), before);
-    v.resize(limit);
-  } else {
-    std::sort(v.begin(), v.end(), before);
-  }
-}
-
-std::string_view error_text(const RecordView &r) {
-  return agentmetrics::error_text(r.error_message, r.error_type);
-}
-
 // Group::note_error keeps the later of equal timestamps in arrival order; the larger message
 // wins such ties here so the result does not depend on that order.
 void note_latest_error(Group &g, std::string_view message, int64_t ts) {
@@ -148,70 +117,6 @@ struct SessionAcc {
   int64_t first = kMax, last = kMin;
   int64_t started = kMax;  // earliest session record; kMax: none seen
 };
-
-// The `limit` items ranking first (smallest rank()), in memory bounded by `limit`; a candidate
-// is copied into an owning T (own()) only when it makes the cut.
-template <class T>
-class TopK {
- public:
-  explicit TopK(size_t limit) : limit_(limit) {}
-  template <class View>
-  void offer(const View &v) {
-    if (heap_.size() == limit_) {
-      if (!(v.rank() < heap_.front().rank())) return;
-      std::pop_heap(heap_.begin(), heap_.end(), before);  // the last-ranked item moves to the back
-      heap_.back() = own(v);
-    } else {
-      heap_.push_back(own(v));
-    }
-    std::push_heap(heap_.begin(), heap_.end(), before);
-  }
-  std::vector<T> sorted() const {
-    std::vector<T> v = heap_;
-    std::sort(v.begin(), v.end(), before);
-    return v;
-  }
-
- private:
-  static bool before(const T &a, const T &b) { return a.rank() < b.rank(); }
-  size_t limit_;
-  std::vector<T> heap_;  // max-heap under before(): front() ranks last
-};
-
-template <class S>
-struct SlowOp {
-  int64_t duration_ns, ts;
-  RecordKind kind;
-  uint64_t turn;
-  S name, session;
-  // Slowest first; ties: earlier first, then every other field.
-  auto rank() const {
-    return std::tuple(-duration_ns, ts, kind, std::string_view(name), turn, std::string_view(session));
-  }
-};
-SlowOp<std::string> own(const SlowOp<std::string_view> &v) {
-  return {v.duration_ns, v.ts, v.kind, v.turn, std::string(v.name), std::string(v.session)};
-}
-
-template <class S>
-struct ErrorEntry {
-  int64_t ts;
-  RecordKind kind;
-  S name, error_type, message, session;
-  // Newest first (~ts reverses the order without overflow), then every other field.
-  auto rank() const {
-    return std::tuple(~ts, kind, std::string_view(name), std::string_view(message),
-                      std::string_view(error_type), std::string_view(session));
-  }
-};
-ErrorEntry<std::string> own(const ErrorEntry<std::string_view> &v) {
-  return {v.ts,
-          v.kind,
-          std::string(v.name),
-          std::string(v.error_type),
-          std::string(v.message),
-          std::string(v.session)};
-}
 
 constexpr const char *kQueryNames[] = {"summary", "cost_breakdown",     "tools",   "slow",
                                        "errors",  "expensive_sessions", "session", "invocations"};
@@ -377,12 +282,12 @@ void QueryRun::State::add(const RecordView &r) {
   }
 
   if (q.kind == QueryKind::kSlow && duration && *duration >= q.threshold_ns) {
-    const std::string_view name = r.kind == RecordKind::kModelCall ? r.model : r.tool;  // turns: built later
-    slow.offer(SlowOp<std::string_view>{*duration, r.ts, r.kind, r.turn, name, r.session});
+    // A turn's name is built from its index when shown.
+    slow.offer(SlowOp<std::string_view>{*duration, r.ts, r.kind, r.turn, call_name(r), r.session});
   }
   if (q.kind == QueryKind::kErrors) {
-    const std::string_view name = r.kind == RecordKind::kModelCall ? r.model : r.tool;
-    errors.offer(ErrorEntry<std::string_view>{r.ts, r.kind, name, r.error_type, error_text(r), r.session});
+    errors.offer(
+        ErrorEntry<std::string_view>{r.ts, r.kind, call_name(r), r.error_type, error_text(r), r.session});
   }
 }
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <limits>
 #include <map>
 #include <string_view>
 #include <tuple>
@@ -11,12 +10,11 @@
 
 #include "errors.hpp"
 #include "json.hpp"
+#include "parallelism.hpp"
 #include "strings.hpp"
 #include "timefmt.hpp"
 
 namespace agentmetrics {
-
-__extension__ typedef __int128 i128;
 
 Invocation::Invocation(const InvocationView &v)
     : InvocationNumbers(v),
@@ -81,12 +79,6 @@ std::string double_to_string(double d) {
   return std::string(buf, res.ptr);
 }
 
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if (a % b != 0 && a < 0) --q;
-  return q;
-}
-
 bool is_decimal(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -140,83 +132,6 @@ int64_t count_escalations(const std::vector<Invocation> &all, const TierRanks &r
     }
   }
   return escalations;
-}
-
-struct Parallelism {
-  int64_t peak = 0;
-  int64_t first_bucket = 0;  // index: bucket start = index * bucket_ns
-  std::vector<int64_t> concurrent, bucket_peak;
-};
-
-// A sweep over the distinct event times: the level (invocations running) after applying every
-// start and end at t holds over [t, next t); zero-duration invocations add to t's instant only.
-Parallelism compute_parallelism(const std::vector<Invocation> &all, int64_t bucket_ns) {
-  Parallelism p;
-  if (all.empty()) return p;
-  struct Event {
-    int64_t t;
-    int delta;  // +1 start, -1 end, 0 zero-duration
-  };
-  std::vector<Event> events;
-  events.reserve(all.size() * 2);
-  int64_t first = std::numeric_limits<int64_t>::max(), last = std::numeric_limits<int64_t>::min();
-  for (const Invocation &inv : all) {
-    const int64_t end = inv.start_ns + inv.duration_ns;  // validated not to overflow
-    if (inv.duration_ns == 0) {
-      events.push_back({inv.start_ns, 0});
-    } else {
-      events.push_back({inv.start_ns, +1});
-      events.push_back({end, -1});
-    }
-    first = std::min(first, inv.start_ns);
-    last = std::max(last, inv.duration_ns == 0 ? inv.start_ns : end - 1);  // last instant it runs
-  }
-  std::sort(events.begin(), events.end(), [](const Event &a, const Event &b) { return a.t < b.t; });
-
-  p.first_bucket = floor_div(first, bucket_ns);
-  const int64_t last_bucket = floor_div(last, bucket_ns);
-  const i128 count = i128{last_bucket} - p.first_bucket + 1;
-  if (count > kMaxInvocationBuckets) throw InvalidArgument("bucket width too small for the time span");
-  // Bucket starts must be representable timestamps.
-  if (i128{p.first_bucket} * bucket_ns < std::numeric_limits<int64_t>::min()) {
-    throw InvalidArgument("bucket width too large for the earliest start");
-  }
-  const size_t n = static_cast<size_t>(count);
-  auto bucket_of = [&](int64_t t) { return static_cast<size_t>(floor_div(t, bucket_ns) - p.first_bucket); };
-
-  // concurrent: each invocation covers a contiguous run of buckets; a difference array adds them.
-  std::vector<int64_t> diff(n + 1, 0);
-  for (const Invocation &inv : all) {
-    const int64_t last_instant = inv.duration_ns == 0 ? inv.start_ns : inv.start_ns + inv.duration_ns - 1;
-    ++diff[bucket_of(inv.start_ns)];
-    --diff[bucket_of(last_instant) + 1];
-  }
-  p.concurrent.resize(n);
-  int64_t running = 0;
-  for (size_t b = 0; b < n; ++b) p.concurrent[b] = running += diff[b];
-
-  p.bucket_peak.assign(n, 0);
-  int64_t level = 0;
-  for (size_t i = 0; i < events.size();) {
-    const int64_t t = events[i].t;
-    int64_t points = 0;
-    for (; i < events.size() && events[i].t == t; ++i) {
-      level += events[i].delta;
-      if (events[i].delta == 0) ++points;
-    }
-    const int64_t instant = level + points;
-    p.peak = std::max(p.peak, instant);
-    // An end exactly on the boundary after the last bucket falls outside every bucket; nothing
-    // runs there.
-    const size_t b = bucket_of(t);
-    if (b < n) p.bucket_peak[b] = std::max(p.bucket_peak[b], instant);
-    // The level also holds at the start of every later bucket reached before the next event.
-    if (i < events.size() && level > 0) {
-      const size_t until = bucket_of(events[i].t - 1);
-      for (size_t k = b + 1; k <= until; ++k) p.bucket_peak[k] = std::max(p.bucket_peak[k], level);
-    }
-  }
-  return p;
 }
 
 template <class Key, class Value, class Format>
@@ -310,7 +225,9 @@ std::string invocation_aggregate_json(const std::vector<Invocation> &all, const 
     duration_ns += dur;
     a.duration_ns += dur;
   }
-  const Parallelism par = compute_parallelism(all, options.bucket_ns);
+  Spans spans;
+  for (const Invocation &inv : all) spans.add(inv.start_ns, inv.duration_ns);  // validated above
+  const Parallelism par = Parallelism::compute(spans, options.bucket_ns, kMaxInvocationBuckets);
   const int64_t escalations = count_escalations(all, TierRanks(options.tier_order));
   const double success_rate =
       all.empty() ? 0.0 : static_cast<double>(successes) / static_cast<double>(all.size());

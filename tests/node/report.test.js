@@ -1,0 +1,118 @@
+"use strict";
+// Exports, the HTML report in headless Chromium, and `npx agentmetrics`, through the installed
+// package.
+const { test } = require("node:test");
+const assert = require("node:assert/strict");
+const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const am = require("agentmetrics");
+const { FakeClock } = require("./fixtures.js");
+
+const SCRIPT = "<script>window.__pwned=1</script>";
+const IMG = '"><img src=x onerror="window.__pwned=1">';
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const ARTIFACTS = process.env.AGM_ARTIFACTS || fs.mkdtempSync(path.join(os.tmpdir(), "agentmetrics-artifacts-"));
+
+// A journal of a scripted agent whose every name is hostile: models, tools, agent, errors.
+function hostileStore() {
+  const clock = new FakeClock();
+  const rec = new am.Recorder({ clock: clock.clock, wallClock: clock.wallClock });
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "agentmetrics-report-")), "m.jsonl");
+  rec.openStore({ journal: file });
+  for (let n = 0; n < 3; n++) {
+    const s = rec.session({ sessionId: `${SCRIPT}-${n}`, agent: IMG });
+    for (let turn = 0; turn < 2; turn++) {
+      s.turnBegin();
+      s.recordModelCall({ model: "gpt-4o", provider: "openai", durationMs: 1200 + 300 * n,
+        usage: { inputTokens: 1000 * (n + 1), cacheReadTokens: 200, outputTokens: 300 } });
+      s.recordModelCall({ model: SCRIPT, provider: IMG, durationMs: 800, usage: { inputTokens: 50, outputTokens: 5 } });
+      s.recordToolCall(IMG, { durationMs: 250 });
+      s.recordToolCall(SCRIPT, { durationMs: 40, error: SCRIPT, errorMessage: IMG });
+      clock.advance(3_600_000_000_000);  // an hour per turn: a chart over several hours
+      s.turnEnd();
+    }
+    s.close();
+  }
+  rec.flush();
+  rec.close();
+  return file;
+}
+
+test("the HTML report runs no script in headless Chromium, even with hostile names", (t) => {
+  if (!fs.existsSync(CHROMIUM)) {
+    if (process.env.AGM_REQUIRE_BROWSER === "1") assert.fail(`no Chromium at ${CHROMIUM}`);
+    t.skip(`no Chromium at ${CHROMIUM}`);
+    return;
+  }
+  const history = new am.History(hostileStore());
+  const html = history.reportHtml({ title: `Costs ${SCRIPT}` });
+  assert.ok(!html.toLowerCase().includes("<script"), "no script element or hostile tag in the page");
+  assert.ok(!html.toLowerCase().includes("<img"));
+  const page = path.join(ARTIFACTS, "report-hostile.html");
+  const shot = path.join(ARTIFACTS, "report-hostile.png");
+  fs.writeFileSync(page, html);
+  const check = path.join(__dirname, "..", "browser", "check_report.mjs");
+  const run = spawnSync(process.execPath, [check, page, shot], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(run.status, 0, `browser check failed:\n${run.stdout}\n${run.stderr}`);
+  const result = JSON.parse(run.stdout.trim().split("\n").pop());
+  assert.equal(result.ok, true);
+  assert.ok(fs.statSync(shot).size > 10_000, "a screenshot was taken");
+});
+
+test("exports through the Node API", () => {
+  const history = new am.History(hostileStore());
+  const rows = JSON.parse(history.export("json"));
+  assert.equal(rows.filter((r) => r.kind === "model_call").length, 12);
+  assert.ok(rows.some((r) => r.model === SCRIPT));
+  const csv = history.export("csv");
+  assert.ok(csv.startsWith("kind,timestamp,session,"));
+  assert.ok(!/(^|,)[=+\-@]/m.test(csv.replace(/"[^"]*"/g, '""')), "no unquoted formula cell");
+  const otlp = JSON.parse(history.export("otlp-json", { resource: { "service.name": "node agent" } }));
+  const names = otlp.resourceMetrics[0].scopeMetrics[0].metrics.map((m) => m.name);
+  assert.ok(names.includes("gen_ai.client.token.usage"));
+  const prom = history.export("prometheus");
+  assert.match(prom, /^# TYPE gen_ai_client_token_usage histogram$/m);
+  assert.ok(prom.includes('gen_ai_request_model="<script>window.__pwned=1</script>"'));
+  assert.ok(prom.includes('gen_ai_agent_name="\\"><img src=x onerror=\\"window.__pwned=1\\">"'));
+  const file = path.join(ARTIFACTS, "export.csv");
+  assert.equal(history.export("csv", { file }), undefined);
+  assert.equal(fs.readFileSync(file, "utf8"), csv);
+  assert.throws(() => history.export("xml"), RangeError);
+});
+
+test("Follow returns rows appended since it started", () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "agentmetrics-follow-")), "m.jsonl");
+  const rec = new am.Recorder();
+  rec.openStore({ journal: file });
+  const s = rec.session({ sessionId: "f" });
+  s.recordToolCall("before", { durationMs: 1 });
+  rec.flush();
+  const follow = new am.Follow(file);
+  assert.deepEqual(follow.poll(), []);
+  s.recordToolCall("after", { durationMs: 2 });
+  rec.flush();
+  const rows = follow.poll();
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].tool, "after");
+  assert.equal(rows[0].duration_ms, 2);
+  follow.close();
+  rec.close();
+});
+
+test("npx agentmetrics runs the bundled command line", () => {
+  const store = hostileStore();
+  const npx = (...args) => spawnSync("npx", ["--no-install", "agentmetrics", ...args], { encoding: "utf8" });
+  const version = npx("--version");
+  assert.equal(version.status, 0, version.stderr);
+  assert.ok(version.stdout.includes(am.version));
+  const summary = npx("summary", store, "--json");
+  assert.equal(summary.status, 0, summary.stderr);
+  const doc = JSON.parse(summary.stdout);
+  assert.equal(doc.model_calls, 12);
+  assert.equal(doc.tool_errors, 6);
+  const missing = npx("summary", path.join(os.tmpdir(), "no-such-store.jsonl"));
+  assert.equal(missing.status, 3);
+  assert.match(missing.stderr, /no journal or database/);
+});
