@@ -321,10 +321,11 @@ def receiver(local_only: None) -> Iterator[str]:
 
 
 def test_push_to_an_otlp_receiver(journal: pathlib.Path, receiver: str) -> None:
-    out = ok("export", journal, "--endpoint", receiver, "--header", "x-api-key=secret", "--timeout", "5s")
+    out = ok("export", journal, "--endpoint", receiver, "--header", "x-api-key=secret", "--timeout", "5s",
+             env={"OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=acme"})
     assert re.fullmatch(rf"pushed \d+ records to {re.escape(receiver)}\n", out)
     path, headers, body = Receiver.got[0]
-    assert path == "/v1/metrics" and headers["x-api-key"] == "secret"
+    assert path == "/v1/metrics" and headers["x-api-key"] == "secret" and headers["x-tenant"] == "acme"
     assert "resourceMetrics" in json.loads(body)
     assert doc("export", journal, "--endpoint", receiver) == {"partialSuccess": {}}
 
@@ -414,7 +415,8 @@ def _read_line(proc: subprocess.Popen[bytes], buf: bytearray, deadline: float) -
     return line
 
 
-def test_tail_follow_picks_up_appended_records(journal: pathlib.Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_tail_follow_picks_up_appended_records(journal: pathlib.Path, stop: signal.Signals) -> None:
     proc = subprocess.Popen([*CLI, "tail", str(journal), "-f", "-n", "1", "--interval", "50ms", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     buf = bytearray()
@@ -427,7 +429,7 @@ def test_tail_follow_picks_up_appended_records(journal: pathlib.Path) -> None:
         row = json.loads(_read_line(proc, buf, deadline))
         assert (row["kind"], row["tool"], row["session"]) == ("tool_call", "fetch", "s3")
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
 
