@@ -24,4 +24,6 @@ static_libs=$(pkg-config --static --libs agentmetrics | sed 's/ -lagentmetrics\b
 cc -std=c99 "$here/consumer.c" -o "$stage/consumer_static" $(pkg-config --cflags agentmetrics) \
   -Wl,-Bstatic -L"$stage$libdir" -lagentmetrics -Wl,-Bdynamic $static_libs
 "$stage/consumer_static"
-echo "install: header, pkg-config, shared and static library work"
+# The command is installed and runs against the installed library.
+LD_LIBRARY_PATH="$stage$libdir" "$root/bin/agentmetrics" --version | grep -q '^agentmetrics '
+echo "install: header, pkg-config, shared and static library and the agentmetrics command work"

@@ -1,0 +1,910 @@
+// agentmetrics: the command-line face of libagentmetrics. It answers history queries over a
+// journal or a SQLite database, exports and pushes metrics, writes the HTML report, lists prices
+// and follows a store. It uses only the public C ABI (metrics_c.h): it is the ABI's first
+// consumer and shows the ABI is enough for a real tool.
+#include <agentmetrics/metrics_c.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "render.hpp"
+#include "support.hpp"
+#include "table.hpp"
+
+namespace agmcli {
+
+namespace {
+
+constexpr const char *kExitCodes =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  runtime failure (I/O error, push failed, internal error)\n"
+    "  2  usage error (bad arguments)\n"
+    "  3  not found (missing store, unknown session, model without a price)\n"
+    "  4  corrupt or unsupported input (a database or price file that cannot be read)";
+
+constexpr const char *kStoreHint =
+    "STORE is a journal file (.jsonl), a folder of journals or a SQLite database written by agentmetrics";
+
+// Every option of every command; only the parsed command's members are set.
+struct Args {
+  // output
+  bool json = false, no_color = false;
+  // store commands
+  std::string store, period = "all", from, to, now;
+  bool progress = false, no_progress = false;
+  uint32_t limit = 0;
+  std::string by, name, session_id;
+  double threshold_ns = 5e9, bucket_ns = 60e9;
+  std::vector<std::string> tiers;
+  // report
+  std::string html, title;
+  // export
+  std::string format, output, resource, endpoint;
+  std::vector<std::string> headers;
+  double timeout_ns = 10e9;
+  // prices
+  std::string filter, prices_file, model, provider, check_file;
+  // tail
+  bool follow = false;
+  uint64_t lines = 10;
+  double interval_ns = 5e8;
+};
+
+// ---- Output ----------------------------------------------------------------------------------
+
+bool bold_output(const Args &a) {
+  const int tty = ::isatty(STDOUT_FILENO);
+  return !a.no_color && tty && agm_color_enabled(tty);
+}
+
+// The failure of writing to stdout. A reader that went away (`| head`) gets no message: it has
+// what it wanted, and the status still says the output is incomplete.
+Failure stdout_failure(int err) {
+  return Failure{kExitFailure,
+                 err == EPIPE ? "" : std::string("cannot write to standard output: ") + std::strerror(err)};
+}
+
+void emit(std::string_view text) {
+  if (!write_all(STDOUT_FILENO, text)) throw stdout_failure(errno);
+}
+
+// The core's JSON document, unchanged: one line, newline-terminated.
+void emit_json(std::string_view doc) {
+  std::string line(doc);
+  if (line.empty() || line.back() != '\n') line += '\n';
+  emit(line);
+}
+
+void warn(const std::string &message) {
+  const std::string line = "agentmetrics: warning: " + message + "\n";
+  write_all(STDERR_FILENO, line);
+}
+
+// ---- Arguments -------------------------------------------------------------------------------
+
+int64_t time_arg(const std::string &text, const char *option) {
+  const auto ns = parse_iso_utc(text);
+  if (!ns) {
+    throw Failure{kExitUsage, std::string(option) + ": \"" + text + "\" is not an ISO 8601 UTC time",
+                  "write e.g. 2026-11-22 or 2026-11-22T10:00:00Z"};
+  }
+  return *ns;
+}
+
+// A duration option in whole nanoseconds; zero and negative durations mean nothing here.
+int64_t duration_arg(double ns, const char *option) {
+  if (!std::isfinite(ns) || ns < 1 || ns > 9.2e18) {
+    throw Failure{kExitUsage, std::string(option) + " must be a positive duration",
+                  "write e.g. 500ms, 5s or 1m"};
+  }
+  return static_cast<int64_t>(std::llround(ns));
+}
+
+// The period options as an agm_query range.
+void apply_period(const Args &a, agm_query &q) {
+  if (!a.now.empty()) {
+    q.present |= AGM_QUERY_HAS_NOW;
+    q.now_ns = time_arg(a.now, "--now");
+  }
+  if (!a.from.empty() || !a.to.empty()) {
+    q.period = AGM_PERIOD_RANGE;
+    q.from_ns = a.from.empty() ? INT64_MIN : time_arg(a.from, "--from");
+    q.to_ns = a.to.empty() ? INT64_MAX : time_arg(a.to, "--to");
+    if (q.to_ns < q.from_ns) throw Failure{kExitUsage, "--to is before --from"};
+    return;
+  }
+  static const std::map<std::string, uint32_t> kPeriods = {{"all", AGM_PERIOD_ALL},
+                                                           {"hour", AGM_PERIOD_HOUR},
+                                                           {"day", AGM_PERIOD_DAY},
+                                                           {"week", AGM_PERIOD_WEEK},
+                                                           {"month", AGM_PERIOD_MONTH}};
+  q.period = kPeriods.at(a.period);
+}
+
+// ---- Stores ----------------------------------------------------------------------------------
+
+using History = std::unique_ptr<agm_history, decltype(&agm_history_free)>;
+
+History open_history(const std::string &path) {
+  agm_history *h = nullptr;
+  const agm_status st = agm_history_open(&h, path.c_str());
+  check(st, st == AGM_E_NOT_FOUND ? kStoreHint : "");
+  return History(h, agm_history_free);
+}
+
+// Whether the store is a SQLite database: its progress counts rows, a journal's counts bytes.
+// (The ABI reports progress without its unit; the file header is SQLite's documented magic.)
+bool is_database(const std::string &path) {
+  char magic[16] = {};
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const ssize_t n = ::read(fd, magic, sizeof magic);
+  ::close(fd);
+  return n == static_cast<ssize_t>(sizeof magic) && std::memcmp(magic, "SQLite format 3", 16) == 0;
+}
+
+// A progress bar on stderr for slow reads: drawn once the read has run for 0.3 s (at once with
+// --progress), redrawn in place, erased when the read ends.
+class Progress {
+ public:
+  Progress(agm_history *h, const Args &a) : history_(h) {
+    const bool wanted = !a.no_progress && (a.progress || ::isatty(STDERR_FILENO));
+    if (!wanted) return;
+    forced_ = a.progress;
+    rows_ = is_database(a.store);
+    start_ = std::chrono::steady_clock::now();
+    agm_history_set_progress(h, &Progress::callback, this);
+  }
+  Progress(const Progress &) = delete;
+  Progress &operator=(const Progress &) = delete;
+  ~Progress() {
+    agm_history_set_progress(history_, nullptr, nullptr);
+    if (width_ > 0) write_all(STDERR_FILENO, "\r" + std::string(width_, ' ') + "\r");
+  }
+
+ private:
+  static void callback(void *user, uint64_t done, uint64_t total) {
+    static_cast<Progress *>(user)->update(done, total);
+  }
+
+  void update(uint64_t done, uint64_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    const bool last = done >= total;
+    if (!forced_ && now - start_ < std::chrono::milliseconds(300)) return;
+    // Redraw at most every 50 ms, except for the final 100 %.
+    if (width_ > 0 && !last && now - drawn_at_ < std::chrono::milliseconds(50)) return;
+    drawn_at_ = now;
+    const unsigned pct = last || total == 0 ? 100u : static_cast<unsigned>(done * 100 / total);
+    constexpr unsigned kBar = 30;
+    std::string line =
+        "[" + std::string(pct * kBar / 100, '#') + std::string(kBar - pct * kBar / 100, '.') + "] ";
+    char num[32];
+    std::snprintf(num, sizeof num, "%3u%%  ", pct);
+    line += num;
+    line += rows_ ? tokens(static_cast<int64_t>(done)) + " / " + tokens(static_cast<int64_t>(total)) + " rows"
+                  : size(done) + " / " + size(total);
+    const size_t width = display_width(line);
+    std::string out = "\r" + line;
+    if (width < width_) out += std::string(width_ - width, ' ');
+    width_ = std::max(width_, width);
+    write_all(STDERR_FILENO, out);
+  }
+
+  static std::string size(uint64_t bytes) {
+    static constexpr const char *kUnits[] = {"B", "kB", "MB", "GB", "TB"};
+    double value = static_cast<double>(bytes);
+    size_t unit = 0;
+    for (; value >= 1000 && unit + 1 < std::size(kUnits); ++unit) value /= 1000;
+    char text[32];
+    std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, kUnits[unit]);
+    return text;
+  }
+
+  agm_history *history_;
+  bool forced_ = false, rows_ = false;
+  std::chrono::steady_clock::time_point start_, drawn_at_;
+  size_t width_ = 0;  // of the widest line drawn; 0: nothing drawn
+};
+
+// After a read: one warning if malformed lines were skipped.
+void warn_malformed(agm_history *h) {
+  Buffer buf;
+  if (AGM_FAILED(agm_history_warnings(buf.get(), h))) return;
+  const Json doc = Json::parse(buf.view());
+  const int64_t n = doc["malformed"].as_int();
+  if (n <= 0) return;
+  std::string message = "skipped " + tokens(n) + (n == 1 ? " malformed line" : " malformed lines");
+  const Json &warnings = doc["warnings"];
+  if (warnings.size() > 0) {
+    const Json &first = warnings.items()[0];
+    message +=
+        " (first: " + first["file"].text() + ":" + first["line"].text() + ": " + first["reason"].text() + ")";
+  }
+  warn(message);
+}
+
+// Runs one query; returns the document's text.
+std::string query(const Args &a, agm_query &q, const std::string &not_found_hint = kStoreHint) {
+  apply_period(a, q);
+  q.limit = a.limit;
+  History h = open_history(a.store);
+  Buffer out;
+  agm_status st;
+  {
+    Progress progress(h.get(), a);
+    st = agm_history_query(out.get(), h.get(), &q);
+  }
+  if (!AGM_FAILED(st)) warn_malformed(h.get());
+  check(st, st == AGM_E_NOT_FOUND ? not_found_hint : "");
+  return std::string(out.view());
+}
+
+using Renderer = std::string (*)(const Json &, const Style &);
+
+void show(const Args &a, const std::string &doc, Renderer render) {
+  if (a.json) return emit_json(doc);
+  emit(render(Json::parse(doc), Style{bold_output(a)}));
+}
+
+// ---- Query commands --------------------------------------------------------------------------
+
+const std::map<std::string, int32_t> kGroupBy = {
+    {"model", AGM_BY_MODEL},     {"provider", AGM_BY_PROVIDER}, {"source", AGM_BY_SOURCE},
+    {"agent", AGM_BY_AGENT},     {"phase", AGM_BY_PHASE},       {"task", AGM_BY_TASK},
+    {"session", AGM_BY_SESSION}, {"day", AGM_BY_DAY},           {"tool", AGM_BY_TOOL}};
+
+void cmd_summary(const Args &a) {
+  agm_query q = AGM_QUERY_INIT;
+  if (a.by.empty()) {
+    q.kind = AGM_QUERY_SUMMARY;
+    return show(a, query(a, q), render_summary);
+  }
+  q.kind = AGM_QUERY_COST_BREAKDOWN;
+  q.group_by = kGroupBy.at(a.by);
+  show(a, query(a, q), render_breakdown);
+}
+
+void cmd_sessions(const Args &a) {
+  agm_query q = AGM_QUERY_INIT;
+  q.kind = AGM_QUERY_EXPENSIVE_SESSIONS;
+  show(a, query(a, q), render_sessions);
+}
+
+void cmd_session(const Args &a) {
+  agm_query q = AGM_QUERY_INIT;
+  q.kind = AGM_QUERY_SESSION;
+  q.name = a.session_id.c_str();
+  show(a, query(a, q, "list the sessions with: agentmetrics sessions " + a.store), render_session);
+}
+
+void cmd_tools(const Args &a) {
+  agm_query q = AGM_QUERY_INIT;
+  q.kind = AGM_QUERY_TOOLS;
+  q.name = a.name.empty() ? nullptr : a.name.c_str();
+  show(a, query(a, q), render_tools);
+}
+
+void cmd_slow(const Args &a) {
+  agm_query q = AGM_QUERY_INIT;
+  q.kind = AGM_QUERY_SLOW;
+  q.threshold_ns = duration_arg(a.threshold_ns, "--threshold");
+  show(a, query(a, q), render_slow);
+}
+
+void cmd_errors(const Args &a) {
+  agm_query q = AGM_QUERY_INIT;
+  q.kind = AGM_QUERY_ERRORS;
+  show(a, query(a, q), render_errors);
+}
+
+void cmd_invocations(const Args &a) {
+  std::vector<const char *> tiers;
+  for (const auto &t : a.tiers) tiers.push_back(t.c_str());
+  agm_aggregate_options agg = AGM_AGGREGATE_OPTIONS_INIT;
+  agg.tier_count = static_cast<uint32_t>(tiers.size());
+  agg.tiers = tiers.empty() ? nullptr : tiers.data();
+  agg.bucket_ns = duration_arg(a.bucket_ns, "--bucket");
+  agm_query q = AGM_QUERY_INIT;
+  q.kind = AGM_QUERY_INVOCATIONS;
+  q.invocations = &agg;
+  show(a, query(a, q), render_invocations);
+}
+
+// ---- report ----------------------------------------------------------------------------------
+
+// The number of records the last read on `h` went through.
+int64_t records_read(agm_history *h) {
+  Buffer buf;
+  if (AGM_FAILED(agm_history_warnings(buf.get(), h))) return 0;
+  return Json::parse(buf.view())["records"].as_int();
+}
+
+std::string written_json(const std::string &path, uint64_t bytes, int64_t records) {
+  return "{\"path\":" + json_quote(path) + ",\"bytes\":" + std::to_string(bytes) +
+         ",\"records\":" + std::to_string(records) + "}";
+}
+
+std::string written_text(const std::string &path, uint64_t bytes, int64_t records) {
+  return "wrote " + path + " (" + tokens(static_cast<int64_t>(bytes)) + " bytes, " + tokens(records) +
+         (records == 1 ? " record)\n" : " records)\n");
+}
+
+void cmd_report(const Args &a) {
+  agm_query range = AGM_QUERY_INIT;
+  apply_period(a, range);
+  agm_report_options options = AGM_REPORT_OPTIONS_INIT;
+  options.limit = a.limit;
+  options.range = &range;
+  options.title = a.title.empty() ? nullptr : a.title.c_str();
+  History h = open_history(a.store);
+  Buffer page;
+  agm_status st;
+  {
+    Progress progress(h.get(), a);
+    st = agm_history_report_html(page.get(), h.get(), &options);
+  }
+  if (!AGM_FAILED(st)) warn_malformed(h.get());
+  check(st);
+  AtomicFile file(a.html);
+  if (!file.write(page.view())) {
+    throw Failure{kExitFailure, "cannot write " + a.html + ": " + std::strerror(file.error())};
+  }
+  file.commit();
+  const int64_t records = records_read(h.get());
+  emit(a.json ? written_json(a.html, file.bytes(), records) + "\n"
+              : written_text(a.html, file.bytes(), records));
+}
+
+// ---- export ----------------------------------------------------------------------------------
+
+// "a,b" from an environment variable and an option, either possibly empty.
+std::string joined(const char *env, const std::string &extra) {
+  const char *value = std::getenv(env);
+  std::string out = value ? value : "";
+  if (!extra.empty()) out += (out.empty() ? "" : ",") + extra;
+  return out;
+}
+
+// Where export pieces go: stdout or the temporary of an AtomicFile.
+struct Sink {
+  AtomicFile *file = nullptr;
+  int error = 0;
+  uint64_t bytes = 0;
+
+  static int32_t write(void *user, const char *data, size_t size) {
+    Sink &s = *static_cast<Sink *>(user);
+    const std::string_view piece(data, size);
+    const bool ok = s.file ? s.file->write(piece) : write_all(STDOUT_FILENO, piece);
+    if (!ok) {
+      s.error = s.file ? s.file->error() : errno;
+      return 1;  // stops the export: a broken pipe or a full disk is not worth reading on for
+    }
+    s.bytes += size;
+    return 0;
+  }
+};
+
+void cmd_push(const Args &a, const agm_export_options &options, agm_history *h) {
+  if (!a.format.empty() && a.format != "otlp-json") {
+    throw Failure{kExitUsage, "--endpoint pushes OTLP/JSON: --format must be otlp-json or left out"};
+  }
+  std::string headers;
+  for (const auto &hdr : a.headers) headers += (headers.empty() ? "" : ",") + hdr;
+  headers = joined("OTEL_EXPORTER_OTLP_HEADERS", headers);
+  agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
+  otlp.endpoint = a.endpoint.c_str();
+  otlp.headers = headers.empty() ? nullptr : headers.c_str();
+  const int64_t timeout_ms = duration_arg(a.timeout_ns, "--timeout") / 1'000'000;
+  otlp.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(timeout_ms, 1, UINT32_MAX));
+  Buffer response;
+  agm_status st;
+  {
+    Progress progress(h, a);
+    st = agm_history_push_otlp(response.get(), h, &options, &otlp);
+  }
+  if (!AGM_FAILED(st)) warn_malformed(h);
+  check(st, st == AGM_E_IO ? "nothing was pushed to " + a.endpoint : "");
+  if (a.json) return emit_json(response.view().empty() ? "{}" : response.view());
+  const int64_t records = records_read(h);
+  emit("pushed " + tokens(records) + (records == 1 ? " record to " : " records to ") + a.endpoint + "\n");
+}
+
+void cmd_export(const Args &a) {
+  static const std::map<std::string, uint32_t> kFormats = {{"otlp-json", AGM_EXPORT_OTLP_JSON},
+                                                           {"prometheus", AGM_EXPORT_PROMETHEUS},
+                                                           {"csv", AGM_EXPORT_CSV},
+                                                           {"json", AGM_EXPORT_JSON}};
+  agm_query range = AGM_QUERY_INIT;
+  apply_period(a, range);
+  const std::string resource = joined("OTEL_RESOURCE_ATTRIBUTES", a.resource);
+  agm_export_options options = AGM_EXPORT_OPTIONS_INIT;
+  options.range = &range;
+  options.resource_attributes = resource.empty() ? nullptr : resource.c_str();
+  History h = open_history(a.store);
+  if (!a.endpoint.empty()) return cmd_push(a, options, h.get());
+  if (a.format.empty())
+    throw Failure{kExitUsage, "--format is required (otlp-json, prometheus, csv or json)"};
+  options.format = kFormats.at(a.format);
+
+  const bool to_stdout = a.output.empty() || a.output == "-";
+  std::unique_ptr<AtomicFile> file;
+  if (!to_stdout) file = std::make_unique<AtomicFile>(a.output);
+  Sink sink{file.get()};
+  agm_status st;
+  {
+    Progress progress(h.get(), a);
+    st = agm_history_export(h.get(), &options, &Sink::write, &sink);
+  }
+  if (!AGM_FAILED(st)) warn_malformed(h.get());
+  if (AGM_FAILED(st) && sink.error != 0) {
+    if (to_stdout) throw stdout_failure(sink.error);
+    throw Failure{kExitFailure, "cannot write to " + a.output + ": " + std::strerror(sink.error)};
+  }
+  check(st);
+  if (to_stdout) return;  // the export is the output
+  file->commit();
+  const int64_t records = records_read(h.get());
+  emit(a.json ? written_json(a.output, sink.bytes, records) + "\n"
+              : written_text(a.output, sink.bytes, records));
+}
+
+// ---- prices ----------------------------------------------------------------------------------
+
+using Recorder = std::unique_ptr<agm_recorder, decltype(&agm_recorder_free)>;
+
+Recorder new_recorder(uint32_t flags) {
+  agm_recorder_options options = AGM_RECORDER_OPTIONS_INIT;
+  options.flags = flags;
+  agm_recorder *rec = nullptr;
+  check(agm_recorder_new(&rec, &options));
+  return Recorder(rec, agm_recorder_free);
+}
+
+void require_file(const std::string &path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    throw Failure{errno == ENOENT ? kExitNotFound : kExitFailure,
+                  "cannot read " + path + ": " + std::strerror(errno)};
+  }
+}
+
+void load_prices(agm_recorder *rec, const std::string &path, uint32_t flags) {
+  require_file(path);
+  check(agm_recorder_load_prices_file(rec, path.c_str(), flags),
+        "a price file is LiteLLM's model_prices_and_context_window.json format: an object of models");
+}
+
+Recorder price_recorder(const Args &a) {
+  Recorder rec = new_recorder(0);
+  if (!a.prices_file.empty()) load_prices(rec.get(), a.prices_file, 0);
+  return rec;
+}
+
+void cmd_prices_show(const Args &a) {
+  Recorder rec = price_recorder(a);
+  Buffer list;
+  check(agm_recorder_prices(list.get(), rec.get(), a.filter.empty() ? nullptr : a.filter.c_str()));
+  if (a.json) return emit_json(list.view());
+  const Json entries = Json::parse(list.view());
+  std::string out = render_price_table(entries, Style{bold_output(a)});
+  Buffer info;
+  check(agm_prices_bundled_info(info.get()));
+  const Json bundled = Json::parse(info.view());
+  std::string footer =
+      tokens(static_cast<int64_t>(entries.size())) + (entries.size() == 1 ? " model" : " models");
+  if (!a.filter.empty()) footer += " matching \"" + a.filter + "\"";
+  footer += " · USD per 1M tokens · bundled table: " + bundled["source"].text() + " " +
+            bundled["litellm_version"].text() + ", generated " + bundled["generated"].text();
+  if (!a.prices_file.empty()) footer += " · with " + a.prices_file;
+  emit(out + (out.empty() ? "" : "\n") + footer + "\n");
+}
+
+void cmd_prices_lookup(const Args &a) {
+  Recorder rec = price_recorder(a);
+  Buffer entry;
+  check(agm_recorder_price_json(entry.get(), rec.get(), a.model.c_str(),
+                                a.provider.empty() ? nullptr : a.provider.c_str()),
+        "list the priced models with: agentmetrics prices show FILTER");
+  if (a.json) return emit_json(entry.view());
+  emit(render_price_entry(Json::parse(entry.view()), Style{bold_output(a)}));
+}
+
+void cmd_prices_check(const Args &a) {
+  // The file alone, as a recorder that loads it with AGM_PRICES_F_REPLACE would see it.
+  Recorder rec = new_recorder(AGM_RECORDER_F_NO_BUNDLED_PRICES);
+  load_prices(rec.get(), a.check_file, AGM_PRICES_F_REPLACE);
+  Buffer list;
+  check(agm_recorder_prices(list.get(), rec.get(), nullptr));
+  const auto priced = static_cast<int64_t>(Json::parse(list.view()).size());
+  // Top-level entries, to make the skipped ones (documentation, entries without token rates)
+  // visible. The library has read the file already, so it parses.
+  std::string text;
+  {
+    const int fd = ::open(a.check_file.c_str(), O_RDONLY | O_CLOEXEC);
+    char buf[65536];
+    ssize_t n;
+    while (fd >= 0 && ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))) {
+      if (n > 0) text.append(buf, static_cast<size_t>(n));
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  const auto entries = static_cast<int64_t>(Json::parse(text).size());
+  if (a.json) {
+    emit(std::string("{\"path\":") + json_quote(a.check_file) + ",\"entries\":" + std::to_string(entries) +
+         ",\"priced\":" + std::to_string(priced) + ",\"skipped\":" + std::to_string(entries - priced) +
+         "}\n");
+    return;
+  }
+  std::string out = a.check_file + ": OK · " + tokens(priced) +
+                    (priced == 1 ? " priced model" : " priced models") + " of " + tokens(entries) +
+                    (entries == 1 ? " entry" : " entries");
+  if (entries > priced) out += " (" + tokens(entries - priced) + " skipped: not a model or no token rates)";
+  emit(out + "\n");
+}
+
+// ---- tail ------------------------------------------------------------------------------------
+
+class Tail {
+ public:
+  explicit Tail(const Args &a) : args_(a), style_{bold_output(a)} {}
+
+  // Prints rows; false once stdout is closed (the reader went away).
+  bool print(const std::vector<std::string_view> &rows) {
+    std::string out;
+    for (const auto row : rows) {
+      if (args_.json) {
+        out += row;
+        out += '\n';
+        continue;
+      }
+      if (!header_done_) {
+        out += render_row_header(style_);
+        header_done_ = true;
+      }
+      out += render_row(Json::parse(row));
+    }
+    return write_all(STDOUT_FILENO, out);
+  }
+
+ private:
+  const Args &args_;
+  Style style_;
+  bool header_done_ = false;
+};
+
+std::vector<std::string_view> split_rows(std::string_view text) {
+  std::vector<std::string_view> rows;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    const std::string_view row = text.substr(0, nl);
+    if (!row.empty()) rows.push_back(row);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  }
+  return rows;
+}
+
+int cmd_tail(const Args &a) {
+  const int64_t interval = duration_arg(a.interval_ns, "--interval");
+  // With -f, SIGINT and SIGTERM are taken synchronously by the wait between polls: no handler,
+  // no race between checking a flag and sleeping.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  if (a.follow) sigprocmask(SIG_BLOCK, &stop, nullptr);
+
+  agm_follow *raw = nullptr;
+  const agm_status st = agm_follow_open(&raw, a.store.c_str(), AGM_FOLLOW_FROM_START);
+  check(st, st == AGM_E_NOT_FOUND ? kStoreHint : "");
+  const std::unique_ptr<agm_follow, decltype(&agm_follow_free)> follow(raw, agm_follow_free);
+
+  Buffer buf;
+  uint64_t n = 0;
+  check(agm_follow_poll(buf.get(), &n, follow.get()));
+  std::vector<std::string_view> rows = split_rows(buf.view());
+  if (rows.size() > a.lines) rows.erase(rows.begin(), rows.end() - static_cast<ptrdiff_t>(a.lines));
+  Tail tail(a);
+  if (!tail.print(rows)) {
+    if (errno == EPIPE) return kExitOk;
+    throw stdout_failure(errno);
+  }
+  if (!a.follow) return kExitOk;
+
+  const timespec wait{static_cast<time_t>(interval / 1'000'000'000),
+                      static_cast<long>(interval % 1'000'000'000)};
+  for (;;) {
+    const int sig = sigtimedwait(&stop, nullptr, &wait);
+    if (sig == SIGINT || sig == SIGTERM) return kExitOk;
+    check(agm_follow_poll(buf.get(), &n, follow.get()));
+    if (n == 0) continue;
+    if (!tail.print(split_rows(buf.view()))) {
+      if (errno == EPIPE) return kExitOk;  // the reader is gone: the follow is over
+      throw stdout_failure(errno);
+    }
+  }
+}
+
+// ---- Command line ----------------------------------------------------------------------------
+
+// A duration with a unit (500ms, 5s, 1.5m, 2h), read as nanoseconds.
+CLI::Option *add_duration(CLI::App *cmd, const char *name, double &ns, const char *help) {
+  CLI::AsNumberWithUnit units(std::map<std::string, double>{{"ns", 1},
+                                                            {"us", 1e3},
+                                                            {"ms", 1e6},
+                                                            {"s", 1e9},
+                                                            {"m", 60e9},
+                                                            {"min", 60e9},
+                                                            {"h", 3600e9},
+                                                            {"d", 86400e9}},
+                              CLI::AsNumberWithUnit::UNIT_REQUIRED);
+  units.description("");  // the type name says it
+  return cmd->add_option(name, ns, help)->transform(units)->type_name("DURATION");
+}
+
+void add_output_flags(CLI::App *cmd, Args &a, const char *json_help) {
+  cmd->add_flag("--json", a.json, json_help);
+  cmd->add_flag("--no-color", a.no_color, "no bold headers (also: the NO_COLOR environment variable)");
+  cmd->footer(kExitCodes);
+}
+
+void add_store(CLI::App *cmd, Args &a) {
+  cmd->add_option("STORE", a.store, "journal file (.jsonl), folder of journals or SQLite database")
+      ->required()
+      ->type_name("PATH");
+}
+
+void add_period(CLI::App *cmd, Args &a) {
+  auto *period =
+      cmd->add_option("--period", a.period, "records of the last hour, day, week, month (30 days) or all")
+          ->check(CLI::IsMember({"hour", "day", "week", "month", "all"}))
+          ->capture_default_str();
+  auto *from = cmd->add_option("--from", a.from,
+                               "range start, ISO 8601 UTC (2026-11-22, 2026-11-22T10:00:00Z), inclusive")
+                   ->type_name("TIME");
+  auto *to =
+      cmd->add_option("--to", a.to, "range end, ISO 8601 UTC, exclusive (--to 2026-11-23 ends with 22 Nov)")
+          ->type_name("TIME");
+  period->excludes(from)->excludes(to);
+  cmd->add_option("--now", a.now,
+                  "the instant --period counts back from (default: the clock), for reproducible output")
+      ->type_name("TIME");
+}
+
+void add_progress(CLI::App *cmd, Args &a) {
+  auto *on = cmd->add_flag(
+      "--progress", a.progress,
+      "always draw the progress bar on stderr, from the start (default: on a terminal, after 0.3s)");
+  auto *off = cmd->add_flag("--no-progress", a.no_progress, "never draw the progress bar");
+  on->excludes(off);
+}
+
+void add_limit(CLI::App *cmd, Args &a, const char *help) {
+  CLI::Range range(1u, 1'000'000u);
+  range.description("");  // "N" and the help text say it
+  cmd->add_option("--limit", a.limit, help)->check(range)->type_name("N");
+}
+
+// A store command: STORE, its own options (added by `own`), then the period options, progress
+// and output flags shared by every store command.
+template <class Own>
+CLI::App *store_command(CLI::App &app, Args &a, const char *name, const char *help, Own own) {
+  CLI::App *cmd = app.add_subcommand(name, help);
+  add_store(cmd, a);
+  own(cmd);
+  add_period(cmd, a);
+  add_progress(cmd, a);
+  add_output_flags(cmd, a, "print the query's JSON document (README: History queries)");
+  return cmd;
+}
+
+std::string version_text() {
+  return std::string("agentmetrics ") + AGM_VERSION_STRING + " (libagentmetrics " + agm_version_string() +
+         ", ABI " + std::to_string(agm_abi_version()) + ")";
+}
+
+int run(int argc, char **argv) {
+  Args a;
+  CLI::App app{"Token usage, cost and timing of LLM agents, from an agentmetrics journal or database.",
+               "agentmetrics"};
+  app.set_version_flag("--version", version_text(), "print the version and exit");
+  app.require_subcommand(1);
+  app.footer(kExitCodes);
+  app.get_formatter()->column_width(34);
+
+  CLI::App *summary = store_command(
+      app, a, "summary", "totals, latencies, cost by model, top tools and sessions", [&](CLI::App *cmd) {
+        cmd->add_option(
+               "--by", a.by,
+               "cost grouped by model, provider, source, agent, phase, task, session, day (UTC) or tool "
+               "(model calls by the tool that made them)")
+            ->check(CLI::IsMember(
+                {"model", "provider", "source", "agent", "phase", "task", "session", "day", "tool"}))
+            ->type_name("DIMENSION");
+        add_limit(cmd, a, "entries in each list (default 10)");
+      });
+  CLI::App *sessions = store_command(app, a, "sessions", "the most expensive sessions", [&](CLI::App *cmd) {
+    add_limit(cmd, a, "sessions to list (default 10)");
+  });
+  CLI::App *session = store_command(
+      app, a, "session", "one session: labels, totals, tools, turns, latencies",
+      [&](CLI::App *cmd) { cmd->add_option("ID", a.session_id, "the session id")->required(); });
+  CLI::App *tools = store_command(app, a, "tools", "per tool: calls, success rate, latency, last error",
+                                  [&](CLI::App *cmd) {
+                                    cmd->add_option("--name", a.name, "only this tool")->type_name("TOOL");
+                                    add_limit(cmd, a, "tools to list (default 10)");
+                                  });
+  CLI::App *slow = store_command(
+      app, a, "slow", "model calls, tool calls and turns at or over a threshold", [&](CLI::App *cmd) {
+        add_duration(cmd, "--threshold", a.threshold_ns, "the threshold (default 5s)");
+        add_limit(cmd, a, "operations to list (default 10)");
+      });
+  CLI::App *errors =
+      store_command(app, a, "errors", "recent errors, error counts by tool and model",
+                    [&](CLI::App *cmd) { add_limit(cmd, a, "recent errors to list (default 10)"); });
+  CLI::App *invocations = store_command(
+      app, a, "invocations", "the invocation aggregate (multi-agent fleets)", [&](CLI::App *cmd) {
+        add_duration(cmd, "--bucket", a.bucket_ns, "width of the parallelism-over-time buckets (default 1m)");
+        cmd->add_option("--tiers", a.tiers,
+                        "model tiers from the lowest to the highest (default low,medium,high)")
+            ->delimiter(',')
+            ->type_name("T1,T2,...");
+      });
+
+  CLI::App *report = app.add_subcommand("report", "write a self-contained HTML report");
+  add_store(report, a);
+  report->add_option("--html", a.html, "the HTML file to write")->required()->type_name("FILE");
+  report->add_option("--title", a.title, "page title (default \"agentmetrics report\")");
+  add_limit(report, a, "rows of the slowest operations and recent errors tables (default 20)");
+  add_period(report, a);
+  add_progress(report, a);
+  add_output_flags(report, a, "print {\"path\",\"bytes\",\"records\"} instead of a sentence");
+
+  CLI::App *exp =
+      app.add_subcommand("export", "export records as OTLP/JSON, Prometheus text, CSV or JSON; or push OTLP");
+  add_store(exp, a);
+  exp->add_option("--format", a.format, "otlp-json, prometheus, csv or json (one row per record)")
+      ->check(CLI::IsMember({"otlp-json", "prometheus", "csv", "json"}))
+      ->type_name("FORMAT");
+  auto *out =
+      exp->add_option("-o,--output", a.output, "write to FILE (atomically: all or nothing) instead of stdout")
+          ->type_name("FILE");
+  exp->add_option(
+         "--resource", a.resource,
+         "OTLP resource attributes k=v,... (after OTEL_RESOURCE_ATTRIBUTES; service.name defaults to "
+         "agentmetrics)")
+      ->type_name("K=V,...");
+  auto *endpoint = exp->add_option("--endpoint", a.endpoint,
+                                   "push OTLP/JSON to this OTLP/HTTP receiver (e.g. http://localhost:4318)")
+                       ->type_name("URL");
+  endpoint->excludes(out);
+  exp->add_option("--header", a.headers,
+                  "request header k=v for the push, repeatable (after OTEL_EXPORTER_OTLP_HEADERS)")
+      ->type_name("K=V")
+      ->needs(endpoint);
+  add_duration(exp, "--timeout", a.timeout_ns, "timeout of the push (default 10s)")->needs(endpoint);
+  add_period(exp, a);
+  add_progress(exp, a);
+  add_output_flags(
+      exp, a, "with -o: print {\"path\",\"bytes\",\"records\"}; with --endpoint: the receiver's response");
+
+  CLI::App *prices = app.add_subcommand("prices", "the price table: show [FILTER], lookup MODEL, check FILE");
+  prices->require_subcommand(0, 1);
+  auto add_prices_file = [&](CLI::App *cmd) {
+    cmd->add_option("--prices", a.prices_file, "a LiteLLM price JSON loaded over the bundled table")
+        ->type_name("FILE");
+  };
+  prices->add_option("FILTER", a.filter, "only models whose name contains this (case-insensitive)");
+  add_prices_file(prices);
+  add_output_flags(prices, a, "print the table as the library's JSON");
+  CLI::App *show_cmd = prices->add_subcommand("show", "list the priced models (USD per 1M tokens)");
+  show_cmd->add_option("FILTER", a.filter, "only models whose name contains this (case-insensitive)");
+  add_prices_file(show_cmd);
+  add_output_flags(show_cmd, a, "print the table as the library's JSON");
+  CLI::App *lookup = prices->add_subcommand("lookup", "the price entry a model name resolves to");
+  lookup->add_option("MODEL", a.model, "the model name as an application passes it")->required();
+  lookup->add_option("--provider", a.provider, "the provider, tried as PROVIDER/MODEL first");
+  add_prices_file(lookup);
+  add_output_flags(lookup, a, "print the entry as the library's JSON");
+  CLI::App *check_cmd = prices->add_subcommand("check", "validate a LiteLLM price file on its own");
+  check_cmd->add_option("FILE", a.check_file, "the price file")->required();
+  add_output_flags(check_cmd, a, "print {\"path\",\"entries\",\"priced\",\"skipped\"}");
+
+  CLI::App *tail = app.add_subcommand("tail", "print the last records of a store; -f: follow new ones");
+  add_store(tail, a);
+  tail->add_flag("-f,--follow", a.follow, "keep printing records as they are appended, until interrupted");
+  CLI::Range lines(uint64_t{0}, uint64_t{1'000'000'000'000});
+  lines.description("");
+  tail->add_option("-n,--lines", a.lines, "records to print from the end (default 10)")
+      ->check(lines)
+      ->type_name("N");
+  add_duration(tail, "--interval", a.interval_ns, "time between polls with -f (default 500ms)");
+  add_output_flags(tail, a, "print each record as the library's JSON row, one per line");
+
+  if (argc <= 1) {
+    const std::string help = app.help();
+    write_all(STDERR_FILENO, help);
+    return kExitUsage;
+  }
+  const std::string first = argv[1];
+  const auto commands = app.get_subcommands([&](const CLI::App *cmd) { return cmd->get_name() == first; });
+  if (first[0] != '-' && commands.empty()) {
+    write_all(STDERR_FILENO,
+              "agentmetrics: error: unknown command \"" + first + "\"\nsee: agentmetrics --help\n");
+    return kExitUsage;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::string command = "agentmetrics";
+    for (const CLI::App *sub = &app; !sub->get_subcommands().empty();) {
+      sub = sub->get_subcommands().front();
+      command += " " + sub->get_name();
+    }
+    write_all(STDERR_FILENO,
+              "agentmetrics: error: " + std::string(e.what()) + "\nsee: " + command + " --help\n");
+    return kExitUsage;
+  }
+
+  if (summary->parsed()) cmd_summary(a);
+  if (sessions->parsed()) cmd_sessions(a);
+  if (session->parsed()) cmd_session(a);
+  if (tools->parsed()) cmd_tools(a);
+  if (slow->parsed()) cmd_slow(a);
+  if (errors->parsed()) cmd_errors(a);
+  if (invocations->parsed()) cmd_invocations(a);
+  if (report->parsed()) cmd_report(a);
+  if (exp->parsed()) cmd_export(a);
+  if (prices->parsed()) {
+    if (lookup->parsed()) {
+      cmd_prices_lookup(a);
+    } else if (check_cmd->parsed()) {
+      cmd_prices_check(a);
+    } else {
+      cmd_prices_show(a);
+    }
+  }
+  if (tail->parsed()) return cmd_tail(a);
+  return kExitOk;
+}
+
+}  // namespace
+
+}  // namespace agmcli
+
+int main(int argc, char **argv) {
+  // Broken pipes surface as EPIPE from write(), so output errors are handled, not fatal.
+  ::signal(SIGPIPE, SIG_IGN);
+  if (agm_abi_version() != AGM_ABI_VERSION) {
+    std::fprintf(stderr, "agentmetrics: error: libagentmetrics has ABI %u, this program needs ABI %d\n",
+                 agm_abi_version(), AGM_ABI_VERSION);
+    return agmcli::kExitFailure;
+  }
+  try {
+    return agmcli::run(argc, argv);
+  } catch (const agmcli::Failure &f) {
+    if (!f.message.empty()) {
+      std::string text = "agentmetrics: error: " + f.message + "\n";
+      if (!f.hint.empty()) text += "hint: " + f.hint + "\n";
+      agmcli::write_all(STDERR_FILENO, text);
+    }
+    return f.code;
+  } catch (const std::exception &e) {
+    agmcli::write_all(STDERR_FILENO, std::string("agentmetrics: error: ") + e.what() + "\n");
+    return agmcli::kExitFailure;
+  }
+}
