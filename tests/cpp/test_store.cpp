@@ -585,7 +585,7 @@ TEST(Store, HistoryQueriesGiveTheSameAnswersFromTheJournalAndTheDatabase) {
   q.kind = 99;
   EXPECT_EQ(agm_history_query(out.get(), hd, &q), AGM_E_INVALID_ARGUMENT);
   q.kind = AGM_QUERY_COST_BREAKDOWN;
-  q.group_by = AGM_BY_TOOL;
+  q.group_by = 77;
   EXPECT_EQ(agm_history_query(out.get(), hd, &q), AGM_E_INVALID_ARGUMENT);
 
   // The recorder answers over its own store, including records not yet flushed.
