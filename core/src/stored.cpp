@@ -71,10 +71,7 @@ uint64_t count_records(const std::string &path) {
 std::string query_store(const std::string &path, const Query &query, ReadReport &report,
                         const ProgressFn &progress) {
   QueryRun run(query);
-  ScanFilter filter;
-  filter.from = query.from;
-  filter.to = query.to;
-  filter.kinds = query_kinds(query);
+  ScanFilter filter{.from = query.from, .to = query.to, .kinds = query_kinds(query)};
   if (query.kind == QueryKind::kSession) filter.session = query.name;
   for_each_stored(
       path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
@@ -84,23 +81,18 @@ std::string query_store(const std::string &path, const Query &query, ReadReport 
 void export_store(const std::string &path, const ExportOptions &options, const WriteFn &write,
                   ReadReport &report, const ProgressFn &progress) {
   ExportRun run(options, write);
-  ScanFilter filter;
-  filter.from = options.from;
-  filter.to = options.to;
-  filter.kinds = run.kinds();
   for_each_stored(
-      path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
+      path, ScanFilter{.from = options.from, .to = options.to, .kinds = run.kinds()}, 0, 0, report,
+      [&](const RecordView &r) { run.add(r); }, progress);
   run.finish();
 }
 
 std::string report_store(const std::string &path, const ReportOptions &options, ReadReport &report,
                          const ProgressFn &progress) {
   ReportRun run(options);
-  ScanFilter filter;
-  filter.from = options.from;
-  filter.to = options.to;
   for_each_stored(
-      path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
+      path, ScanFilter{.from = options.from, .to = options.to}, 0, 0, report,
+      [&](const RecordView &r) { run.add(r); }, progress);
   return run.finish();
 }
 

@@ -12,10 +12,13 @@
 
 #include "errors.hpp"
 #include "history.hpp"
+#include "test_records.hpp"
 #include "timefmt.hpp"
 
 namespace agentmetrics {
 namespace {
+
+using namespace test_records;
 
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kSec = 1000 * kMs;
@@ -64,50 +67,6 @@ class Doc {
   simdjson::dom::parser dom_;
   simdjson::dom::element root_;
 };
-
-Usage usage(int64_t input, int64_t output) {
-  Usage u;
-  u.set(kInput, input);
-  u.set(kOutput, output);
-  u.derive_total();
-  return u;
-}
-
-Cost cost(u128 input, u128 output) {
-  Cost c;
-  c.priced = true;
-  c.item[kCostInput] = input;
-  c.item[kCostOutput] = output;
-  c.total = input + output;
-  return c;
-}
-
-RecordView model_call(int64_t ts, std::string_view session, std::string_view model, Usage u = {}, Cost c = {},
-                      std::optional<int64_t> duration = std::nullopt) {
-  RecordView r;
-  r.kind = RecordKind::kModelCall;
-  r.ts = ts;
-  r.session = session;
-  r.model = model;
-  r.usage = u;
-  r.cost = c;
-  r.duration_ns = duration;
-  return r;
-}
-
-RecordView tool_call(int64_t ts, std::string_view session, std::string_view tool,
-                     std::optional<int64_t> duration = std::nullopt, bool error = false,
-                     std::string_view message = {}) {
-  RecordView r;
-  r.kind = RecordKind::kToolCall;
-  r.ts = ts;
-  r.session = session;
-  r.tool = tool;
-  r.duration_ns = duration;
-  r.error = error;
-  r.error_message = message;
-  return r;
-}
 
 RecordView turn(int64_t ts, std::string_view session, uint64_t index, int64_t duration) {
   RecordView r;

@@ -2,8 +2,6 @@
 // parallelism, order independence, empty ranges and limits; through ReportRun and the C ABI.
 // With AGM_REPORT_HTML set, the C ABI test also writes its page there for the browser check
 // (tests/browser/check_report.mjs).
-#include "report.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,11 +15,15 @@
 
 #include "errors.hpp"
 #include "format.hpp"
+#include "report.hpp"
 #include "store_helpers.hpp"
+#include "test_records.hpp"
 #include "timefmt.hpp"
 
 namespace agentmetrics {
 namespace {
+
+using namespace test_records;
 
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kSec = 1000 * kMs;
@@ -31,49 +33,6 @@ const int64_t kT0 = *parse_iso("2026-11-22T10:00:00Z");
 
 const std::string kScript = "<script>window.__pwned=1</script>";
 const std::string kImg = "\"><img src=x onerror=\"window.__pwned=1\">";
-
-Usage usage(int64_t input, int64_t output) {
-  Usage u;
-  u.set(kInput, input);
-  u.set(kOutput, output);
-  u.derive_total();
-  return u;
-}
-
-Cost cost(u128 total) {
-  Cost c;
-  c.priced = true;
-  c.item[kCostInput] = total;
-  c.total = total;
-  return c;
-}
-
-RecordView model_call(int64_t ts, std::string_view session, std::string_view model, Usage u = {}, Cost c = {},
-                      std::optional<int64_t> duration = std::nullopt) {
-  RecordView r;
-  r.kind = RecordKind::kModelCall;
-  r.ts = ts;
-  r.session = session;
-  r.model = model;
-  r.usage = u;
-  r.cost = c;
-  r.duration_ns = duration;
-  return r;
-}
-
-RecordView tool_call(int64_t ts, std::string_view session, std::string_view tool,
-                     std::optional<int64_t> duration = std::nullopt, bool error = false,
-                     std::string_view message = {}) {
-  RecordView r;
-  r.kind = RecordKind::kToolCall;
-  r.ts = ts;
-  r.session = session;
-  r.tool = tool;
-  r.duration_ns = duration;
-  r.error = error;
-  r.error_message = message;
-  return r;
-}
 
 RecordView invocation(int64_t start, int64_t duration, std::string_view id) {
   RecordView r;
