@@ -21,6 +21,15 @@ uint64_t journal_bytes(const std::string &path) {
   return total;
 }
 
+// The records of `kinds` with from <= ts < to.
+ScanFilter range_filter(int64_t from, int64_t to, uint32_t kinds = ~0u) {
+  ScanFilter f;
+  f.from = from;
+  f.to = to;
+  f.kinds = kinds;
+  return f;
+}
+
 }  // namespace
 
 void check_store(const std::string &path) {
@@ -71,7 +80,7 @@ uint64_t count_records(const std::string &path) {
 std::string query_store(const std::string &path, const Query &query, ReadReport &report,
                         const ProgressFn &progress) {
   QueryRun run(query);
-  ScanFilter filter{.from = query.from, .to = query.to, .kinds = query_kinds(query)};
+  ScanFilter filter = range_filter(query.from, query.to, query_kinds(query));
   if (query.kind == QueryKind::kSession) filter.session = query.name;
   for_each_stored(
       path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
@@ -82,7 +91,7 @@ void export_store(const std::string &path, const ExportOptions &options, const W
                   ReadReport &report, const ProgressFn &progress) {
   ExportRun run(options, write);
   for_each_stored(
-      path, ScanFilter{.from = options.from, .to = options.to, .kinds = run.kinds()}, 0, 0, report,
+      path, range_filter(options.from, options.to, run.kinds()), 0, 0, report,
       [&](const RecordView &r) { run.add(r); }, progress);
   run.finish();
 }
@@ -91,8 +100,8 @@ std::string report_store(const std::string &path, const ReportOptions &options, 
                          const ProgressFn &progress) {
   ReportRun run(options);
   for_each_stored(
-      path, ScanFilter{.from = options.from, .to = options.to}, 0, 0, report,
-      [&](const RecordView &r) { run.add(r); }, progress);
+      path, range_filter(options.from, options.to), 0, 0, report, [&](const RecordView &r) { run.add(r); },
+      progress);
   return run.finish();
 }
 
