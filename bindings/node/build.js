@@ -2,7 +2,8 @@
 // Builds the addon with meson when the package is installed (npm's "install" script).
 // meson and ninja: $AGM_MESON, else `meson` on PATH, else the repository's .venv (./run
 // setup), else a private virtual environment with the pinned versions from PyPI.
-// System packages needed: a C++20 compiler, pkg-config, libsimdjson-dev, libsqlite3-dev.
+// System packages needed: a C++20 compiler, pkg-config, libsimdjson-dev, libsqlite3-dev,
+// libcli11-dev, libcurl4-openssl-dev.
 "use strict";
 const { execFileSync, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
