@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import IO, Any, Callable, Optional, TypeVar, Union, overload
+from typing import IO, Any, Callable, Optional, TypeVar, Union, cast, overload
 
 from . import _native
 from ._native import By, ExportFormat, Flush, Period, QueryKind
@@ -177,7 +177,8 @@ class History(_native.History, _Queries):
             text_file = file
             self._export(fmt, lambda piece: text_file.write(piece.decode()), **args)
         else:
-            self._export(fmt, file.write, **args)
+            binary = cast("IO[bytes]", file)
+            self._export(fmt, binary.write, **args)
         return None
 
     def push_otlp(self, endpoint: str, *, headers: Union[None, str, Mapping[str, str]] = None,
