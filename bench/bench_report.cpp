@@ -57,12 +57,13 @@ void write_stores(const std::string &journal, const std::string &database) {
   so.database = database.c_str();
   check(agm_recorder_open_store(rec, &so), "open_store");
 
-  static const char *kModels[] = {"gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "claude-haiku-4-5",
-                                  "gemini-2.5-flash", "o3-mini"};
+  static const char *kModels[] = {"gpt-4o",           "gpt-4o-mini",      "claude-sonnet-4-5",
+                                  "claude-haiku-4-5", "gemini-2.5-flash", "o3-mini"};
   static const char *kProviders[] = {"openai", "openai", "anthropic", "anthropic", "gemini", "openai"};
   static const char *kAgents[] = {"planner", "coder", "reviewer", "tester", "researcher"};
   static const char *kPhases[] = {"plan", "build", "verify", "ship"};
-  static const char *kTools[] = {"search", "read_file", "write_file", "run_tests", "grep", "fetch", "shell", "diff"};
+  static const char *kTools[] = {"search", "read_file", "write_file", "run_tests",
+                                 "grep",   "fetch",     "shell",      "diff"};
   uint64_t rng = 0x9e3779b97f4a7c15ull;
   auto next = [&rng] {
     rng ^= rng << 13;
@@ -170,10 +171,20 @@ int main(int argc, char **argv) {
   }
   std::string tmpl = g_dir + "/agm-bench-report-XXXXXX";
   const std::string dir = ::mkdtemp(tmpl.data());
-  const std::string journal = dir + "/metrics.jsonl", database = dir + "/metrics.db", html = dir + "/report.html";
+  const std::string journal = dir + "/metrics.jsonl", database = dir + "/metrics.db",
+                    html = dir + "/report.html";
   std::printf("writing %ld records to a journal and a database...\n", g_records);
   std::fflush(stdout);
-  write_stores(journal, database);
+  // In a child process: the commands measured are forked from this one, and Linux counts the
+  // forking process's peak memory in a child's max RSS.
+  const pid_t writer = ::fork();
+  if (writer == 0) {
+    write_stores(journal, database);
+    std::_Exit(0);
+  }
+  int status = 0;
+  ::waitpid(writer, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
   std::printf("journal %.0f MB, database %.0f MB; median of %d runs, peak memory = max RSS\n",
               std::filesystem::file_size(journal) / 1e6, std::filesystem::file_size(database) / 1e6, g_runs);
   std::printf("%-28s %10s %12s\n", "command", "wall (s)", "peak (MB)");
@@ -185,7 +196,8 @@ int main(int argc, char **argv) {
     for (const auto &[label, args] : commands) {
       std::vector<Measure> runs;
       for (int r = 0; r < g_runs; ++r) runs.push_back(run_cli(args));
-      std::sort(runs.begin(), runs.end(), [](const Measure &a, const Measure &b) { return a.seconds < b.seconds; });
+      std::sort(runs.begin(), runs.end(),
+                [](const Measure &a, const Measure &b) { return a.seconds < b.seconds; });
       long rss = 0;
       for (const Measure &m : runs) rss = std::max(rss, m.max_rss_kb);
       std::printf("%-28s %10.3f %12.1f\n", (label + " (" + name + ")").c_str(), runs[runs.size() / 2].seconds,

@@ -557,7 +557,11 @@ std::string where_clause(const ScanFilter &filter, uint32_t kinds, bool all_kind
     where += std::to_string(next++);
   }
   if (kinds != kAllKinds || !all_kinds_unfiltered) {
-    where += " AND kind IN (";
+    // Model and tool calls are most of the rows: reading the ts index in order beats sorting
+    // what the (kind, ts) index finds, so "+kind" keeps SQLite off that index for them.
+    constexpr uint32_t kBulk =
+        (1u << static_cast<int>(RecordKind::kModelCall)) | (1u << static_cast<int>(RecordKind::kToolCall));
+    where += (kinds & kBulk) ? " AND +kind IN (" : " AND kind IN (";
     for (int i = 0, n = kinds_selected(kinds); i < n; ++i) {
       where += i == 0 ? "?" : ", ?";
       where += std::to_string(next++);
