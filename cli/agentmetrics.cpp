@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -612,11 +613,19 @@ int cmd_tail(const Args &a) {
   check(st, st == AGM_E_NOT_FOUND ? kStoreHint : "");
   const std::unique_ptr<agm_follow, decltype(&agm_follow_free)> follow(raw, agm_follow_free);
 
+  // Catch up in bounded polls, keeping only the last N rows: memory stays flat on a big store.
   Buffer buf;
   uint64_t n = 0;
-  check(agm_follow_poll(buf.get(), &n, follow.get()));
-  std::vector<std::string_view> rows = split_rows(buf.view());
-  if (rows.size() > a.lines) rows.erase(rows.begin(), rows.end() - static_cast<ptrdiff_t>(a.lines));
+  std::deque<std::string> last;
+  do {
+    check(agm_follow_poll(buf.get(), &n, follow.get()));
+    for (std::string_view row : split_rows(buf.view())) {
+      if (a.lines == 0) break;
+      if (last.size() == a.lines) last.pop_front();
+      last.emplace_back(row);
+    }
+  } while (n > 0);
+  const std::vector<std::string_view> rows(last.begin(), last.end());
   Tail tail(a);
   if (!tail.print(rows)) {
     if (errno == EPIPE) return kExitOk;
@@ -626,8 +635,10 @@ int cmd_tail(const Args &a) {
 
   const timespec wait{static_cast<time_t>(interval / 1'000'000'000),
                       static_cast<long>(interval % 1'000'000'000)};
+  const timespec no_wait{0, 0};
   for (;;) {
-    const int sig = sigtimedwait(&stop, nullptr, &wait);
+    // Right away while polls return records (a poll reads a bounded amount), else wait.
+    const int sig = sigtimedwait(&stop, nullptr, n > 0 ? &no_wait : &wait);
     if (sig == SIGINT || sig == SIGTERM) return kExitOk;
     check(agm_follow_poll(buf.get(), &n, follow.get()));
     if (n == 0) continue;

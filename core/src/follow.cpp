@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -43,7 +44,7 @@ std::string Follower::poll(uint64_t &count) {
   if (database_) {
     if (!is_sqlite_file(path_)) throw NotFound("the database " + path_ + " is gone");
     const SqliteStore db(path_, true);
-    db.scan_after(last_row_, [&](int64_t id, const RecordView &r) {
+    db.scan_after(last_row_, kMaxPollRows, [&](int64_t id, const RecordView &r) {
       last_row_ = id;
       append_row_json(out, r);
       out += '\n';
@@ -51,27 +52,39 @@ std::string Follower::poll(uint64_t &count) {
     });
     return out;
   }
-  for (const auto &file : journal_files(path_)) out += poll_journal(file, offsets_[file], count);
+  uint64_t budget = kMaxPollBytes;
+  for (const auto &file : journal_files(path_)) {
+    if (budget == 0) break;  // the rest waits for the next poll
+    out += poll_journal(file, offsets_[file], budget, count);
+  }
   return out;
 }
 
-// The complete lines of `file` after `offset`, which moves past them.
-std::string Follower::poll_journal(const std::string &file, uint64_t &offset, uint64_t &count) {
+// The complete lines of `file` after `offset` (about `budget` bytes of them, at least one line),
+// which moves past them; `budget` shrinks by what was read.
+std::string Follower::poll_journal(const std::string &file, uint64_t &offset, uint64_t &budget,
+                                   uint64_t &count) {
   const uint64_t size = file_size(file);
   if (size < offset) offset = 0;  // replaced or truncated: a journal is never rewritten in place
   std::string out;
   if (size == offset) return out;
   Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) throw IoError("cannot open journal " + file + ": " + errno_text(errno));
-  std::vector<char> buf(static_cast<size_t>(size - offset) + simdjson::SIMDJSON_PADDING);
-  size_t filled = 0;
-  while (filled < size - offset) {
-    const ssize_t n = ::pread(fd.get(), buf.data() + filled, static_cast<size_t>(size - offset) - filled,
-                              static_cast<off_t>(offset + filled));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw IoError("cannot read journal " + file + ": " + errno_text(errno));
-    if (n == 0) break;
-    filled += static_cast<size_t>(n);
+  std::vector<char> buf;
+  size_t filled = 0, want = static_cast<size_t>(std::min(size - offset, budget));
+  for (;;) {
+    buf.resize(want + simdjson::SIMDJSON_PADDING);
+    while (filled < want) {
+      const ssize_t n =
+          ::pread(fd.get(), buf.data() + filled, want - filled, static_cast<off_t>(offset + filled));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw IoError("cannot read journal " + file + ": " + errno_text(errno));
+      if (n == 0) break;
+      filled += static_cast<size_t>(n);
+    }
+    // A line longer than the budget is read whole rather than never.
+    if (filled < want || std::memchr(buf.data(), '\n', filled) || want == size - offset) break;
+    want = static_cast<size_t>(std::min<uint64_t>(size - offset, uint64_t{want} * 2));
   }
   LineDecoder decoder;
   size_t pos = 0;
@@ -90,6 +103,7 @@ std::string Follower::poll_journal(const std::string &file, uint64_t &offset, ui
     pos += len + 1;
   }
   offset += pos;  // a line still being written waits for its newline
+  budget -= std::min<uint64_t>(budget, pos);
   return out;
 }
 

@@ -13,11 +13,16 @@ class Follower {
   // from_start: the first poll returns what is already stored; else only what comes after.
   Follower(std::string path, bool from_start);
 
-  // The records appended since the last poll, as JSON row lines; `count` their number.
+  // Journal bytes and database rows one poll reads at most (a longer line is read whole).
+  static constexpr uint64_t kMaxPollBytes = 1u << 20;
+  static constexpr int64_t kMaxPollRows = 20'000;
+
+  // The records appended since the last poll, as JSON row lines, at most about kMaxPollBytes
+  // of journal or kMaxPollRows rows (poll again to catch up); `count` their number.
   std::string poll(uint64_t &count);
 
  private:
-  std::string poll_journal(const std::string &file, uint64_t &offset, uint64_t &count);
+  std::string poll_journal(const std::string &file, uint64_t &offset, uint64_t &budget, uint64_t &count);
 
   std::string path_;
   bool database_ = false;

@@ -788,13 +788,14 @@ void SqliteStore::read_rows(sqlite3_stmt *stmt,
   }
 }
 
-void SqliteStore::scan_after(int64_t after_id,
+void SqliteStore::scan_after(int64_t after_id, int64_t limit,
                              const std::function<void(int64_t, const RecordView &)> &fn) const {
   skipped_rows_ = 0;
   refresh_empty_version();
   if (version_ == 0) return;
-  Lease lease = this->lease(select_columns() + " WHERE id > ?1 ORDER BY id");
+  Lease lease = this->lease(select_columns() + " WHERE id > ?1 ORDER BY id LIMIT ?2");
   sqlite3_bind_int64(lease.get(), 1, after_id);
+  sqlite3_bind_int64(lease.get(), 2, limit);
   read_rows(lease.get(), fn);
 }
 

@@ -66,9 +66,10 @@ class SqliteStore {
   // unknown kind, a cost that is not a decimal, a non-integer in an integer column) are
   // skipped and counted in skipped_rows().
   void scan(const ScanFilter &filter, const std::function<void(const RecordView &)> &fn) const;
-  // Calls fn(row id, record) for every row inserted after row `after_id`, in insertion order;
-  // unreadable rows are skipped and counted in skipped_rows().
-  void scan_after(int64_t after_id, const std::function<void(int64_t, const RecordView &)> &fn) const;
+  // Calls fn(row id, record) for the first `limit` rows inserted after row `after_id`, in
+  // insertion order; unreadable rows are skipped and counted in skipped_rows().
+  void scan_after(int64_t after_id, int64_t limit,
+                  const std::function<void(int64_t, const RecordView &)> &fn) const;
   // The id of the last row inserted (0: none).
   int64_t last_id() const;
   // Rows of known kinds matching the filter (their contents are not validated).

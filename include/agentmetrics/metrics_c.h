@@ -1421,8 +1421,9 @@ AGM_API void agm_follow_free(agm_follow *follow);
 
 /**
  * Never blocks waiting for records: `out` receives the new records as JSON lines (one
- * AGM_EXPORT_JSON row object per line, "" when there are none) and `count` their number.
- * Malformed lines are skipped.
+ * AGM_EXPORT_JSON row object per line, "" when there are none) and `count` their number. One
+ * poll reads at most about 1 MiB of journal or 20,000 database rows, so memory stays bounded:
+ * poll until `count` is 0 to catch up with a large store. Malformed lines are skipped.
  * @return AGM_OK; AGM_E_IO; AGM_E_NOT_FOUND (the store was removed). @threadsafety exclusive
  *   (one poll at a time per handle). @since 0.1
  */

@@ -317,6 +317,30 @@ TEST(Follow, ReturnsCompleteLinesAppendedSinceTheLastPoll) {
   EXPECT_EQ(agm_follow_open(&all, path.c_str(), 8), AGM_E_INVALID_ARGUMENT);
 }
 
+TEST(Follow, APollReadsABoundedAmountAndTheNextOnesCatchUp) {
+  TempDir dir;
+  const std::string path = dir / "big.jsonl";
+  std::string lines;
+  const std::string tool(100, 'x');  // ~160-byte lines: 40,000 of them are over 6 MB
+  for (int i = 0; i < 40000; ++i) {
+    lines += R"({"v":1,"kind":"tool_call","ts":)" + std::to_string(i + 1) + R"(,"tool":")" + tool + "\"}\n";
+  }
+  append_text(path, lines);
+  agm_follow *raw = nullptr;
+  ASSERT_EQ(agm_follow_open(&raw, path.c_str(), AGM_FOLLOW_FROM_START), AGM_OK);
+  std::unique_ptr<agm_follow, void (*)(agm_follow *)> f(raw, agm_follow_free);
+  Buffer out;
+  uint64_t n = 0, total = 0, polls = 0;
+  do {
+    ASSERT_EQ(agm_follow_poll(out.get(), &n, f.get()), AGM_OK);
+    EXPECT_LT(out.str().size(), 8u << 20);
+    total += n;
+    ++polls;
+  } while (n > 0);
+  EXPECT_EQ(total, 40000u);
+  EXPECT_GE(polls, 6u);  // at most 1 MiB of journal a poll, then an empty one
+}
+
 TEST(Follow, DatabaseRowsByInsertion) {
   TempDir dir;
   const std::string db = dir / "m.db";
