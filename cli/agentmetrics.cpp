@@ -98,12 +98,12 @@ void warn(const std::string &message) {
 // ---- Arguments -------------------------------------------------------------------------------
 
 int64_t time_arg(const std::string &text, const char *option) {
-  const auto ns = parse_iso_utc(text);
-  if (!ns) {
+  int64_t ns = 0;
+  if (agm_parse_time(&ns, text.c_str()) != AGM_OK) {
     throw Failure{kExitUsage, std::string(option) + ": \"" + text + "\" is not an ISO 8601 UTC time",
                   "write e.g. 2026-11-22 or 2026-11-22T10:00:00Z"};
   }
-  return *ns;
+  return ns;
 }
 
 // A duration option in whole nanoseconds; zero and negative durations mean nothing here.

@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -250,71 +249,6 @@ std::string per_million(std::string_view per_token) {
   while (!frac.empty() && frac.back() == '0') frac.pop_back();
   if (frac.size() < 2) frac.resize(2, '0');
   return whole + "." + frac;
-}
-
-namespace {
-
-// Reads exactly `digits` decimal digits at `pos`.
-bool read_digits(std::string_view s, size_t &pos, size_t digits, int &out) {
-  if (pos + digits > s.size()) return false;
-  out = 0;
-  for (size_t i = 0; i < digits; ++i) {
-    const char c = s[pos + i];
-    if (c < '0' || c > '9') return false;
-    out = out * 10 + (c - '0');
-  }
-  pos += digits;
-  return true;
-}
-
-}  // namespace
-
-std::optional<int64_t> parse_iso_utc(std::string_view s) {
-  size_t pos = 0;
-  int year, month, day, hour = 0, minute = 0, second = 0;
-  int64_t frac_ns = 0;
-  if (!read_digits(s, pos, 4, year) || pos >= s.size() || s[pos++] != '-' || !read_digits(s, pos, 2, month) ||
-      pos >= s.size() || s[pos++] != '-' || !read_digits(s, pos, 2, day)) {
-    return std::nullopt;
-  }
-  if (pos < s.size() && (s[pos] == 'T' || s[pos] == 't' || s[pos] == ' ')) {
-    ++pos;
-    if (!read_digits(s, pos, 2, hour) || pos >= s.size() || s[pos++] != ':' ||
-        !read_digits(s, pos, 2, minute)) {
-      return std::nullopt;
-    }
-    if (pos < s.size() && s[pos] == ':') {
-      ++pos;
-      if (!read_digits(s, pos, 2, second)) return std::nullopt;
-      if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-        ++pos;
-        int64_t scale = 100'000'000;
-        const size_t start = pos;
-        for (; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos) {
-          frac_ns += (s[pos] - '0') * scale;
-          scale /= 10;
-        }
-        if (pos == start) return std::nullopt;
-      }
-    }
-    // Only UTC: "Z", "+00:00" or nothing (taken as UTC, as documented).
-    const std::string_view zone = s.substr(pos);
-    if (!(zone.empty() || zone == "Z" || zone == "z" || zone == "+00:00" || zone == "+0000" ||
-          zone == "-00:00")) {
-      return std::nullopt;
-    }
-  } else if (pos != s.size()) {
-    return std::nullopt;
-  }
-  using namespace std::chrono;
-  const year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
-                            std::chrono::day(static_cast<unsigned>(day))};
-  // int64 nanoseconds reach 2262; timestamps before the epoch are not metrics.
-  if (!date.ok() || year < 1970 || year > 2261 || hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;
-  const int64_t days = sys_days(date).time_since_epoch().count();
-  const int64_t secs = days * 86'400 + hour * 3'600 + minute * 60 + second;
-  return secs * 1'000'000'000 + frac_ns;
 }
 
 // ---- Output ----------------------------------------------------------------------------------

@@ -6,7 +6,6 @@
 #include <signal.h>
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -108,9 +107,6 @@ std::string label(const Json &s);  // a label value; "" and null as "—"
 // Exact per-million rate from a per-token decimal string ("2.5e-06" -> "2.50"), without floating
 // point: the decimal point moves six places.
 std::string per_million(std::string_view per_token);
-
-// ISO 8601 UTC ("2026-11-22", "2026-11-22T10:00:00Z", fractions allowed) -> ns since the epoch.
-std::optional<int64_t> parse_iso_utc(std::string_view text);
 
 // Writes all of `data` to a file descriptor (EINTR and short writes handled). False with errno
 // set on failure (EPIPE when the reader went away: SIGPIPE is ignored).

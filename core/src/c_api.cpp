@@ -28,6 +28,7 @@
 #include "prices.hpp"
 #include "stored.hpp"
 #include "strings.hpp"
+#include "timefmt.hpp"
 
 using namespace agentmetrics;
 
@@ -1395,6 +1396,19 @@ agm_status agm_recorder_query(agm_buffer *out, agm_recorder *rec, const agm_quer
     state.flush();
     ReadReport report;
     return query_store(path, q, report);
+  });
+}
+
+agm_status agm_parse_time(int64_t *out, const char *text) {
+  return guard([&] {
+    int64_t &result = require(out, "out");
+    const std::string_view t = req_str(text, "text");
+    const std::optional<int64_t> ns = parse_utc_time(t);
+    if (!ns)
+      throw InvalidArgument("\"" + std::string(t) +
+                            "\" is not a UTC time such as 2026-11-22 or 2026-11-22T10:00:00Z");
+    result = *ns;
+    return AGM_OK;
   });
 }
 

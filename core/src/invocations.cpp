@@ -10,6 +10,7 @@
 
 #include "errors.hpp"
 #include "json.hpp"
+#include "json_writer.hpp"
 #include "parallelism.hpp"
 #include "strings.hpp"
 #include "timefmt.hpp"
@@ -47,30 +48,6 @@ void check_string(std::string_view s, const char *name, bool required) {
 void check_count(int64_t n, const char *name) {
   if (n < 0)
     throw InvalidArgument(std::string("invocation ") + name + " is negative (" + std::to_string(n) + ")");
-}
-
-std::string u128_to_string(u128 v) {
-  if (v == 0) return "0";
-  std::string s;
-  for (; v != 0; v /= 10) s.push_back(static_cast<char>('0' + static_cast<int>(v % 10)));
-  std::reverse(s.begin(), s.end());
-  return s;
-}
-
-// `ns` milliseconds as a decimal: rounded to the microsecond (halves up), at most 3 decimals.
-std::string ms_from_ns(u128 ns, u128 divisor = 1) {
-  const u128 us = (ns + divisor * 500) / (divisor * 1000);
-  std::string s = u128_to_string(us / 1000);
-  int frac = static_cast<int>(us % 1000);
-  if (frac != 0) {
-    char buf[4] = {static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
-                   static_cast<char>('0' + frac % 10), 0};
-    int n = 3;
-    while (buf[n - 1] == '0') --n;
-    s.push_back('.');
-    s.append(buf, n);
-  }
-  return s;
 }
 
 std::string double_to_string(double d) {
@@ -247,9 +224,9 @@ std::string invocation_aggregate_json(const std::vector<Invocation> &all, const 
   append_number(out, "total_cached_tokens", u128_to_string(cached));
   append_map(out, "tokens_by_agent", agents, [](const AgentTotals &a) { return u128_to_string(a.tokens); });
   append_map(out, "cost_by_agent", agents, [](const AgentTotals &a) { return money_to_decimal(a.cost); });
-  append_number(out, "total_duration_ms", ms_from_ns(duration_ns));
+  append_number(out, "total_duration_ms", decimal(duration_ns, kNsPerMs, 3));
   append_map(out, "avg_duration_by_agent", agents, [](const AgentTotals &a) {
-    return ms_from_ns(a.duration_ns, static_cast<u128>(a.invocations));
+    return decimal(a.duration_ns, kNsPerMs * static_cast<u128>(a.invocations), 3);
   });
   append_number(out, "peak_parallel_invocations", count(par.peak));
   out += ",\"parallelism_over_time\":[";

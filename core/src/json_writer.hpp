@@ -25,7 +25,7 @@ inline u128 div_round(u128 num, u128 den) {
 inline std::string decimal(u128 num, u128 den, int digits) {
   const u128 scale = pow10_u128(digits);
   const u128 q = div_round(num * scale, den);
-  std::string out = std::to_string(static_cast<uint64_t>(q / scale));  // callers' quotients fit
+  std::string out = u128_to_string(q / scale);
   u128 frac = q % scale;
   if (frac == 0) return out;
   std::string f(static_cast<size_t>(digits), '0');

@@ -9,8 +9,6 @@
 
 namespace agentmetrics {
 
-namespace {
-
 // Decimal digits of v. 128-bit division is a library call, so it is done at most twice
 // (amounts below $18.4 fit in 64 bits and take none): the journal writes many of these.
 std::string u128_to_string(u128 v) {
@@ -24,6 +22,8 @@ std::string u128_to_string(u128 v) {
   digits.append(buf, end);
   return digits;
 }
+
+namespace {
 
 // `units` of 10^-decimals as a fixed-point decimal string with exactly `decimals` digits.
 std::string fixed_point(u128 units, int decimals) {

@@ -17,6 +17,9 @@ inline constexpr u128 pow10_u128(int n) {
 inline constexpr int kAttoDigits = 18;
 inline constexpr u128 kAttoPerUsd = pow10_u128(kAttoDigits);
 
+// Decimal digits of v.
+std::string u128_to_string(u128 v);
+
 // Exact decimal in USD without trailing zeros: "0.0075", "37500", "0".
 std::string money_to_decimal(u128 atto);
 void append_money(std::string &out, u128 atto);  // the same, appended

@@ -1,5 +1,6 @@
 #include "timefmt.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -110,6 +111,31 @@ std::optional<int64_t> parse_iso(std::string_view s) {
   if (__builtin_mul_overflow(seconds, int64_t{1000000000}, &ns) || __builtin_add_overflow(ns, frac, &ns)) {
     return std::nullopt;
   }
+  return ns;
+}
+
+std::optional<int64_t> parse_utc_time(std::string_view text) {
+  // Completed into the full form parse_iso reads: midnight, seconds, a '.' and a 'Z'.
+  std::string t(text);
+  if (t.size() == 10) t += "T00:00";
+  if (t.size() < 16) return std::nullopt;
+  if (t.size() == 16 || t[16] != ':') t.insert(16, ":00");
+  size_t zone = 19;
+  if (zone < t.size() && (t[zone] == '.' || t[zone] == ',')) {
+    t[zone] = '.';
+    zone = t.find_first_not_of("0123456789", zone + 1);
+    if (zone == std::string::npos) zone = t.size();
+  }
+  zone = std::min(zone, t.size());
+  const std::string_view z = std::string_view(t).substr(zone);
+  if (z.empty() || z == "+0000") {
+    t.resize(zone);
+    t += 'Z';
+  } else if (z != "Z" && z != "z" && z != "+00:00" && z != "-00:00") {
+    return std::nullopt;
+  }
+  const std::optional<int64_t> ns = parse_iso(t);
+  if (!ns || *ns < 0) return std::nullopt;  // before the epoch: no metric is
   return ns;
 }
 

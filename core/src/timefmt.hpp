@@ -20,4 +20,9 @@ std::string format_day(int64_t ns);
 // anything else, or a time outside the int64 nanosecond range (years 1678 to 2261).
 std::optional<int64_t> parse_iso(std::string_view text);
 
+// A UTC time as people type it (agm_parse_time): "YYYY-MM-DD", or with a time "HH:MM",
+// "HH:MM:SS" and a fraction ('.' or ','), then nothing, "Z", "+00:00", "+0000" or "-00:00".
+// nullopt for anything else, another offset, or a time before 1970.
+std::optional<int64_t> parse_utc_time(std::string_view text);
+
 }  // namespace agentmetrics

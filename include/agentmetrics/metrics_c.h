@@ -1295,6 +1295,16 @@ AGM_API agm_status agm_recorder_query(agm_buffer *out, agm_recorder *rec,
 typedef void (*agm_progress_fn)(void *user, uint64_t done, uint64_t total);
 AGM_API agm_status agm_history_set_progress(agm_history *history, agm_progress_fn fn, void *user);
 
+/**
+ * A UTC time as people type it, for the range of a query: "2026-11-22" (midnight),
+ * "2026-11-22T10:00", "2026-11-22T10:00:00", with a fraction ('.' or ',') and then nothing,
+ * "Z", "+00:00", "+0000" or "-00:00" (a space or 't' may stand for the 'T').
+ * @param[out] out  Nanoseconds since the Unix epoch.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL, another form, another UTC offset, a date that
+ *   does not exist, a time before 1970 or after 2261). @threadsafety any. @since 0.1
+ */
+AGM_API agm_status agm_parse_time(int64_t *out, const char *text);
+
 /* ===== Section: Exports ===== */
 
 /*

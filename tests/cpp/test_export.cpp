@@ -481,3 +481,26 @@ TEST_F(ExportTest, PushesOtlpJsonOverHttp) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ParseTime, UtcTimesAsPeopleTypeThem) {
+  int64_t ns = 0;
+  const int64_t midnight = 1795305600LL * 1000000000;  // 2026-11-22T00:00:00Z
+  ASSERT_EQ(agm_parse_time(&ns, "2026-11-22"), AGM_OK);
+  EXPECT_EQ(ns, midnight);
+  ASSERT_EQ(agm_parse_time(&ns, "2026-11-22T10:05"), AGM_OK);
+  EXPECT_EQ(ns, midnight + (10 * 3600 + 5 * 60) * 1000000000LL);
+  ASSERT_EQ(agm_parse_time(&ns, "2026-11-22 10:05:07,25+0000"), AGM_OK);
+  EXPECT_EQ(ns, midnight + (10 * 3600 + 5 * 60 + 7) * 1000000000LL + 250000000);
+  ASSERT_EQ(agm_parse_time(&ns, "2026-11-22T10:05:07.5Z"), AGM_OK);
+  EXPECT_EQ(ns, midnight + (10 * 3600 + 5 * 60 + 7) * 1000000000LL + 500000000);
+  for (const char *bad :
+       {"2026-11-22T10:05:07+02:00", "2026-02-30", "1969-12-31", "yesterday", "2026-11-22T"}) {
+    EXPECT_EQ(agm_parse_time(&ns, bad), AGM_E_INVALID_ARGUMENT) << bad;
+  }
+  EXPECT_EQ(agm_parse_time(nullptr, "2026-11-22"), AGM_E_INVALID_ARGUMENT);
+  EXPECT_EQ(agm_parse_time(&ns, nullptr), AGM_E_INVALID_ARGUMENT);
+}
+
+}  // namespace
