@@ -34,6 +34,17 @@ def current_session() -> Optional[Session]:
     return _current.get()
 
 
+def _range(period: Union[Period, str], since: Optional[int], until: Optional[int],
+           now_ns: Optional[int]) -> dict[str, Any]:
+    """The period arguments of a native call: a named period, or [since, until) as a range."""
+    p = enum_value(Period, period, "period")
+    if since is not None or until is not None:
+        p = int(Period.RANGE)
+        since = 0 if since is None else since
+        until = (2**63 - 1) if until is None else until
+    return {"period": p, "since": since, "until": until, "now_ns": now_ns}
+
+
 class _Queries:
     """Seed 001's history questions; results are the core's JSON documents as dicts (costs are
     Decimal, durations milliseconds, timestamps ISO 8601 UTC)."""
@@ -49,12 +60,7 @@ class _Queries:
         now_ns: Optional[int] = None,
         **query: Any,
     ) -> Any:
-        p = enum_value(Period, period, "period")
-        if since is not None or until is not None:
-            p = int(Period.RANGE)
-            since = 0 if since is None else since
-            until = (2**63 - 1) if until is None else until
-        return parse_doc(self._query(int(kind), period=p, since=since, until=until, now_ns=now_ns, **query))
+        return parse_doc(self._query(int(kind), **_range(period, since, until, now_ns), **query))
 
     def summary(self, period: Union[Period, str] = Period.ALL, *, since: Optional[int] = None,
                 until: Optional[int] = None, now_ns: Optional[int] = None, limit: int = 0) -> Any:
@@ -105,17 +111,6 @@ class _Queries:
         """Seed 004's invocation aggregate over the stored invocations in range."""
         return self._run(QueryKind.INVOCATIONS, period, since, until, now_ns, tiers=tiers,
                          bucket_ns=bucket_ns)
-
-
-def _range(period: Union[Period, str], since: Optional[int], until: Optional[int],
-           now_ns: Optional[int]) -> dict[str, Any]:
-    """The period arguments of a native call: a named period, or [since, until) as a range."""
-    p = enum_value(Period, period, "period")
-    if since is not None or until is not None:
-        p = int(Period.RANGE)
-        since = 0 if since is None else since
-        until = (2**63 - 1) if until is None else until
-    return {"period": p, "since": since, "until": until, "now_ns": now_ns}
 
 
 def _key_values(value: Union[None, str, Mapping[str, str]], what: str) -> Optional[str]:
