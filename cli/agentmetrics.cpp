@@ -57,6 +57,7 @@ struct Args {
   std::string format, output, resource, endpoint;
   std::vector<std::string> headers;
   double timeout_ns = 10e9;
+  uint32_t attempts = 0;  // 0: the library's default
   // prices
   std::string filter, prices_file, model, provider, check_file;
   // tail
@@ -411,6 +412,7 @@ void cmd_push(const Args &a, const agm_export_options &options, agm_history *h) 
   otlp.headers = headers.empty() ? nullptr : headers.c_str();
   const int64_t timeout_ms = duration_arg(a.timeout_ns, "--timeout") / 1'000'000;
   otlp.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(timeout_ms, 1, UINT32_MAX));
+  otlp.max_attempts = a.attempts;
   Buffer response;
   agm_status st;
   {
@@ -806,7 +808,13 @@ int run(int argc, char **argv) {
                   "request header k=v for the push, repeatable (after OTEL_EXPORTER_OTLP_HEADERS)")
       ->type_name("K=V")
       ->needs(endpoint);
-  add_duration(exp, "--timeout", a.timeout_ns, "timeout of the push (default 10s)")->needs(endpoint);
+  add_duration(exp, "--timeout", a.timeout_ns, "timeout of each attempt of the push (default 10s)")
+      ->needs(endpoint);
+  exp->add_option("--attempts", a.attempts,
+                  "attempts in all when the receiver is unreachable or answers 429, 502, 503 or 504, with "
+                  "backoff between them (default 5; 1: no retry)")
+      ->check(CLI::Range(1u, 100u))
+      ->needs(endpoint);
   add_period(exp, a);
   add_progress(exp, a);
   add_output_flags(

@@ -537,7 +537,8 @@ struct ReportJob {
   }
 };
 
-// (endpoint, headers|null, timeoutMs, period, since, until, nowNs, resource|null)
+// (endpoint, headers|null, timeoutMs, period, since, until, nowNs, resource|null, maxAttempts,
+//  retryDelayMs): 0 for the library's defaults
 struct PushJob {
   OptString endpoint, headers, resource;
   RangeArgs range;
@@ -549,6 +550,8 @@ struct PushJob {
     otlp.endpoint = endpoint.get();
     otlp.headers = headers.get();
     otlp.timeout_ms = info[2].As<Napi::Number>().Uint32Value();
+    otlp.max_attempts = info[8].As<Napi::Number>().Uint32Value();
+    otlp.retry_delay_ms = info[9].As<Napi::Number>().Uint32Value();
     o.range = &range.q;
     o.resource_attributes = resource.get();
   }

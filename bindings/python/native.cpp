@@ -1789,8 +1789,9 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
           py::arg("resource") = py::none())
       .def(
           "_push_otlp",
-          [](History &h, py::object endpoint, py::object headers, uint32_t timeout_ms, uint32_t period,
-             py::object since, py::object until, py::object now_ns, py::object resource) {
+          [](History &h, py::object endpoint, py::object headers, uint32_t timeout_ms, uint32_t max_attempts,
+             uint32_t retry_delay_ms, uint32_t period, py::object since, py::object until, py::object now_ns,
+             py::object resource) {
             RangeArg range(period, since, until, now_ns);
             const std::string url = utf8(endpoint.ptr(), "endpoint");
             const std::string head = headers.is_none() ? std::string() : utf8(headers.ptr(), "headers");
@@ -1802,14 +1803,17 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
             otlp.endpoint = url.c_str();
             otlp.headers = headers.is_none() ? nullptr : head.c_str();
             otlp.timeout_ms = timeout_ms;
+            otlp.max_attempts = max_attempts;
+            otlp.retry_delay_ms = retry_delay_ms;
             Buffer b;
             Use<decltype(History::g)> use(h.g, "history", true);
             check(with_progress(h, [&] { return agm_history_push_otlp(&b.b, h.g.h, &o, &otlp); }));
             return b.str();
           },
           py::arg("endpoint"), py::kw_only(), py::arg("headers") = py::none(), py::arg("timeout_ms") = 0,
-          py::arg("period") = 0, py::arg("since") = py::none(), py::arg("until") = py::none(),
-          py::arg("now_ns") = py::none(), py::arg("resource") = py::none())
+          py::arg("max_attempts") = 0, py::arg("retry_delay_ms") = 0, py::arg("period") = 0,
+          py::arg("since") = py::none(), py::arg("until") = py::none(), py::arg("now_ns") = py::none(),
+          py::arg("resource") = py::none())
       .def(
           "_report_html",
           [](History &h, py::object title, uint32_t limit, uint32_t period, py::object since,

@@ -1452,6 +1452,8 @@ agm_status agm_history_push_otlp(agm_buffer *response, agm_history *history,
     target.endpoint = req_str(in.endpoint, "otlp->endpoint");
     if (in.headers) target.headers = parse_key_values(in.headers, "otlp->headers");
     if (in.timeout_ms) target.timeout_ms = in.timeout_ms;
+    if (in.max_attempts) target.max_attempts = in.max_attempts;
+    if (in.retry_delay_ms) target.retry_delay_ms = in.retry_delay_ms;
     std::string body;
     {
       std::lock_guard lock(h.mu);

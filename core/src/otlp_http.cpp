@@ -5,8 +5,12 @@
 #ifdef AGM_HAVE_CURL
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <random>
+#include <thread>
 #endif
 
 namespace agentmetrics {
@@ -50,6 +54,37 @@ void check(CURLcode rc, const char *what) {
   if (rc != CURLE_OK) throw IoError(std::string("OTLP push: ") + what + ": " + curl_easy_strerror(rc));
 }
 
+constexpr std::chrono::milliseconds kMaxRetryWait{30'000};
+
+// What the OTLP/HTTP specification calls a transient failure, worth another attempt.
+bool transient(CURLcode rc, long status) {
+  switch (rc) {
+    case CURLE_OK: return status == 429 || status == 502 || status == 503 || status == 504;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING: return true;
+    default: return false;
+  }
+}
+
+// The wait before retry number `retry` (1, 2, ...): what the receiver's Retry-After asks
+// (curl reports 0 for none), else the first delay doubled per retry, with jitter so that many
+// clients refused at once do not all come back at once; never more than kMaxRetryWait.
+std::chrono::milliseconds retry_wait(CURL *c, uint32_t first_delay_ms, uint32_t retry) {
+  curl_off_t after = 0;
+  if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0) {
+    const auto cap = std::chrono::duration_cast<std::chrono::seconds>(kMaxRetryWait).count();
+    return std::chrono::seconds(std::min<curl_off_t>(after, cap));
+  }
+  const uint64_t doubled = uint64_t{first_delay_ms} << std::min(retry - 1, 16u);
+  thread_local std::minstd_rand jitter{std::random_device{}()};
+  const double factor = std::uniform_real_distribution<double>(0.8, 1.2)(jitter);
+  const auto wait = std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(doubled) * factor));
+  return std::min(wait, kMaxRetryWait);
+}
+
 }  // namespace
 
 std::string post_otlp(const OtlpTarget &target, const std::string &body) {
@@ -87,15 +122,23 @@ std::string post_otlp(const OtlpTarget &target, const std::string &body) {
   check(curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"), "protocols");
   check(curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect), "reply");
   check(curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply), "reply");
-  const CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) throw IoError("OTLP push to " + url + " failed: " + curl_easy_strerror(rc));
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  if (status < 200 || status > 299) {
-    throw IoError("OTLP push to " + url + " failed: HTTP " + std::to_string(status) +
-                  (reply.empty() ? "" : ": " + reply.substr(0, 200)));
+  const uint32_t attempts = std::max(target.max_attempts, 1u);
+  for (uint32_t attempt = 1;; ++attempt) {
+    reply.clear();
+    const CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (rc == CURLE_OK && status >= 200 && status <= 299) return reply;
+    if (attempt < attempts && transient(rc, status)) {
+      std::this_thread::sleep_for(retry_wait(c, target.retry_delay_ms, attempt));
+      continue;
+    }
+    std::string why = rc != CURLE_OK ? curl_easy_strerror(rc)
+                                     : "HTTP " + std::to_string(status) +
+                                           (reply.empty() ? "" : ": " + reply.substr(0, 200));
+    if (attempt > 1) why += " (attempt " + std::to_string(attempt) + " of " + std::to_string(attempts) + ")";
+    throw IoError("OTLP push to " + url + " failed: " + why);
   }
-  return reply;
 }
 
 #endif

@@ -1368,18 +1368,26 @@ typedef struct agm_otlp_options {
                            already ends with it */
   const char *headers;  /* extra request headers, "key=value,..." as
                            OTEL_EXPORTER_OTLP_HEADERS; NULL: none */
+  uint32_t max_attempts;   /* attempts in all, the first included; 0: 5; 1: no retry */
+  uint32_t retry_delay_ms; /* wait before the first retry, doubled for each next one up to
+                              30 s, with +-20 % jitter; 0: 1,000 */
 } agm_otlp_options;
-#define AGM_OTLP_OPTIONS_SIZE_V0 24u
-#define AGM_OTLP_OPTIONS_INIT {(uint32_t)sizeof(agm_otlp_options), 0u, NULL, NULL}
+#define AGM_OTLP_OPTIONS_SIZE_V0 32u
+#define AGM_OTLP_OPTIONS_INIT {(uint32_t)sizeof(agm_otlp_options), 0u, NULL, NULL, 0u, 0u}
 
 /**
  * POST the AGM_EXPORT_OTLP_JSON export of `options` (format is ignored) to an OTLP/HTTP
- * receiver (Content-Type application/json). One attempt, no retries.
+ * receiver (Content-Type application/json). Transient failures are retried as the OTLP
+ * specification asks: HTTP 429, 502, 503 and 504, and a connection that fails or times out,
+ * up to `max_attempts` in all, waiting `retry_delay_ms` (doubling) between attempts, or what
+ * the receiver's Retry-After asks (at most 30 s). Other statuses are final. The call blocks
+ * while it waits; timeout_ms bounds each attempt.
  * @param[out] response  Optional (NULL): the receiver's response body (an
  *   ExportMetricsServiceResponse, which may report rejected data points).
- * @return AGM_OK (2xx); AGM_E_IO (connection failed, timeout, non-2xx status: the message has
- *   the status and the start of the body); AGM_E_UNSUPPORTED (built without libcurl);
- *   as agm_history_export. @threadsafety any. @since 0.1
+ * @return AGM_OK (2xx); AGM_E_IO (the last attempt's failure: connection failed, timeout or a
+ *   non-2xx status; the message has the status, the start of the body and the number of
+ *   attempts); AGM_E_UNSUPPORTED (built without libcurl); as agm_history_export.
+ *   @threadsafety any. @since 0.1
  */
 AGM_API agm_status agm_history_push_otlp(agm_buffer *response, agm_history *history,
                                          const agm_export_options *options,

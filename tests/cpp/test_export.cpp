@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "store_helpers.hpp"
 
@@ -390,10 +391,11 @@ TEST(Prices, ListingFiltersAndSorts) {
   EXPECT_EQ(out.str(), "[]");
 }
 
-// A one-shot HTTP server on 127.0.0.1 that answers `status` and keeps what it received.
-class OneShotServer {
+// An HTTP server on 127.0.0.1 that answers one connection per status given, in order, and
+// keeps the requests it received.
+class ScriptedServer {
  public:
-  explicit OneShotServer(int status) : status_(status) {
+  explicit ScriptedServer(std::vector<int> statuses) : statuses_(std::move(statuses)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -403,54 +405,59 @@ class OneShotServer {
     ::getsockname(fd_, reinterpret_cast<sockaddr *>(&addr), &len);
     port_ = ntohs(addr.sin_port);
     ::listen(fd_, 1);
-    thread_ = std::thread([this] { serve(); });
+    thread_ = std::thread([this] {
+      for (int status : statuses_) serve(status);
+    });
   }
-  ~OneShotServer() {
-    thread_.join();
+  ~ScriptedServer() {
+    ::shutdown(fd_, SHUT_RDWR);  // ends an accept() still waiting
+    if (thread_.joinable()) thread_.join();
     ::close(fd_);
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string request() {
-    thread_.join();
-    thread_ = std::thread([] {});
-    return request_;
+  // The requests received; waits until every scripted reply was sent.
+  std::vector<std::string> requests() {
+    if (thread_.joinable()) thread_.join();
+    return requests_;
   }
 
  private:
-  void serve() {
+  void serve(int status) {
     const int c = ::accept(fd_, nullptr, nullptr);
     if (c < 0) return;
+    std::string request;
     char buf[65536];
     size_t want = std::string::npos;
-    while (request_.size() < want) {
+    while (request.size() < want) {
       const ssize_t n = ::read(c, buf, sizeof buf);
       if (n <= 0) break;
-      request_.append(buf, static_cast<size_t>(n));
-      const size_t end = request_.find("\r\n\r\n");
-      const size_t cl = request_.find("Content-Length: ");
+      request.append(buf, static_cast<size_t>(n));
+      const size_t end = request.find("\r\n\r\n");
+      const size_t cl = request.find("Content-Length: ");
       if (end != std::string::npos && cl != std::string::npos) {
-        want = end + 4 + std::stoul(request_.substr(cl + 16));
+        want = end + 4 + std::stoul(request.substr(cl + 16));
       }
     }
+    requests_.push_back(std::move(request));
     const std::string body = R"({"partialSuccess":{}})";
     const std::string reply =
-        "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: application/json\r\n" +
+        "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n" +
         "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
     (void)!::write(c, reply.data(), reply.size());
     ::close(c);
   }
-  int status_;
+  std::vector<int> statuses_;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::thread thread_;
-  std::string request_;
+  std::vector<std::string> requests_;
 };
 
 TEST_F(ExportTest, PushesOtlpJsonOverHttp) {
   agm_export_options options = AGM_EXPORT_OPTIONS_INIT;
   agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
   {
-    OneShotServer server(200);
+    ScriptedServer server({200});
     const std::string url = server.url();
     otlp.endpoint = url.c_str();
     otlp.headers = "authorization=Bearer%20secret";
@@ -459,25 +466,75 @@ TEST_F(ExportTest, PushesOtlpJsonOverHttp) {
     if (status == AGM_E_UNSUPPORTED) GTEST_SKIP() << "built without libcurl";
     ASSERT_EQ(status, AGM_OK) << agm_last_error_message();
     EXPECT_EQ(response.str(), R"({"partialSuccess":{}})");
-    const std::string request = server.request();
-    EXPECT_EQ(request.rfind("POST /v1/metrics HTTP/1.1\r\n", 0), 0u);
-    EXPECT_NE(request.find("Content-Type: application/json\r\n"), std::string::npos);
-    EXPECT_NE(request.find("authorization: Bearer secret\r\n"), std::string::npos);
-    EXPECT_NE(request.find("\"gen_ai.client.token.usage\""), std::string::npos);
+    const std::vector<std::string> requests = server.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].rfind("POST /v1/metrics HTTP/1.1\r\n", 0), 0u);
+    EXPECT_NE(requests[0].find("Content-Type: application/json\r\n"), std::string::npos);
+    EXPECT_NE(requests[0].find("authorization: Bearer secret\r\n"), std::string::npos);
+    EXPECT_NE(requests[0].find("\"gen_ai.client.token.usage\""), std::string::npos);
   }
   {
-    OneShotServer server(503);
+    ScriptedServer server({503});
     const std::string url = server.url() + "/custom/v1/metrics";
     otlp.endpoint = url.c_str();
     otlp.headers = nullptr;
+    otlp.max_attempts = 1;
     EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_IO);
     EXPECT_NE(std::string(agm_last_error_message()).find("HTTP 503"), std::string::npos);
-    EXPECT_EQ(server.request().rfind("POST /custom/v1/metrics ", 0), 0u);
+    const std::vector<std::string> requests = server.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].rfind("POST /custom/v1/metrics ", 0), 0u);
   }
   otlp.endpoint = "ftp://127.0.0.1:1";
   EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_INVALID_ARGUMENT);
   otlp.endpoint = "http://127.0.0.1:1";  // nothing listens on port 1
   EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_IO);
+}
+
+// The OTLP specification's transient failures are retried with backoff; others are final.
+TEST_F(ExportTest, OtlpPushRetriesTransientFailures) {
+  agm_export_options options = AGM_EXPORT_OPTIONS_INIT;
+  agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
+  otlp.retry_delay_ms = 1;  // the waits themselves are not under test
+  {
+    ScriptedServer server({503, 429, 502, 200});
+    const std::string url = server.url();
+    otlp.endpoint = url.c_str();
+    Buffer response;
+    const agm_status status = agm_history_push_otlp(response.get(), history_.get(), &options, &otlp);
+    if (status == AGM_E_UNSUPPORTED) GTEST_SKIP() << "built without libcurl";
+    ASSERT_EQ(status, AGM_OK) << agm_last_error_message();
+    EXPECT_EQ(response.str(), R"({"partialSuccess":{}})");
+    const std::vector<std::string> requests = server.requests();
+    ASSERT_EQ(requests.size(), 4u);
+    for (const std::string &request : requests) EXPECT_EQ(request, requests[0]);  // the same body each time
+  }
+  {
+    ScriptedServer server({400, 200});
+    const std::string url = server.url();
+    otlp.endpoint = url.c_str();
+    EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_IO);
+    const std::string message = agm_last_error_message();
+    EXPECT_NE(message.find("HTTP 400"), std::string::npos) << message;
+    // Not retried: a retry would have got the 200. The destructor ends the unused accept().
+    EXPECT_EQ(message.find("attempt"), std::string::npos) << message;
+  }
+  {
+    ScriptedServer server({504, 503});
+    const std::string url = server.url();
+    otlp.endpoint = url.c_str();
+    otlp.max_attempts = 2;
+    EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_IO);
+    const std::string message = agm_last_error_message();
+    EXPECT_NE(message.find("HTTP 503"), std::string::npos) << message;
+    EXPECT_NE(message.find("(attempt 2 of 2)"), std::string::npos) << message;
+    EXPECT_EQ(server.requests().size(), 2u);
+  }
+  otlp.endpoint = "http://127.0.0.1:1";  // refused: a transient failure too
+  otlp.max_attempts = 3;
+  EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_IO);
+  EXPECT_NE(std::string(agm_last_error_message()).find("(attempt 3 of 3)"), std::string::npos)
+      << agm_last_error_message();
 }
 
 }  // namespace

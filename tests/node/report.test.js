@@ -5,6 +5,7 @@ const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
+const http = require("node:http");
 const os = require("node:os");
 const path = require("node:path");
 const am = require("agentmetrics");
@@ -80,6 +81,51 @@ test("exports through the Node API", () => {
   assert.equal(history.export("csv", { file }), undefined);
   assert.equal(fs.readFileSync(file, "utf8"), csv);
   assert.throws(() => history.export("xml"), RangeError);
+});
+
+// A local OTLP/HTTP receiver answering the given statuses in turn, then 200.
+async function receiver(statuses) {
+  const got = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => { body += chunk; });
+    req.on("end", () => {
+      got.push({ path: req.url, headers: req.headers, body: JSON.parse(body) });
+      const status = statuses.shift() ?? 200;
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(status === 200 ? { partialSuccess: {} } : { code: 14, message: "try later" }));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { got, statuses, url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+test("pushOtlp posts to an OTLP/HTTP receiver and retries transient failures", async () => {
+  const history = new am.History(hostileStore());
+  const r = await receiver([503, 429]);
+  try {
+    const reply = await history.pushOtlp(r.url, { headers: { authorization: "Bearer s3cret" }, retryDelayMs: 1 });
+    assert.deepEqual(reply, { partialSuccess: {} });
+    assert.equal(r.got.length, 3);
+    assert.equal(r.got[2].path, "/v1/metrics");
+    assert.equal(r.got[2].headers.authorization, "Bearer s3cret");
+    assert.deepEqual(r.got[0].body, r.got[2].body);
+    const names = r.got[2].body.resourceMetrics[0].scopeMetrics[0].metrics.map((m) => m.name);
+    assert.ok(names.includes("gen_ai.client.token.usage"));
+    r.got.length = 0;
+    r.statuses.push(502, 504, 503);
+    await assert.rejects(history.pushOtlp(r.url, { maxAttempts: 2, retryDelayMs: 1 }), /HTTP 504.*\(attempt 2 of 2\)/);
+    assert.equal(r.got.length, 2);
+    r.got.length = 0;
+    r.statuses.length = 0;
+    r.statuses.push(400);
+    await assert.rejects(history.pushOtlp(r.url, { retryDelayMs: 1 }), /HTTP 400/);
+    assert.equal(r.got.length, 1, "a client error is final");
+    await assert.rejects(history.pushOtlp(r.url, { maxAttempts: 0 }), RangeError);
+    await assert.rejects(history.pushOtlp(r.url, { retryDelayMs: 1.5 }), RangeError);
+  } finally {
+    r.close();
+  }
 });
 
 test("Follow returns rows appended since it started", () => {

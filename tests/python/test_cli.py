@@ -304,18 +304,19 @@ def test_export_metric_formats(journal: pathlib.Path) -> None:
 
 class Receiver(JsonHandler):
     got: list[tuple[str, dict[str, str], bytes]] = []
-    status = 200
+    statuses: list[int] = []  # the answers to the next requests, then 200
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Receiver.got.append((self.path, dict(self.headers), body))
-        self.reply(Receiver.status, {"partialSuccess": {}} if Receiver.status == 200 else {"error": "no"})
+        status = Receiver.statuses.pop(0) if Receiver.statuses else 200
+        self.reply(status, {"partialSuccess": {}} if status == 200 else {"error": "no"})
 
 
 @pytest.fixture
 def receiver(local_only: None) -> Iterator[str]:
     Receiver.got = []
-    Receiver.status = 200
+    Receiver.statuses = []
     with serve(Receiver) as url:
         yield url
 
@@ -331,9 +332,18 @@ def test_push_to_an_otlp_receiver(journal: pathlib.Path, receiver: str) -> None:
 
 
 def test_a_refused_push_fails(journal: pathlib.Path, receiver: str) -> None:
-    Receiver.status = 500
+    Receiver.statuses = [500]
     res = run("export", journal, "--endpoint", receiver)
     assert res.returncode == 1 and "agentmetrics: error:" in res.stderr and "500" in res.stderr
+    assert len(Receiver.got) == 1  # not a transient status: not retried
+
+
+def test_a_push_stops_after_its_attempts(journal: pathlib.Path, receiver: str) -> None:
+    Receiver.statuses = [503, 503]
+    res = run("export", journal, "--endpoint", receiver, "--attempts", "2")
+    assert res.returncode == 1 and "HTTP 503" in res.stderr and "(attempt 2 of 2)" in res.stderr
+    assert len(Receiver.got) == 2
+    assert run("export", journal, "--endpoint", receiver, "--attempts", "0").returncode == 2
 
 
 # ---- prices ----------------------------------------------------------------------------------

@@ -218,13 +218,14 @@ class OtlpReceiver(JsonHandler):
     """An OTLP/HTTP receiver: parses each request into the protobuf message, as a collector would."""
 
     received: list[tuple[str, dict[str, str], ExportMetricsServiceRequest]] = []
-    status = 200
+    statuses: list[int] = []  # the answers to the next requests, then 200
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = self.rfile.read(int(self.headers["Content-Length"]))
         OtlpReceiver.received.append((self.path, dict(self.headers), otlp(body.decode())))
-        if OtlpReceiver.status != 200:
-            self.reply(OtlpReceiver.status, {"code": 3, "message": "nope"})
+        status = OtlpReceiver.statuses.pop(0) if OtlpReceiver.statuses else 200
+        if status != 200:
+            self.reply(status, {"code": 14, "message": "try later"})
             return
         reply = ExportMetricsServiceResponse()
         reply.partial_success.rejected_data_points = 0
@@ -233,7 +234,7 @@ class OtlpReceiver(JsonHandler):
 
 def test_push_otlp_to_a_local_receiver(store: am.History, local_only: None) -> None:
     OtlpReceiver.received = []
-    OtlpReceiver.status = 200
+    OtlpReceiver.statuses = []
     with serve(OtlpReceiver) as url:
         reply = store.push_otlp(url, headers={"authorization": "Bearer s3cret"}, resource={"service.name": "fleet"})
         assert isinstance(reply, dict)
@@ -242,11 +243,34 @@ def test_push_otlp_to_a_local_receiver(store: am.History, local_only: None) -> N
         assert headers["Content-Type"] == "application/json" and headers["authorization"] == "Bearer s3cret"
         names = {m.name for m in request.resource_metrics[0].scope_metrics[0].metrics}
         assert "gen_ai.client.token.usage" in names
-        OtlpReceiver.status = 503
+        OtlpReceiver.statuses = [503]
         with pytest.raises(am.StoreError, match="HTTP 503"):
-            store.push_otlp(url + "/v1/metrics")
+            store.push_otlp(url + "/v1/metrics", max_attempts=1)
     with pytest.raises(am.StoreError, match="failed"):
-        store.push_otlp("http://127.0.0.1:1", timeout=2)
+        store.push_otlp("http://127.0.0.1:1", timeout=2, max_attempts=1)
+
+
+def test_push_otlp_retries_what_the_receiver_says_is_transient(store: am.History, local_only: None) -> None:
+    OtlpReceiver.received = []
+    OtlpReceiver.statuses = [503, 429]
+    with serve(OtlpReceiver) as url:
+        assert isinstance(store.push_otlp(url, retry_delay=0.001), dict)
+        assert len(OtlpReceiver.received) == 3
+        assert OtlpReceiver.received[0][2] == OtlpReceiver.received[2][2]  # the same data each time
+        OtlpReceiver.received = []
+        OtlpReceiver.statuses = [502, 504, 503]
+        with pytest.raises(am.StoreError, match=r"HTTP 504.*\(attempt 2 of 2\)"):
+            store.push_otlp(url, max_attempts=2, retry_delay=0.001)
+        assert len(OtlpReceiver.received) == 2
+        OtlpReceiver.received = []
+        OtlpReceiver.statuses = [400]
+        with pytest.raises(am.StoreError, match="HTTP 400"):
+            store.push_otlp(url, retry_delay=0.001)
+        assert len(OtlpReceiver.received) == 1  # a client error is final
+    with pytest.raises(am.InvalidArgumentError, match="max_attempts"):
+        store.push_otlp(url, max_attempts=0)
+    with pytest.raises(am.InvalidArgumentError, match="retry_delay"):
+        store.push_otlp(url, retry_delay=0)
 
 
 def test_follow_returns_rows_appended_after_it_started(tmp_path: pathlib.Path, clock: FakeClock) -> None:

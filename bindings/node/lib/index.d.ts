@@ -251,7 +251,12 @@ export interface PushOptions extends QueryOptions {
   /** Extra request headers, e.g. { authorization: "Bearer …" }. */
   headers?: Record<string, string> | string;
   resource?: Record<string, string> | string;
+  /** Bounds each attempt (default 10,000). */
   timeoutMs?: number;
+  /** Attempts in all when the receiver is unreachable or answers 429, 502, 503 or 504 (default 5; 1: no retry). */
+  maxAttempts?: number;
+  /** Wait before the first retry, doubled for each next one, or the receiver's Retry-After (default 1,000). */
+  retryDelayMs?: number;
 }
 
 /** An export row (README, "Exports"): null for what was not reported. */

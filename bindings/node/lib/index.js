@@ -395,10 +395,17 @@ class History {
   async pushOtlp(endpoint, o) {
     if (typeof endpoint !== "string") throw new TypeError("pushOtlp: endpoint must be a URL string");
     o = options(o, "push options");
-    const timeoutMs = o.timeoutMs ?? 10000;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new RangeError("timeoutMs must be a whole number >= 1");
-    const reply = await this._native.pushOtlpAsync(endpoint, keyValues(o.headers, "headers"), timeoutMs,
-      ...rangeArgs(o), keyValues(o.resource, "resource"));
+    const whole = (name, fallback) => {
+      const value = o[name] ?? fallback;
+      if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
+        throw new RangeError(`${name} must be a whole number from 1 to 2^32-1`);
+      }
+      return value;
+    };
+    // 0: the library's default (5 attempts; 1 s before the first retry)
+    const reply = await this._native.pushOtlpAsync(endpoint, keyValues(o.headers, "headers"), whole("timeoutMs", 10000),
+      ...rangeArgs(o), keyValues(o.resource, "resource"), o.maxAttempts == null ? 0 : whole("maxAttempts"),
+      o.retryDelayMs == null ? 0 : whole("retryDelayMs"));
     return reply.trim() ? JSON.parse(reply) : {};
   }
   /** A Follow of this store: records appended from now on (or from the start). */

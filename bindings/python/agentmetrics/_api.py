@@ -178,15 +178,25 @@ class History(_native.History, _Queries):
 
     def push_otlp(self, endpoint: str, *, headers: Union[None, str, Mapping[str, str]] = None,
                   resource: Union[None, str, Mapping[str, str]] = None, timeout: float = 10.0,
+                  max_attempts: Optional[int] = None, retry_delay: Optional[float] = None,
                   period: Union[Period, str] = Period.ALL, since: Optional[int] = None,
                   until: Optional[int] = None, now_ns: Optional[int] = None) -> Any:
         """POST the OTLP/JSON export to an OTLP/HTTP receiver ("http://host:4318"; "/v1/metrics"
         is appended) and return its response (an ExportMetricsServiceResponse as a dict).
-        StoreError when the receiver cannot be reached or answers with an error status."""
+        An unreachable receiver or a 429, 502, 503 or 504 is retried up to `max_attempts` in all
+        (default 5; 1: no retry), waiting `retry_delay` seconds (default 1), doubled each time,
+        or what the receiver's Retry-After asks; `timeout` bounds each attempt. StoreError when
+        the last attempt fails."""
         import json
 
+        if max_attempts is not None and max_attempts < 1:
+            raise _native.InvalidArgumentError("max_attempts must be at least 1")
+        if retry_delay is not None and not retry_delay > 0:
+            raise _native.InvalidArgumentError("retry_delay must be a number of seconds above 0")
         reply = self._push_otlp(endpoint, headers=_key_values(headers, "headers"),
                                 timeout_ms=max(1, int(timeout * 1000)),
+                                max_attempts=max_attempts or 0,
+                                retry_delay_ms=0 if retry_delay is None else max(1, int(retry_delay * 1000)),
                                 resource=_key_values(resource, "resource"),
                                 **_range(period, since, until, now_ns))
         return json.loads(reply) if reply.strip() else {}

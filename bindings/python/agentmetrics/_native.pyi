@@ -236,7 +236,8 @@ class History:
         until: Optional[int] = None, now_ns: Optional[int] = None, resource: Optional[str] = None,
     ) -> None: ...
     def _push_otlp(
-        self, endpoint: str, *, headers: Optional[str] = None, timeout_ms: int = 0, period: int = 0,
+        self, endpoint: str, *, headers: Optional[str] = None, timeout_ms: int = 0, max_attempts: int = 0,
+        retry_delay_ms: int = 0, period: int = 0,
         since: Optional[int] = None, until: Optional[int] = None, now_ns: Optional[int] = None,
         resource: Optional[str] = None,
     ) -> str: ...
