@@ -615,6 +615,18 @@ int cmd_tail(const Args &a) {
   check(st, st == AGM_E_NOT_FOUND ? kStoreHint : "");
   const std::unique_ptr<agm_follow, decltype(&agm_follow_free)> follow(raw, agm_follow_free);
 
+  // Malformed journal lines are skipped; say so on stderr whenever more were.
+  uint64_t malformed = 0;
+  auto warn_skipped = [&] {
+    uint64_t now = 0;
+    check(agm_follow_malformed(&now, follow.get()));
+    if (now == malformed) return;
+    const uint64_t more = now - malformed;
+    malformed = now;
+    warn("skipped " + tokens(static_cast<int64_t>(more)) +
+         (more == 1 ? " malformed line" : " malformed lines"));
+  };
+
   // Catch up in bounded polls, keeping only the last N rows: memory stays flat on a big store.
   Buffer buf;
   uint64_t n = 0;
@@ -627,6 +639,7 @@ int cmd_tail(const Args &a) {
       last.emplace_back(row);
     }
   } while (n > 0);
+  warn_skipped();
   const std::vector<std::string_view> rows(last.begin(), last.end());
   Tail tail(a);
   if (!tail.print(rows)) {
@@ -643,6 +656,7 @@ int cmd_tail(const Args &a) {
     const int sig = sigtimedwait(&stop, nullptr, n > 0 ? &no_wait : &wait);
     if (sig == SIGINT || sig == SIGTERM) return kExitOk;
     check(agm_follow_poll(buf.get(), &n, follow.get()));
+    warn_skipped();
     if (n == 0) continue;
     if (!tail.print(split_rows(buf.view()))) {
       if (errno == EPIPE) return kExitOk;  // the reader is gone: the follow is over

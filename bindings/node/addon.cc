@@ -1266,9 +1266,10 @@ class History : public Napi::ObjectWrap<History> {
 class Follow : public Napi::ObjectWrap<Follow> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Follow",
-                       {InstanceMethod<&Follow::Close>("close"), InstanceMethod<&Follow::Poll>("poll"),
-                        InstanceAccessor<&Follow::Closed>("closed")});
+    return DefineClass(
+        env, "Follow",
+        {InstanceMethod<&Follow::Close>("close"), InstanceMethod<&Follow::Poll>("poll"),
+         InstanceAccessor<&Follow::Closed>("closed"), InstanceAccessor<&Follow::Malformed>("malformed")});
   }
   // (path, fromStart)
   Follow(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Follow>(info) {
@@ -1291,6 +1292,11 @@ class Follow : public Napi::ObjectWrap<Follow> {
     uint64_t count = 0;
     check(info.Env(), agm_follow_poll(&b.b, &count, g.live(info.Env(), "Follow")));
     return b.str(info.Env());
+  }
+  Napi::Value Malformed(const Napi::CallbackInfo &info) {
+    uint64_t count = 0;
+    check(info.Env(), agm_follow_malformed(&count, g.live(info.Env(), "Follow")));
+    return Napi::Number::New(info.Env(), static_cast<double>(count));
   }
 };
 

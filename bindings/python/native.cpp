@@ -1725,6 +1725,15 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
       .def(py::init<py::object, bool>(), py::arg("path"), py::kw_only(), py::arg("from_start") = false)
       .def("close", [](Follow &f) { f.g.close(false); })
       .def_property_readonly("closed", [](Follow &f) { return !f.g.h; })
+      .def_property_readonly(
+          "malformed",
+          [](Follow &f) {
+            uint64_t count = 0;
+            Use<decltype(Follow::g)> use(f.g, "follow", true);
+            check(agm_follow_malformed(&count, f.g.h));
+            return count;
+          },
+          "Journal lines the polls so far skipped as malformed.")
       .def(
           "_poll",
           [](Follow &f) {

@@ -1507,6 +1507,13 @@ agm_status agm_follow_poll(agm_buffer *out, uint64_t *count, agm_follow *follow)
   });
 }
 
+agm_status agm_follow_malformed(uint64_t *count, const agm_follow *follow) {
+  return guard([&] {
+    require(count, "count") = require(follow, "follow").impl.malformed();
+    return AGM_OK;
+  });
+}
+
 agm_status agm_recorder_prices(agm_buffer *out, const agm_recorder *rec, const char *filter) {
   return string_result(out, [&] {
     const std::string_view f = filter ? req_str(filter, "filter") : std::string_view();

@@ -97,7 +97,7 @@ std::string Follower::poll_journal(const std::string &file, uint64_t &offset, ui
         out += '\n';
         ++count;
       } catch (const Corrupt &) {
-        // A malformed line is skipped, as every reader of journals does.
+        ++malformed_;  // skipped, as every reader of journals does, and counted
       }
     }
     pos += len + 1;

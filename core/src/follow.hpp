@@ -20,6 +20,8 @@ class Follower {
   // The records appended since the last poll, as JSON row lines, at most about kMaxPollBytes
   // of journal or kMaxPollRows rows (poll again to catch up); `count` their number.
   std::string poll(uint64_t &count);
+  // Journal lines skipped as malformed by the polls so far.
+  uint64_t malformed() const { return malformed_; }
 
  private:
   std::string poll_journal(const std::string &file, uint64_t &offset, uint64_t &budget, uint64_t &count);
@@ -28,6 +30,7 @@ class Follower {
   bool database_ = false;
   std::map<std::string, uint64_t> offsets_;  // journal file -> bytes consumed
   int64_t last_row_ = 0;                     // database: the last row id returned
+  uint64_t malformed_ = 0;
 };
 
 }  // namespace agentmetrics

@@ -1447,6 +1447,15 @@ AGM_API void agm_follow_free(agm_follow *follow);
  */
 AGM_API agm_status agm_follow_poll(agm_buffer *out, uint64_t *count, agm_follow *follow);
 
+/**
+ * The journal lines the polls so far skipped as malformed (a torn or corrupt line, a record of
+ * an unknown schema version); 0 for a database. A line still being written is not counted: it
+ * waits for its newline.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL). @threadsafety exclusive (not during a poll
+ *   on the same handle). @since 0.1
+ */
+AGM_API agm_status agm_follow_malformed(uint64_t *count, const agm_follow *follow);
+
 /* ===== Section: Price table listing ===== */
 
 /**

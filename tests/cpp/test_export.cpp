@@ -305,9 +305,16 @@ TEST(Follow, ReturnsCompleteLinesAppendedSinceTheLastPoll) {
   append_text(path, R"("tool":"torn-then-whole"})"
                     "\n"
                     "garbage\n");
+  uint64_t malformed = 99;
+  ASSERT_EQ(agm_follow_malformed(&malformed, f.get()), AGM_OK);
+  EXPECT_EQ(malformed, 0u);  // the torn line is still being written
   ASSERT_EQ(agm_follow_poll(out.get(), &n, f.get()), AGM_OK);
   EXPECT_EQ(n, 1u);
   EXPECT_NE(out.str().find("torn-then-whole"), std::string::npos);
+  ASSERT_EQ(agm_follow_malformed(&malformed, f.get()), AGM_OK);
+  EXPECT_EQ(malformed, 1u);  // "garbage"
+  EXPECT_EQ(agm_follow_malformed(nullptr, f.get()), AGM_E_INVALID_ARGUMENT);
+  EXPECT_EQ(agm_follow_malformed(&malformed, nullptr), AGM_E_INVALID_ARGUMENT);
 
   agm_follow *all = nullptr;
   ASSERT_EQ(agm_follow_open(&all, path.c_str(), AGM_FOLLOW_FROM_START), AGM_OK);

@@ -143,6 +143,10 @@ test("Follow returns rows appended since it started", () => {
   assert.equal(rows.length, 1);
   assert.equal(rows[0].tool, "after");
   assert.equal(rows[0].duration_ms, 2);
+  assert.equal(follow.malformed, 0);
+  fs.appendFileSync(file, "not json\n");
+  assert.deepEqual(follow.poll(), []);
+  assert.equal(follow.malformed, 1);
   follow.close();
   rec.close();
 });

@@ -434,6 +434,7 @@ def test_tail_follow_picks_up_appended_records(journal: pathlib.Path, stop: sign
         deadline = time.monotonic() + 30
         assert json.loads(_read_line(proc, buf, deadline))["invocation_id"] == "i2"
         with journal.open("a") as f:
+            f.write("a torn line\n")
             f.write(json.dumps({"v": 1, "kind": "tool_call", "ts": T0 + 90 * S, "session": "s3",
                                 "tool": "fetch", "call_id": "c9", "outcome": "ok", "duration_ns": S}) + "\n")
         row = json.loads(_read_line(proc, buf, deadline))
@@ -442,6 +443,7 @@ def test_tail_follow_picks_up_appended_records(journal: pathlib.Path, stop: sign
         proc.send_signal(stop)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
+    assert err.decode().count("agentmetrics: warning: skipped 1 malformed line\n") == 1, err
 
 
 # ---- usage, errors, warnings, progress --------------------------------------------------------

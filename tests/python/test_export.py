@@ -289,7 +289,10 @@ def test_follow_returns_rows_appended_after_it_started(tmp_path: pathlib.Path, c
                 assert [(r["kind"], r["tool"] or r["model"]) for r in rows] == [("tool_call", "after"),
                                                                               ("model_call", "gpt-4o")]
                 assert rows[0]["duration_ms"] == 2 and isinstance(rows[1]["cost_usd"], Decimal)
-                assert follow.poll() == []
+                assert follow.poll() == [] and follow.malformed == 0
+                with path.open("a") as f:
+                    f.write('{"v":1,"kind":"tool_call"\n{"v":99}\n')
+                assert follow.poll() == [] and follow.malformed == 2
             with am.Follow(path, from_start=True) as everything:
                 assert len(everything.poll()) == 4  # the session record too
     with pytest.raises(am.NotFoundError):

@@ -425,6 +425,8 @@ class Follow {
   poll() {
     return this._native.poll().split("\n").filter((line) => line).map((line) => parseDoc(line));
   }
+  /** Journal lines the polls so far skipped as malformed. */
+  get malformed() { return this._native.malformed; }
   get closed() { return this._native.closed; }
   close() { this._native.close(); }
   [Symbol.dispose]() { this.close(); }

@@ -230,7 +230,7 @@ class History(_native.History, _Queries):
 class Follow(_native.Follow):
     """``tail -f`` for a store: each :meth:`poll` returns the records appended since the last
     one, as export rows (dicts; costs Decimal). A line still being written waits for the next
-    poll; malformed lines are skipped."""
+    poll; malformed lines are skipped and counted in :attr:`malformed`."""
 
     def poll(self) -> list[Any]:
         return [parse_doc(line) for line in self._poll().splitlines() if line]
