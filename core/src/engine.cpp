@@ -540,7 +540,8 @@ struct ResolvedTiming {
   std::optional<int64_t> duration;  // missing when nothing was given
 };
 
-ResolvedTiming resolve_timing(const Timing &t, int64_t end, std::optional<int64_t> last_step) {
+// `inline`: a hint that gets GCC to inline this into record_model_call.
+inline ResolvedTiming resolve_timing(const Timing &t, int64_t end, std::optional<int64_t> last_step) {
   ResolvedTiming r;
   if (t.flags & AGM_CALL_HAS_DURATION) {
     r.duration = t.duration;
