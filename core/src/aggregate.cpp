@@ -1,38 +1,6 @@
 #include "aggregate.hpp"
 
-#include <limits>
-
 namespace agentmetrics {
-
-namespace {
-void add_saturating(int64_t &sum, int64_t v, bool &saturated) {
-  if (__builtin_add_overflow(sum, v, &sum)) {
-    sum = std::numeric_limits<int64_t>::max();
-    saturated = true;
-  }
-}
-}  // namespace
-
-void Totals::add_model_call(const Usage &usage, const Cost &c, bool error, bool retry) {
-  ++model_calls;
-  if (error) ++model_errors;
-  if (retry) ++retries;
-  if (usage.empty()) {
-    ++calls_missing_usage;
-    return;
-  }
-  ++calls_with_usage;
-  // Absent kinds hold 0, so every kind can be added without a branch on its presence.
-  for (int k = 0; k < kTokenKinds; ++k) add_saturating(tokens[k], usage.count[k], saturated);
-  token_present |= usage.present;
-  if (!c.priced) {
-    ++calls_unpriced;
-    return;
-  }
-  ++priced_calls;
-  for (int i = 0; i < kCostItems; ++i) cost[i] += c.item[i];
-  cost_total += c.total;
-}
 
 void Totals::merge(const Totals &o) {
   model_calls += o.model_calls;

@@ -3,6 +3,7 @@
 // way whatever order records arrive in.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "money.hpp"
@@ -11,6 +12,14 @@
 #include "usage.hpp"
 
 namespace agentmetrics {
+
+// sum += v, stopping at INT64_MAX (and noting it in `saturated`).
+inline void add_saturating(int64_t &sum, int64_t v, bool &saturated) {
+  if (__builtin_add_overflow(sum, v, &sum)) {
+    sum = std::numeric_limits<int64_t>::max();
+    saturated = true;
+  }
+}
 
 struct Totals {
   uint64_t model_calls = 0, calls_with_usage = 0, calls_missing_usage = 0, calls_unpriced = 0;
@@ -22,6 +31,7 @@ struct Totals {
   u128 cost[kCostItems] = {};
   u128 cost_total = 0;
 
+  // Inline: it runs on every recorded model call.
   void add_model_call(const Usage &usage, const Cost &cost, bool error, bool retry);
   void add_tool_call(bool error) {
     ++tool_calls;
@@ -33,6 +43,27 @@ struct Totals {
   int64_t all_tokens() const;
   int64_t all_input() const;
 };
+
+inline void Totals::add_model_call(const Usage &usage, const Cost &c, bool error, bool retry) {
+  ++model_calls;
+  if (error) ++model_errors;
+  if (retry) ++retries;
+  if (usage.empty()) {
+    ++calls_missing_usage;
+    return;
+  }
+  ++calls_with_usage;
+  // Absent kinds hold 0, so every kind can be added without a branch on its presence.
+  for (int k = 0; k < kTokenKinds; ++k) add_saturating(tokens[k], usage.count[k], saturated);
+  token_present |= usage.present;
+  if (!c.priced) {
+    ++calls_unpriced;
+    return;
+  }
+  ++priced_calls;
+  for (int i = 0; i < kCostItems; ++i) cost[i] += c.item[i];
+  cost_total += c.total;
+}
 
 // What one key of a breakdown holds.
 enum DurationKind : int { kDurModelCall = 0, kDurToolCall, kDurTurn, kDurTtft, kDurationKinds };

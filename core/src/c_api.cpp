@@ -128,9 +128,15 @@ agm_status guard(F &&body) noexcept {
   }
 }
 
+// Throws InvalidArgument(what + problem). Out of line and cold: the checks that call it stay
+// small enough to be inlined into the recording path.
+[[noreturn, gnu::cold]] void invalid(const char *what, const char *problem) {
+  throw InvalidArgument(std::string(what) + problem);
+}
+
 template <class T>
 T &require(T *p, const char *what) {
-  if (p == nullptr) throw InvalidArgument(std::string(what) + " is NULL");
+  if (p == nullptr) invalid(what, " is NULL");
   return *p;
 }
 
@@ -152,11 +158,9 @@ void check_struct_size(uint32_t size, uint32_t min_size, const char *what) {
   }
 }
 
-// Copy a caller's struct in: bytes beyond what this library knows must be zero; fields
-// missing from an older (smaller) struct read as zero.
+// read_struct for a struct_size other than this library's own (an older or newer header).
 template <class T>
-T read_struct(const T *src, uint32_t min_size, const char *what) {
-  const uint32_t size = require(src, what).struct_size;
+[[gnu::noinline]] T read_other_layout(const T *src, uint32_t size, uint32_t min_size, const char *what) {
   check_struct_size(size, min_size, what);
   const auto *bytes = reinterpret_cast<const unsigned char *>(src);
   for (size_t i = sizeof(T); i < size; ++i) {
@@ -167,6 +171,27 @@ T read_struct(const T *src, uint32_t min_size, const char *what) {
   T out{};
   std::memcpy(&out, src, std::min<size_t>(size, sizeof(T)));
   return out;
+}
+
+// Copy a caller's struct in: bytes beyond what this library knows must be zero; fields
+// missing from an older (smaller) struct read as zero.
+template <class T>
+T read_struct(const T *src, uint32_t min_size, const char *what) {
+  const uint32_t size = require(src, what).struct_size;
+  if (size != sizeof(T)) return read_other_layout(src, size, min_size, what);
+  T out;  // the common case, this library's own layout: one fixed-size copy
+  std::memcpy(&out, src, sizeof(T));
+  return out;
+}
+
+// read_struct for the recording path, without the copy when the caller's struct has this
+// library's layout: it is read in place. Otherwise `copy` receives read_struct's copy.
+template <class T>
+const T &struct_in(const T *src, T &copy, uint32_t min_size, const char *what) {
+  const uint32_t size = require(src, what).struct_size;
+  if (size == sizeof(T)) return *src;
+  copy = read_other_layout(src, size, min_size, what);
+  return copy;
 }
 
 // Check a caller's output struct before any work is done.
@@ -190,7 +215,7 @@ void write_struct(T *dst, T value) {
 std::string_view opt_str(const char *s, const char *what) {
   if (s == nullptr) return {};
   std::string_view v(s);
-  if (!valid_utf8(v)) throw InvalidArgument(std::string(what) + " is not valid UTF-8");
+  if (!valid_utf8(v)) invalid(what, " is not valid UTF-8");
   return v;
 }
 
@@ -202,21 +227,23 @@ std::string_view unchecked_str(const char *s) {
 
 std::string_view req_str(const char *s, const char *what) {
   std::string_view v = opt_str(s, what);
-  if (v.empty()) throw InvalidArgument(std::string(what) + " is NULL or empty");
+  if (v.empty()) invalid(what, " is NULL or empty");
   return v;
 }
 
 std::string_view bytes_arg(const char *data, size_t size, const char *what) {
-  if (data == nullptr && size != 0) throw InvalidArgument(std::string(what) + " is NULL");
+  if (data == nullptr && size != 0) invalid(what, " is NULL");
   return std::string_view(data == nullptr ? "" : data, size);
 }
 
+[[noreturn, gnu::cold]] void invalid_bits(uint64_t bits, const char *what) {
+  char hex[24];
+  std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(bits));
+  throw InvalidArgument(std::string(what) + " has bits that are not valid here (" + hex + ")");
+}
+
 void check_bits(uint64_t bits, uint64_t allowed, const char *what) {
-  if (bits & ~allowed) {
-    char hex[24];
-    std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(bits & ~allowed));
-    throw InvalidArgument(std::string(what) + " has bits that are not valid here (" + hex + ")");
-  }
+  if (bits & ~allowed) invalid_bits(bits & ~allowed, what);
 }
 
 std::optional<int64_t> at_arg(const int64_t *at) {
@@ -261,7 +288,8 @@ agm_status string_result(agm_buffer *out, F &&make) noexcept {
 constexpr uint64_t kUsageBits = (1u << kTokenKinds) - 1;
 
 Usage usage_in(const agm_usage *src) {
-  const agm_usage in = read_struct(src, AGM_USAGE_SIZE_V0, "usage");
+  agm_usage copy;
+  const agm_usage &in = struct_in(src, copy, AGM_USAGE_SIZE_V0, "usage");
   if (in.reserved0 != 0) throw InvalidArgument("usage->reserved0 must be 0");
   check_bits(in.present, kUsageBits, "usage->present");
   const int64_t counts[kTokenKinds] = {in.input_tokens,          in.cache_read_tokens, in.cache_write_tokens,
@@ -271,13 +299,20 @@ Usage usage_in(const agm_usage *src) {
       "input_tokens",  "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens",
       "output_tokens", "reasoning_tokens",  "total_tokens"};
   Usage u;
+  u.present = static_cast<uint32_t>(in.present) & ~(1u << kTotal);  // the total is derived below
+  // Without a branch per kind: absent kinds are masked to the 0 that Usage keeps for them, and
+  // one unsigned comparison per kind (negative counts wrap above the maximum) flags a bad count.
+  bool out_of_range = false;
   for (int k = 0; k < kTotal; ++k) {
-    if (!(in.present & (1u << k))) continue;
-    if (counts[k] < 0 || counts[k] > kMaxTokenCount) {
+    const int64_t count = counts[k] & -static_cast<int64_t>((in.present >> k) & 1);
+    out_of_range |= static_cast<uint64_t>(count) > kMaxTokenCount;
+    u.count[k] = count;
+  }
+  for (int k = 0; out_of_range && k < kTotal; ++k) {  // name the first bad count
+    if (u.count[k] < 0 || u.count[k] > kMaxTokenCount) {
       throw InvalidArgument(std::string("usage->") + kNames[k] + " must be in [0, 2^53 - 1], not " +
-                            std::to_string(counts[k]));
+                            std::to_string(u.count[k]));
     }
-    u.set(static_cast<TokenKind>(k), counts[k]);
   }
   if (u.has(kCacheWrite1h) && (!u.has(kCacheWrite) || u.get(kCacheWrite1h) > u.get(kCacheWrite))) {
     throw InvalidArgument("usage->cache_write_1h_tokens must be part of cache_write_tokens");
@@ -341,7 +376,8 @@ agm_cost_items cost_items_out(const u128 (&items)[kCostItems], u128 total) {
 constexpr uint64_t kTimingBits =
     AGM_CALL_HAS_START | AGM_CALL_HAS_END | AGM_CALL_HAS_DURATION | AGM_CALL_F_SINCE_LAST_STEP;
 
-Timing timing_in(uint64_t present, int64_t start, int64_t end, int64_t duration) {
+// `inline` (also outcome_in): a hint that gets GCC to inline these checks into the recording path.
+inline Timing timing_in(uint64_t present, int64_t start, int64_t end, int64_t duration) {
   Timing t{present & kTimingBits, start, end, duration};
   const bool has_duration = present & AGM_CALL_HAS_DURATION, has_start = present & AGM_CALL_HAS_START;
   if (has_duration && has_start) throw InvalidArgument("give duration_ns or start_ns, not both");
@@ -354,11 +390,11 @@ Timing timing_in(uint64_t present, int64_t start, int64_t end, int64_t duration)
 
 std::optional<int64_t> count_in(uint64_t present, uint64_t bit, int64_t value, const char *what) {
   if (!(present & bit)) return std::nullopt;
-  if (value < 0) throw InvalidArgument(std::string(what) + " is negative");
+  if (value < 0) invalid(what, " is negative");
   return value;
 }
 
-bool outcome_in(int32_t outcome) {
+inline bool outcome_in(int32_t outcome) {
   if (outcome != AGM_OUTCOME_OK && outcome != AGM_OUTCOME_ERROR) {
     throw InvalidArgument("outcome " + std::to_string(outcome) +
                           " is not AGM_OUTCOME_OK or AGM_OUTCOME_ERROR");
@@ -367,7 +403,8 @@ bool outcome_in(int32_t outcome) {
 }
 
 ModelCallInput model_call_in(const agm_model_call *src) {
-  const agm_model_call c = read_struct(src, AGM_MODEL_CALL_SIZE_V0, "call");
+  agm_model_call copy;
+  const agm_model_call &c = struct_in(src, copy, AGM_MODEL_CALL_SIZE_V0, "call");
   check_bits(c.present, kTimingBits | AGM_CALL_HAS_TTFT | AGM_CALL_HAS_ATTEMPT, "call->present");
   ModelCallInput in;
   in.error = outcome_in(c.outcome);

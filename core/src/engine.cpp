@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -457,10 +458,20 @@ auto &Session::slot(Map &map, std::string_view key) {
   return it->second;
 }
 
+namespace {
+
+// a == b, inline: std::string's operator== calls an out-of-line compare() that costs more than
+// the memcmp it wraps. A string_view may be empty with a null data(), which memcmp must not see.
+bool same(const std::string &a, std::string_view b) {
+  return a.size() == b.size() && (b.empty() || std::memcmp(a.data(), b.data(), b.size()) == 0);
+}
+
+}  // namespace
+
 Session::CallSlot &Session::call_slot(std::string_view model, std::string_view provider,
                                       std::string_view source) {
   CallSlot *s = last_call_;
-  if (s == nullptr || s->model != model || s->provider != provider || s->source != source) {
+  if (s == nullptr || !same(s->model, model) || !same(s->provider, provider) || !same(s->source, source)) {
     key_buffer_.assign(model).append(1, '\0').append(provider).append(1, '\0').append(source);
     auto it = calls_.find(key_buffer_);
     if (it == calls_.end()) {
@@ -529,7 +540,8 @@ struct ResolvedTiming {
   std::optional<int64_t> duration;  // missing when nothing was given
 };
 
-ResolvedTiming resolve_timing(const Timing &t, int64_t end, std::optional<int64_t> last_step) {
+// `inline`: a hint that gets GCC to inline this into record_model_call.
+inline ResolvedTiming resolve_timing(const Timing &t, int64_t end, std::optional<int64_t> last_step) {
   ResolvedTiming r;
   if (t.flags & AGM_CALL_HAS_DURATION) {
     r.duration = t.duration;
@@ -569,11 +581,17 @@ void Session::stage_model_call(const ModelCallInput &call, std::optional<int64_t
 
 Notice Session::record_model_call(const ModelCallInput &call) {
   const int64_t end = resolve_end(call.timing);
-  const bool persist = recorder_->persisting();
-  const int64_t wall = persist ? recorder_->clock().wall_now() : 0;
+  // Without a store or an observer, no Record is built: an empty std::optional<Record> still
+  // costs a zero fill of its storage (hundreds of bytes) with GCC, too much for every call.
+  if (!recorder_->persisting()) return record_model_call(call, end, 0, nullptr);
   std::optional<Record> observed;
+  return record_model_call(call, end, recorder_->clock().wall_now(), &observed);
+}
+
+Notice Session::record_model_call(const ModelCallInput &call, int64_t end, int64_t wall,
+                                  std::optional<Record> *observed) {
   std::vector<std::pair<Budget *, BudgetEvent>> fired;
-  Notice notice;
+  Notice notice = Notice::kNone;
   {
     std::lock_guard lock(mu_);
     const ResolvedTiming timing = resolve_timing(call.timing, end, step_mark_locked());
@@ -590,10 +608,10 @@ Notice Session::record_model_call(const ModelCallInput &call) {
     running_cost_ += cost.total;
     if (turn_.open) turn_.totals.add_model_call(call.usage, cost, call.error, retry);
     last_step_ = end;
-    notice = check_budgets_locked(fired);
-    if (persist) stage_model_call(call, timing.duration, cost, calls, wall, observed);
+    if (!budgets_.empty()) notice = check_budgets_locked(fired);
+    if (observed) stage_model_call(call, timing.duration, cost, calls, wall, *observed);
   }
-  if (observed) recorder_->emit(std::move(*observed));
+  if (observed && *observed) recorder_->emit(std::move(**observed));
   for (auto &[budget, event] : fired) {
     if (budget->callback) budget->callback(event);
   }

@@ -260,6 +260,10 @@ class Session {
     Record *record = nullptr;
   };
   Staged stage(RecordKind kind, int64_t wall, std::optional<Record> &observed) const;
+  // record_model_call once the end is known; `observed` is null when nothing is persisted
+  // (`wall` is then 0: not read).
+  Notice record_model_call(const ModelCallInput &call, int64_t end, int64_t wall,
+                           std::optional<Record> *observed);
   void stage_model_call(const ModelCallInput &call, std::optional<int64_t> duration, const Cost &cost,
                         const CallSlot &slot, int64_t wall, std::optional<Record> &observed) const;
   int64_t wall_or_now(int64_t wall) const;  // `wall` if it was read (non-zero), else a fresh read

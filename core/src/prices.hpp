@@ -1,5 +1,6 @@
 // Price table in LiteLLM's format, name resolution and exact cost (metrics_c.h, "Prices").
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,8 +63,32 @@ struct Cost {
   u128 total = 0;
 };
 
-// Cost of `usage` at `entry`'s rates (null entry or empty usage: unpriced).
-Cost price_usage(const PriceEntry *entry, const Usage &usage);
+// Cost of `usage` at `entry`'s rates (null entry or empty usage: unpriced). Inline: it runs
+// on every recorded model call.
+inline Cost price_usage(const PriceEntry *entry, const Usage &u) {
+  Cost cost;
+  if (entry == nullptr || u.empty()) return cost;
+  // Missing counts are 0 here: Usage keeps absent counts at 0.
+  const int64_t input = u.get(kInput), cache_read = u.get(kCacheRead), cache_write = u.get(kCacheWrite);
+  const int64_t write_1h = std::min(u.get(kCacheWrite1h), cache_write);
+  const int64_t output = u.get(kOutput), reasoning = std::min(u.get(kReasoning), output);
+  const int64_t total_input = input + cache_read + cache_write;
+
+  // The rates of the highest tier strictly below the total input (a cliff, not marginal).
+  auto tier = entry->effective.rbegin();
+  while (tier->first >= total_input) ++tier;
+  const uint64_t *rate = tier->second.atto;
+
+  cost.priced = true;
+  cost.item[kCostInput] = mul_tokens(input, rate[kRateInput]);
+  cost.item[kCostCacheRead] = mul_tokens(cache_read, rate[kRateCacheRead]);
+  cost.item[kCostCacheWrite5m] = mul_tokens(cache_write - write_1h, rate[kRateCacheWrite]);
+  cost.item[kCostCacheWrite1h] = mul_tokens(write_1h, rate[kRateCacheWrite1h]);
+  cost.item[kCostOutput] = mul_tokens(output - reasoning, rate[kRateOutput]);
+  cost.item[kCostReasoning] = mul_tokens(reasoning, rate[kRateReasoning]);
+  for (u128 item : cost.item) cost.total += item;
+  return cost;
+}
 
 class PriceTable {
  public:
