@@ -189,7 +189,7 @@ void RecorderState::emit(Record &&record) {
       (*observer)(kind, line);
     }
   }
-  if (Writer *writer = writer_.load(std::memory_order_acquire)) writer->push(std::move(record));
+  if (Writer *writer = writer_.load(std::memory_order_acquire)) writer->push(record);
 }
 
 void RecorderState::release(std::shared_ptr<const void> owned) {
@@ -388,7 +388,7 @@ Session::Session(std::shared_ptr<RecorderState> recorder, Labels labels)
   recorder_->attach(this);
   if (recorder_->persisting()) {
     std::optional<Record> observed;
-    stage(RecordKind::kSession, started_wall_, observed).reservation.commit();
+    stage(RecordKind::kSession, started_wall_, observed).commit();
     if (observed) recorder_->emit(std::move(*observed));
   }
 }
@@ -415,8 +415,9 @@ Session::Staged Session::stage(RecordKind kind, int64_t wall, std::optional<Reco
   if (recorder_->observing(kind)) {
     staged.record = &observed.emplace();
   } else if (Writer *writer = recorder_->writer()) {
-    staged.reservation = writer->reserve();
-    staged.record = staged.reservation.get();
+    staged.record = &observed.emplace();
+    staged.writer = writer;
+    staged.observed = &observed;
   }
   if (Record *r = staged.record) {
     r->fields.kind = kind;
@@ -437,7 +438,7 @@ Session::~Session() {
         if (recorder_->persisting())
           staged = stage(RecordKind::kTurn, recorder_->clock().wall_now(), observed);
         end_turn_locked(std::max(recorder_->clock().now(), turn_.start), staged.record);
-        staged.reservation.commit();
+        staged.commit();
       }
     }
     if (observed) recorder_->emit(std::move(*observed));
@@ -563,20 +564,23 @@ inline ResolvedTiming resolve_timing(const Timing &t, int64_t end, std::optional
 
 void Session::stage_model_call(const ModelCallInput &call, std::optional<int64_t> duration, const Cost &cost,
                                const CallSlot &slot, int64_t wall, std::optional<Record> &observed) const {
-  Staged staged = stage(RecordKind::kModelCall, wall, observed);
-  Record *record = staged.record;
-  if (!record) return;
-  RecordNumbers &f = record->fields;
-  f.error = call.error;
-  f.duration_ns = duration;
-  f.attempt = call.attempt;
-  f.ttft_ns = call.ttft;
-  f.usage = call.usage;
-  f.cost = cost;
-  record->names = slot.names.get();
-  record->stop_reason = call.stop_reason;
-  record->error_type = call.error_type;
-  staged.reservation.commit();
+  const ModelCallParts parts{wall,
+                             turn_.open ? turn_.index : 0,
+                             record_labels_.get(),
+                             slot.names.get(),
+                             call.error,
+                             duration,
+                             call.attempt,
+                             call.ttft,
+                             &call.usage,
+                             &cost,
+                             call.stop_reason,
+                             call.error_type};
+  if (recorder_->observing(RecordKind::kModelCall)) {
+    parts.fill(observed.emplace());
+  } else if (Writer *writer = recorder_->writer()) {
+    writer->push(parts);  // packed straight into the queue
+  }
 }
 
 Notice Session::record_model_call(const ModelCallInput &call) {
@@ -657,7 +661,7 @@ void Session::record_tool_call(const ToolCallInput &call) {
     if (persist) staged = stage(RecordKind::kToolCall, wall, observed);
     // Without any timing the call still counts, with no duration sample.
     finish_tool(call.name, start, end, call, staged.record);
-    staged.reservation.commit();
+    staged.commit();
   }
   if (observed) recorder_->emit(std::move(*observed));
 }
@@ -689,7 +693,7 @@ void Session::tool_end(const ToolCallInput &result) {
     Staged staged;
     if (persist) staged = stage(RecordKind::kToolCall, wall, observed);
     finish_tool(it->second.name, it->second.start, end, result, staged.record);
-    staged.reservation.commit();
+    staged.commit();
   }
   open_tools_.erase(it);
   lock.unlock();
@@ -745,7 +749,7 @@ void Session::turn_end(std::optional<int64_t> at) {
     Staged staged;
     if (persist) staged = stage(RecordKind::kTurn, wall, observed);
     end_turn_locked(end, staged.record);
-    staged.reservation.commit();
+    staged.commit();
   }
   if (observed) recorder_->emit(std::move(*observed));
 }

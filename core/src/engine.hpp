@@ -253,11 +253,18 @@ class Session {
   void finish_tool(std::string_view name, std::optional<int64_t> start, int64_t end,
                    const ToolCallInput &call, Record *record);
   void end_turn_locked(int64_t at, Record *record);
-  // Where a new record is built: in place in the store's queue, or in `observed` when an
-  // observer must see it first (emit() it once the session's lock is released).
+  // Where a new record is built: in `observed`, to be emit()ted once the session's lock is
+  // released when an observer must see it first, or else queued by commit(), under the lock
+  // (a session's records reach the store in order). Not committed: not queued.
   struct Staged {
-    Writer::Reservation reservation;
     Record *record = nullptr;
+    Writer *writer = nullptr;
+    std::optional<Record> *observed = nullptr;
+    void commit() {
+      if (!writer) return;
+      writer->push(*record);
+      observed->reset();
+    }
   };
   Staged stage(RecordKind kind, int64_t wall, std::optional<Record> &observed) const;
   // record_model_call once the end is known; `observed` is null when nothing is persisted

@@ -119,9 +119,27 @@ struct Record {
   std::string stop_reason, error_type, error_message, tool, call_id;
   std::shared_ptr<const Invocation> invocation;
   std::shared_ptr<const void> release;  // set: only keeps borrowed strings alive until here
-  bool discard = false;                 // stores nothing (its building failed)
 
   RecordView view() const;
+};
+
+// A model call's record as its parts, borrowed: the store queues the record most recorded
+// from these without building a Record (Writer::push).
+struct ModelCallParts {
+  int64_t ts = 0;
+  uint64_t turn = 0;
+  const RecordLabels *labels = nullptr;
+  const CallNames *names = nullptr;
+  bool error = false;
+  std::optional<int64_t> duration_ns;
+  int64_t attempt = 1;
+  std::optional<int64_t> ttft_ns;
+  const Usage *usage = nullptr;
+  const Cost *cost = nullptr;
+  std::string_view stop_reason, error_type;
+
+  static ModelCallParts of(const Record &record);  // a model_call record's
+  void fill(Record &record) const;                 // the record (fresh) of these
 };
 
 }  // namespace agentmetrics

@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <type_traits>
 
 #include "errors.hpp"
 #include "invocations.hpp"
@@ -43,10 +45,37 @@ RecordView Record::view() const {
   return v;
 }
 
+ModelCallParts ModelCallParts::of(const Record &record) {
+  const RecordNumbers &f = record.fields;
+  return ModelCallParts{f.ts,     f.turn,        record.labels,      record.names,
+                        f.error,  f.duration_ns, f.attempt,          f.ttft_ns,
+                        &f.usage, &f.cost,       record.stop_reason, record.error_type};
+}
+
+void ModelCallParts::fill(Record &record) const {
+  RecordNumbers &f = record.fields;
+  f.kind = RecordKind::kModelCall;
+  f.ts = ts;
+  f.turn = turn;
+  f.error = error;
+  f.duration_ns = duration_ns;
+  f.attempt = attempt;
+  f.ttft_ns = ttft_ns;
+  f.usage = *usage;
+  f.cost = *cost;
+  record.labels = labels;
+  record.names = names;
+  record.stop_reason = stop_reason;
+  record.error_type = error_type;
+}
+
 namespace {
 
-// Records per queue block, write() and SQLite transaction: big enough to amortise the call,
-// small enough that a huge backlog does not need one huge buffer.
+// Records per queue block: few enough that a block stays in the caches between the
+// recording thread that fills it and the writer that reads it.
+constexpr size_t kBlock = 512;
+// Records per write() and SQLite transaction: big enough to amortise the call, small enough
+// that a huge backlog does not need one huge buffer.
 constexpr size_t kSlice = 4096;
 // Emptied blocks kept for reuse.
 constexpr size_t kSpareBlocks = 8;
@@ -80,10 +109,202 @@ std::string own_file_name() {
   return stamp + tail;
 }
 
+// A queued record, packed: the numbers its kind uses in three cache lines (the full Record is
+// ten), its own strings in the block's text. The recording thread writes these lines and the
+// writer reads them, so their count is most of what the store costs the recording thread.
+// A record that does not fit (an invocation, a release, a cost item over 2^64 attodollars, a
+// string over 4 GiB) is spilled: kept whole in the block, its slot only marks its place.
+struct alignas(64) Packed {
+  enum Flag : uint8_t {
+    kError = 1,
+    kDuration = 2,
+    kTtft = 4,
+    kPriced = 8,
+    kInputBytes = 16,
+    kOutputBytes = 32,
+    kSpilled = 64,
+  };
+  static constexpr int kStrings = 5;  // stop_reason, error_type, error_message, tool, call_id
+
+  RecordKind kind;
+  uint8_t flags;
+  uint32_t usage_present;
+  uint32_t length[kStrings];
+  int64_t ts;
+  uint64_t turn;
+  const RecordLabels *labels;
+  const CallNames *names;
+  int64_t duration_ns;
+  struct ModelCall {
+    int64_t attempt, ttft_ns;
+    int64_t usage[kTokenKinds];
+    uint64_t cost[kCostItems];  // the total is their sum
+  };
+  struct ToolCall {
+    int64_t input_bytes, output_bytes;
+  };
+  struct Turn {
+    int64_t tool_wall_ns, tool_work_ns;
+    uint64_t model_calls, tool_calls;
+    int64_t tokens;
+    uint64_t cost_low, cost_high;
+  };
+  union {
+    ModelCall model;
+    ToolCall tool;
+    Turn turn_end;
+  };
+};
+static_assert(sizeof(Packed) == 192);
+static_assert(std::is_trivially_destructible_v<Packed>);
+
+std::string_view RecordView::*const kViewStrings[Packed::kStrings] = {
+    &RecordView::stop_reason, &RecordView::error_type, &RecordView::error_message, &RecordView::tool,
+    &RecordView::call_id};
+
+// Sets the string lengths of `p` and appends the strings to `text`; false (nothing appended):
+// one is too long.
+bool put_strings(Packed &p, std::vector<char> &text, const std::string_view (&strings)[Packed::kStrings]) {
+  size_t bytes = 0;
+  for (int i = 0; i < Packed::kStrings; ++i) {
+    if (strings[i].size() > UINT32_MAX) return false;
+    p.length[i] = static_cast<uint32_t>(strings[i].size());
+    bytes += strings[i].size();
+  }
+  if (bytes) {
+    const size_t at = text.size();
+    text.resize(at + bytes);
+    char *out = text.data() + at;
+    for (std::string_view str : strings) {
+      if (str.empty()) continue;  // data() may be null
+      std::memcpy(out, str.data(), str.size());
+      out += str.size();
+    }
+  }
+  return true;
+}
+
+// Packs the model call into `p` and appends its strings to `text`; false (nothing appended):
+// it does not fit, spill it.
+bool pack(const ModelCallParts &c, Packed &p, std::vector<char> &text) {
+  const Cost &cost = *c.cost;
+  u128 sum = 0;
+  for (int i = 0; i < kCostItems; ++i) {
+    if (cost.item[i] > UINT64_MAX) return false;
+    p.model.cost[i] = static_cast<uint64_t>(cost.item[i]);
+    sum += cost.item[i];
+  }
+  if (sum != cost.total) return false;
+  p.kind = RecordKind::kModelCall;
+  p.flags = (c.error ? Packed::kError : 0) | (c.duration_ns ? Packed::kDuration : 0) |
+            (c.ttft_ns ? Packed::kTtft : 0) | (cost.priced ? Packed::kPriced : 0);
+  p.ts = c.ts;
+  p.turn = c.turn;
+  p.labels = c.labels;
+  p.names = c.names;
+  p.duration_ns = c.duration_ns.value_or(0);
+  p.model.attempt = c.attempt;
+  p.model.ttft_ns = c.ttft_ns.value_or(0);
+  p.usage_present = c.usage->present;
+  std::memcpy(p.model.usage, c.usage->count, sizeof p.model.usage);
+  return put_strings(p, text, {c.stop_reason, c.error_type, {}, {}, {}});
+}
+
+// The same for any record.
+bool pack(const Record &r, Packed &p, std::vector<char> &text) {
+  const RecordNumbers &f = r.fields;
+  if (r.invocation || r.release) return false;
+  if (f.kind == RecordKind::kModelCall) return pack(ModelCallParts::of(r), p, text);
+  p.kind = f.kind;
+  p.flags = (f.error ? Packed::kError : 0) | (f.duration_ns ? Packed::kDuration : 0);
+  p.ts = f.ts;
+  p.turn = f.turn;
+  p.labels = r.labels;
+  p.names = r.names;
+  p.duration_ns = f.duration_ns.value_or(0);
+  switch (f.kind) {
+    case RecordKind::kToolCall:
+      p.flags |= (f.input_bytes ? Packed::kInputBytes : 0) | (f.output_bytes ? Packed::kOutputBytes : 0);
+      p.tool.input_bytes = f.input_bytes.value_or(0);
+      p.tool.output_bytes = f.output_bytes.value_or(0);
+      break;
+    case RecordKind::kTurn:
+      p.turn_end.tool_wall_ns = f.tool_wall_ns;
+      p.turn_end.tool_work_ns = f.tool_work_ns;
+      p.turn_end.model_calls = f.model_calls;
+      p.turn_end.tool_calls = f.tool_calls;
+      p.turn_end.tokens = f.turn_tokens;
+      p.turn_end.cost_low = static_cast<uint64_t>(f.turn_cost);
+      p.turn_end.cost_high = static_cast<uint64_t>(f.turn_cost >> 64);
+      break;
+    case RecordKind::kSession: break;
+    default: return false;
+  }
+  return put_strings(p, text, {r.stop_reason, r.error_type, r.error_message, r.tool, r.call_id});
+}
+
+// The record `p` packed, its strings read from `text` (advanced past them).
+void unpack(const Packed &p, const char *&text, RecordView &v) {
+  v.kind = p.kind;
+  v.ts = p.ts;
+  v.turn = p.turn;
+  v.error = p.flags & Packed::kError;
+  if (p.flags & Packed::kDuration) v.duration_ns = p.duration_ns;
+  switch (p.kind) {
+    case RecordKind::kModelCall:
+      v.attempt = p.model.attempt;
+      if (p.flags & Packed::kTtft) v.ttft_ns = p.model.ttft_ns;
+      v.usage.present = p.usage_present;
+      std::memcpy(v.usage.count, p.model.usage, sizeof v.usage.count);
+      v.cost.priced = p.flags & Packed::kPriced;
+      for (int i = 0; i < kCostItems; ++i) {
+        v.cost.item[i] = p.model.cost[i];
+        v.cost.total += p.model.cost[i];
+      }
+      break;
+    case RecordKind::kToolCall:
+      if (p.flags & Packed::kInputBytes) v.input_bytes = p.tool.input_bytes;
+      if (p.flags & Packed::kOutputBytes) v.output_bytes = p.tool.output_bytes;
+      break;
+    case RecordKind::kTurn:
+      v.tool_wall_ns = p.turn_end.tool_wall_ns;
+      v.tool_work_ns = p.turn_end.tool_work_ns;
+      v.model_calls = p.turn_end.model_calls;
+      v.tool_calls = p.turn_end.tool_calls;
+      v.turn_tokens = p.turn_end.tokens;
+      v.turn_cost = static_cast<u128>(p.turn_end.cost_high) << 64 | p.turn_end.cost_low;
+      break;
+    default: break;
+  }
+  if (const RecordLabels *l = p.labels) {
+    v.session = l->session;
+    v.agent = l->agent;
+    v.phase = l->phase;
+    v.task = l->task;
+    v.tags_json = l->tags_json;
+  }
+  if (const CallNames *n = p.names) {
+    v.model = n->model;
+    v.provider = n->provider;
+    v.source = n->source;
+  }
+  for (int i = 0; i < Packed::kStrings; ++i) {
+    v.*kViewStrings[i] = std::string_view(text, p.length[i]);
+    text += p.length[i];
+  }
+}
+
 }  // namespace
 
+struct Writer::Block {
+  size_t size = 0;
+  std::vector<char> text;       // the packed records' strings, one after another
+  std::vector<Record> spilled;  // the records that did not pack, in order
+  Packed slots[kBlock];
+};
+
 Writer::Writer(const StoreOptions &options) : policy_(options.policy), interval_ns_(options.interval_ns) {
-  filling_.reserve(kSlice);
+  filling_ = std::make_unique_for_overwrite<Block>();
   if (!options.journal_file.empty() || !options.journal_dir.empty()) {
     int flags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC;  // read: the last byte, to detect a torn tail
     if (!options.journal_dir.empty()) {
@@ -123,66 +344,84 @@ Writer::~Writer() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void Writer::push(Record &&record) {
-  enqueue(std::move(record), true);
-}
-
-void Writer::release(std::shared_ptr<const void> owned) {
-  Record record;
-  record.release = std::move(owned);
-  enqueue(std::move(record), false);
-}
-
-// A new record at the end of the queue, whose lock the caller holds; `wake` says whether the
-// writer must be woken. It polls the queue every kPoll, so a recording thread wakes it (a
-// system call) only for a full block, or for the first record under kEveryRecord, whose
-// records must reach the disk at once.
-Record *Writer::append_locked(bool &wake) {
-  wake = policy_ == FlushPolicy::kEveryRecord && pending_.empty() && filling_.empty();
-  if (filling_.size() == kSlice) {
+// The block the next record goes to, under the queue's lock; `wake` says whether the writer
+// must be woken. It polls the queue every kPoll, so a recording thread wakes it (a system
+// call) only for a full block, or for the first record under kEveryRecord, whose records must
+// reach the disk at once.
+Writer::Block &Writer::block_locked(bool &wake) {
+  wake = policy_ == FlushPolicy::kEveryRecord && pending_.empty() && filling_->size == 0;
+  if (filling_->size == kBlock) {
     pending_.push_back(std::move(filling_));
     filling_ = spare_block_locked();
     wake = true;
   }
-  return &filling_.emplace_back();
+  return *filling_;
 }
 
-void Writer::enqueue(Record &&record, bool counted) {
+namespace {
+
+Record whole(const ModelCallParts &call) {
+  Record record;
+  call.fill(record);
+  return record;
+}
+const Record &whole(const Record &record) {
+  return record;
+}
+
+}  // namespace
+
+template <class Source>
+void Writer::push_packed(const Source &source) {
   bool wake;
   {
     std::lock_guard lock(mu_);
     if (stop_) {
-      if (counted) ++failed_;
+      ++failed_;
       return;
     }
-    *append_locked(wake) = std::move(record);
-    if (counted) ++queued_;
+    Block &block = block_locked(wake);
+    Packed &slot = block.slots[block.size];
+    if (!pack(source, slot, block.text)) {
+      block.spilled.push_back(whole(source));
+      slot.flags = Packed::kSpilled;
+    }
+#ifndef NDEBUG
+    else {  // the packed record reads back as the record
+      const char *text = block.text.data() + block.text.size();
+      for (uint32_t n : slot.length) text -= n;
+      RecordView v;
+      unpack(slot, text, v);
+      std::string packed, expected;
+      encode_record(v, packed);
+      encode_record(whole(source).view(), expected);
+      assert(packed == expected);
+    }
+#endif
+    ++block.size;
+    ++queued_;
   }
   if (wake) wake_.notify_one();
 }
 
-Writer::Reservation Writer::reserve() {
-  Reservation r;
-  r.lock_ = std::unique_lock(mu_);
-  if (stop_) {
-    ++failed_;
-    r.lock_.unlock();
-    return r;
-  }
-  r.writer_ = this;
-  r.record_ = append_locked(r.wake_);
-  return r;
+void Writer::push(const Record &record) {
+  push_packed(record);
 }
 
-Writer::Reservation::~Reservation() {
-  if (!record_) return;
-  if (committed_) {
-    ++writer_->queued_;
-  } else {
-    record_->discard = true;
+void Writer::push(const ModelCallParts &call) {
+  push_packed(call);
+}
+
+void Writer::release(std::shared_ptr<const void> owned) {
+  bool wake;
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    Block &block = block_locked(wake);
+    block.spilled.emplace_back().release = std::move(owned);
+    block.slots[block.size++].flags = Packed::kSpilled;
   }
-  lock_.unlock();
-  if (wake_) writer_->wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void Writer::throw_if_failed_locked() {
@@ -231,24 +470,20 @@ void Writer::note_failure(uint64_t records, const std::string &error) {
   last_error_ = error;
 }
 
-std::vector<Record> Writer::spare_block_locked() {
-  std::vector<Record> block;
-  if (!spare_.empty()) {
-    block = std::move(spare_.back());
-    spare_.pop_back();
-  } else {
-    block.reserve(kSlice);
-  }
+std::unique_ptr<Writer::Block> Writer::spare_block_locked() {
+  if (spare_.empty()) return std::make_unique_for_overwrite<Block>();
+  std::unique_ptr<Block> block = std::move(spare_.back());
+  spare_.pop_back();
   return block;
 }
 
 void Writer::run() {
-  std::vector<std::vector<Record>> batch;
+  std::vector<std::unique_ptr<Block>> batch;
   int64_t next_sync = 0;  // kInterval: when unsynced writes must be synced
   bool dirty = false;     // written since the last sync
   std::unique_lock lock(mu_);
   for (;;) {
-    auto empty = [&] { return pending_.empty() && filling_.empty(); };
+    auto empty = [&] { return pending_.empty() && filling_->size == 0; };
     auto asked = [&] { return stop_ || flush_requested_ != flush_done_; };
     if (policy_ == FlushPolicy::kEveryRecord) {
       wake_.wait(lock, [&] { return !empty() || asked(); });
@@ -263,7 +498,7 @@ void Writer::run() {
       wake_.wait_for(lock, timeout, [&] { return !pending_.empty() || asked(); });
     }
     batch.swap(pending_);
-    if (!filling_.empty()) {
+    if (filling_->size) {
       batch.push_back(std::move(filling_));
       filling_ = spare_block_locked();
     }
@@ -274,9 +509,7 @@ void Writer::run() {
     const int64_t now = monotonic_ns();
     const bool sync = policy_ == FlushPolicy::kEveryRecord || target != flush_done_ || stopping ||
                       (policy_ == FlushPolicy::kInterval && now >= next_sync && (dirty || !batch.empty()));
-    for (size_t i = 0; i < batch.size(); ++i) {
-      write_slice(batch[i].data(), batch[i].size(), sync && i + 1 == batch.size());
-    }
+    if (!batch.empty()) write_blocks(batch, sync);
     dirty = (dirty || !batch.empty()) && !sync;
     if (sync && batch.empty()) {  // a barrier with nothing new still makes earlier writes durable
       try {
@@ -287,7 +520,11 @@ void Writer::run() {
       }
     }
     if (sync || !dirty) next_sync = now + interval_ns_;
-    for (auto &block : batch) block.clear();  // frees the records' strings outside the lock
+    for (auto &block : batch) {  // frees the spilled records outside the lock
+      block->size = 0;
+      block->text.clear();
+      block->spilled.clear();
+    }
 
     lock.lock();
     // Emptied blocks keep their capacity for the next records: a few, not a backlog's worth.
@@ -305,12 +542,32 @@ void Writer::run() {
   }
 }
 
-void Writer::write_slice(const Record *records, size_t count, bool sync) {
-  std::vector<RecordView> views;
-  views.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    if (!records[i].release && !records[i].discard) views.push_back(records[i].view());
+// Writes the records of `blocks` in slices of up to kSlice; `sync`: the last slice is synced.
+void Writer::write_blocks(const std::vector<std::unique_ptr<Block>> &blocks, bool sync) {
+  views_.clear();
+  for (const auto &block : blocks) {
+    const char *text = block->text.data();
+    auto spilled = block->spilled.begin();
+    for (size_t i = 0; i < block->size; ++i) {
+      const Packed &slot = block->slots[i];
+      if (slot.flags & Packed::kSpilled) {
+        const Record &record = *spilled++;
+        if (!record.release) views_.push_back(record.view());
+      } else {
+        unpack(slot, text, views_.emplace_back());
+      }
+      if (views_.size() == kSlice) {
+        write_slice(false);
+        views_.clear();
+      }
+    }
   }
+  write_slice(sync);
+}
+
+// Writes views_ to the journal and the database; `sync`: and syncs them.
+void Writer::write_slice(bool sync) {
+  const std::vector<RecordView> &views = views_;
   uint64_t stored = views.size();
   if (fd_ >= 0 && (!views.empty() || sync)) {
     size_t bound = 1;

@@ -47,36 +47,9 @@ class Writer {
   Writer(const Writer &) = delete;
   Writer &operator=(const Writer &) = delete;
 
-  // A record built in place in the queue, under the queue's lock: fill it, commit(), and let
-  // it go. One not committed (its filling threw) is dropped. Empty when the writer stopped.
-  class Reservation {
-   public:
-    Reservation() = default;
-    Reservation(Reservation &&other) noexcept { *this = std::move(other); }
-    Reservation &operator=(Reservation &&other) noexcept {  // onto an empty one only
-      writer_ = std::exchange(other.writer_, nullptr);
-      record_ = std::exchange(other.record_, nullptr);
-      lock_ = std::move(other.lock_);
-      wake_ = other.wake_;
-      committed_ = other.committed_;
-      return *this;
-    }
-    ~Reservation();
-    Record *get() const { return record_; }
-    void commit() { committed_ = true; }
-
-   private:
-    friend class Writer;
-    Writer *writer_ = nullptr;
-    Record *record_ = nullptr;
-    std::unique_lock<std::mutex> lock_;
-    bool wake_ = false, committed_ = false;
-  };
-  // Never blocks on disk: holds the queue's lock only while the record is filled.
-  Reservation reserve();
-
-  // Never blocks on disk: takes the queue's lock only to append.
-  void push(Record &&record);
+  // Never blocks on disk: takes the queue's lock only to copy the record into it, packed.
+  void push(const Record &record);
+  void push(const ModelCallParts &call);  // the same, without building a Record
   // Queues a record that stores nothing and owns `owned` (see Record::release).
   void release(std::shared_ptr<const void> owned);
   // Durability barrier: returns once every record pushed before the call is written and
@@ -92,11 +65,14 @@ class Writer {
   const std::string &database_path() const { return database_path_; }
 
  private:
+  struct Block;  // writer.cpp
   void run();
-  std::vector<Record> spare_block_locked();
-  void enqueue(Record &&record, bool counted);
-  Record *append_locked(bool &wake);
-  void write_slice(const Record *records, size_t count, bool sync);
+  std::unique_ptr<Block> spare_block_locked();
+  Block &block_locked(bool &wake);
+  template <class Source>
+  void push_packed(const Source &source);
+  void write_blocks(const std::vector<std::unique_ptr<Block>> &blocks, bool sync);
+  void write_slice(bool sync);
   void write_journal(std::string_view bytes);
   void sync_journal();
   void note_failure(uint64_t records, const std::string &error);
@@ -106,17 +82,20 @@ class Writer {
   const int64_t interval_ns_;
   std::string journal_path_, database_path_;
   int fd_ = -1;
-  bool torn_ = false;          // the journal may not end in a newline
-  std::vector<char> encoded_;  // the journal lines of a slice (writer thread only)
+  bool torn_ = false;              // the journal may not end in a newline
+  std::vector<char> encoded_;      // the journal lines of a slice (writer thread only)
+  std::vector<RecordView> views_;  // the records of a slice (writer thread only)
   std::unique_ptr<SqliteStore> db_;
 
-  mutable std::mutex mu_;
+  // What the recording threads touch for every record, from a cache line of its own (not
+  // shared with the writer thread's members above).
+  alignas(64) mutable std::mutex mu_;
   std::condition_variable wake_, flushed_;
-  // The queue: blocks of up to kSlice records, reserved once and reused, so that pushing
-  // never moves the records already queued.
-  std::vector<std::vector<Record>> pending_;  // full blocks, oldest first
-  std::vector<Record> filling_;               // the block records go to now
-  std::vector<std::vector<Record>> spare_;    // emptied blocks for reuse
+  // The queue: blocks of packed records (writer.cpp), allocated once and reused, so that
+  // pushing never moves the records already queued.
+  std::vector<std::unique_ptr<Block>> pending_;  // full blocks, oldest first
+  std::unique_ptr<Block> filling_;               // the block records go to now
+  std::vector<std::unique_ptr<Block>> spare_;    // emptied blocks for reuse
   uint64_t flush_requested_ = 0, flush_done_ = 0;
   bool stop_ = false, closed_ = false;
   uint64_t queued_ = 0, written_ = 0, failed_ = 0, write_errors_ = 0;
