@@ -26,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 
 int g_runs = 15;
 long g_ops = 200000;
-// "record", "record_journal" or "noop": run just that loop once (for instruction counts;
+// "record", "record_tool", "record_journal" or "noop": run just that loop once (for instruction counts;
 // record_journal appends to a journal in a temporary folder, removed afterwards).
 std::string g_only;
 
@@ -110,6 +110,16 @@ int main(int argc, char **argv) {
             "record_json");
     }
   };
+  auto record_tool = [&](agm_session *s, long ops) {
+    agm_tool_call call = AGM_TOOL_CALL_INIT;
+    call.name = "search_flights";
+    call.present = AGM_CALL_HAS_DURATION | AGM_CALL_HAS_END;
+    for (long i = 0; i < ops; ++i) {
+      call.duration_ns = 1000000 + (i & 1023) * 1000;
+      call.end_ns = i;
+      check(agm_session_record_tool_call(s, &call), "record_tool");
+    }
+  };
   std::atomic<uint32_t> sink{0};
   auto noop = [&](int, long ops) {
     uint32_t acc = 0;
@@ -136,6 +146,7 @@ int main(int argc, char **argv) {
       ::rmdir(dir.c_str());
     }
     if (g_only == "record") record_into(sessions[0], g_ops);
+    if (g_only == "record_tool") record_tool(sessions[0], g_ops);
     if (g_only == "noop") noop(0, g_ops);
     for (auto *s : sessions) agm_session_free(s);
     agm_recorder_free(rec);
@@ -144,6 +155,7 @@ int main(int argc, char **argv) {
   const double noop1 = median_ns(1, noop);
   const double rec1 = median_ns(1, [&](int, long ops) { record_into(sessions[0], ops); });
   const double json1 = median_ns(1, [&](int, long ops) { record_json(sessions[0], ops); });
+  const double tool1 = median_ns(1, [&](int, long ops) { record_tool(sessions[1], ops); });
   const double noop2 = median_ns(2, noop);
   const double rec2_own = median_ns(2, [&](int t, long ops) { record_into(sessions[t], ops); });
   const double rec2_shared = median_ns(2, [&](int, long ops) { record_into(sessions[0], ops); });
@@ -153,13 +165,14 @@ int main(int argc, char **argv) {
   std::printf("  %-58s %8.1f\n", "no-op ABI call (agm_abi_version), 1 thread", noop1);
   std::printf("  %-58s %8.1f\n", "record_model_call, 1 thread", rec1);
   std::printf("  %-58s %8.1f\n", "record_model_call_json (Anthropic JSON), 1 thread", json1);
+  std::printf("  %-58s %8.1f\n", "record_tool_call, 1 thread", tool1);
   std::printf("  %-58s %8.1f\n", "no-op ABI call, 2 threads", noop2);
   std::printf("  %-58s %8.1f\n", "record_model_call, 2 threads, one session each", rec2_own);
   std::printf("  %-58s %8.1f\n", "record_model_call, 2 threads, one shared session", rec2_shared);
   std::printf(
-      "{\"noop_1t\":%.1f,\"record_1t\":%.1f,\"record_json_1t\":%.1f,\"noop_2t\":%.1f,"
-      "\"record_2t_own_sessions\":%.1f,\"record_2t_shared_session\":%.1f}\n",
-      noop1, rec1, json1, noop2, rec2_own, rec2_shared);
+      "{\"noop_1t\":%.1f,\"record_1t\":%.1f,\"record_json_1t\":%.1f,\"record_tool_1t\":%.1f,"
+      "\"noop_2t\":%.1f,\"record_2t_own_sessions\":%.1f,\"record_2t_shared_session\":%.1f}\n",
+      noop1, rec1, json1, tool1, noop2, rec2_own, rec2_shared);
   for (auto *s : sessions) agm_session_free(s);
   agm_recorder_free(rec);
   return sink.load() == 0xFFFFFFFF ? 1 : 0;

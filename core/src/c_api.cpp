@@ -220,7 +220,8 @@ std::string_view opt_str(const char *s, const char *what) {
 }
 
 // A string whose UTF-8 is checked later, where it is cheaper: the model, provider and source
-// of a model call are validated when the session first sees them (Session::call_slot).
+// of a model call and a recorded tool call's name are validated when the session first sees
+// them (Session::call_slot, Session::tool_group).
 std::string_view unchecked_str(const char *s) {
   return s == nullptr ? std::string_view() : std::string_view(s);
 }
@@ -428,13 +429,16 @@ ModelCallInput model_call_in(const agm_model_call *src) {
   return in;
 }
 
-ToolCallInput tool_call_in(const agm_tool_call *src, uint64_t allowed_timing) {
-  const agm_tool_call c = read_struct(src, AGM_TOOL_CALL_SIZE_V0, "call");
+// `checked_name` false: the name's UTF-8 is checked when the session first sees it
+// (Session::tool_group), as agm_session_record_tool_call does.
+ToolCallInput tool_call_in(const agm_tool_call *src, uint64_t allowed_timing, bool checked_name = true) {
+  agm_tool_call copy;
+  const agm_tool_call &c = struct_in(src, copy, AGM_TOOL_CALL_SIZE_V0, "call");
   check_bits(c.present, allowed_timing | AGM_CALL_HAS_INPUT_BYTES | AGM_CALL_HAS_OUTPUT_BYTES,
              "call->present");
   ToolCallInput in;
   in.error = outcome_in(c.outcome);
-  in.name = opt_str(c.name, "call->name");
+  in.name = checked_name ? opt_str(c.name, "call->name") : unchecked_str(c.name);
   in.call_id = opt_str(c.call_id, "call->call_id");
   in.error_type = opt_str(c.error_type, "call->error_type");
   in.error_message = opt_str(c.error_message, "call->error_message");
@@ -1010,7 +1014,7 @@ agm_status agm_session_record_model_call_json(agm_session *session, const agm_mo
 agm_status agm_session_record_tool_call(agm_session *session, const agm_tool_call *call) {
   return guard([&] {
     Session &s = require(session, "session").impl;
-    const ToolCallInput in = tool_call_in(call, kTimingBits);
+    const ToolCallInput in = tool_call_in(call, kTimingBits, false);
     if (in.name.empty()) throw InvalidArgument("call->name is NULL or empty");
     s.record_tool_call(in);
     return AGM_OK;

@@ -503,6 +503,17 @@ Session::CallSlot &Session::call_slot(std::string_view model, std::string_view p
   return *s;
 }
 
+Group &Session::tool_group(std::string_view name) {
+  if (last_tool_ && same(last_tool_->first, name)) return last_tool_->second;
+  auto it = by_tool_.find(name);
+  if (it == by_tool_.end()) {
+    if (!valid_utf8(name)) throw InvalidArgument("call->name is not valid UTF-8");
+    it = by_tool_.try_emplace(std::string(name)).first;
+  }
+  last_tool_ = &*it;  // unordered_map nodes stay put, and tool groups are never erased
+  return it->second;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Session: records
 
@@ -624,7 +635,7 @@ Notice Session::record_model_call(const ModelCallInput &call, int64_t end, int64
 
 void Session::finish_tool(std::string_view name, std::optional<int64_t> start, int64_t end,
                           const ToolCallInput &call, Record *record) {
-  Group &g = slot(by_tool_, name);
+  Group &g = tool_group(name);
   g.totals.add_tool_call(call.error);
   if (start) g.durations[kDurToolCall].add(saturated_span(*start, end));
   if (call.error)
@@ -651,19 +662,24 @@ void Session::finish_tool(std::string_view name, std::optional<int64_t> start, i
 
 void Session::record_tool_call(const ToolCallInput &call) {
   const int64_t end = resolve_end(call.timing);
-  const bool persist = recorder_->persisting();
-  const int64_t wall = persist ? recorder_->clock().wall_now() : 0;
+  // As record_model_call: no std::optional<Record> (a zero fill) unless something is persisted.
+  if (!recorder_->persisting()) return record_tool_call(call, end, 0, nullptr);
   std::optional<Record> observed;
+  record_tool_call(call, end, recorder_->clock().wall_now(), &observed);
+}
+
+void Session::record_tool_call(const ToolCallInput &call, int64_t end, int64_t wall,
+                               std::optional<Record> *observed) {
   {
     std::lock_guard lock(mu_);
     const auto start = resolve_timing(call.timing, end, step_mark_locked()).start;
     Staged staged;
-    if (persist) staged = stage(RecordKind::kToolCall, wall, observed);
+    if (observed) staged = stage(RecordKind::kToolCall, wall, *observed);
     // Without any timing the call still counts, with no duration sample.
     finish_tool(call.name, start, end, call, staged.record);
     staged.commit();
   }
-  if (observed) recorder_->emit(std::move(*observed));
+  if (observed && *observed) recorder_->emit(std::move(**observed));
 }
 
 void Session::tool_start(std::string_view name, std::string_view call_id, std::optional<int64_t> at) {

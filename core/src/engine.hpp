@@ -248,10 +248,16 @@ class Session {
 
   // The slot of a model call; validates the strings of a slot it creates (InvalidArgument).
   CallSlot &call_slot(std::string_view model, std::string_view provider, std::string_view source);
+  // The group of a tool; validates the name of a group it creates (InvalidArgument).
+  Group &tool_group(std::string_view name);
   // Adds a finished tool call; `start` is unknown when no timing was given.
   // Fills `record` when it is not null.
   void finish_tool(std::string_view name, std::optional<int64_t> start, int64_t end,
                    const ToolCallInput &call, Record *record);
+  // record_tool_call once the end is known; `observed` is null when nothing is persisted
+  // (`wall` is then 0: not read).
+  void record_tool_call(const ToolCallInput &call, int64_t end, int64_t wall,
+                        std::optional<Record> *observed);
   void end_turn_locked(int64_t at, Record *record);
   // Where a new record is built: in `observed`, to be emit()ted once the session's lock is
   // released when an observer must see it first, or else queued by commit(), under the lock
@@ -300,6 +306,7 @@ class Session {
   CallSlot *last_call_ = nullptr;  // agents mostly repeat one model: skip the hash lookup
   std::string key_buffer_;         // reused to build call_slot keys without allocating
   std::unordered_map<std::string, Group, StringHash, std::equal_to<>> by_tool_;
+  std::pair<const std::string, Group> *last_tool_ = nullptr;  // a tool called in a loop: no lookup
   std::unordered_map<std::string, OpenTool, StringHash, std::equal_to<>> open_tools_;
   Turn turn_;  // the open turn, or the last one (index 0: none yet)
   std::optional<int64_t> last_step_;

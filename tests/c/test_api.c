@@ -778,6 +778,13 @@ static void test_invalid_arguments_change_nothing(void) {
   CHECK(agm_session_record_tool_call(s, &tool) == AGM_E_INVALID_ARGUMENT);
   tool.present = AGM_CALL_HAS_TTFT;
   CHECK(agm_session_record_tool_call(s, &tool) == AGM_E_INVALID_ARGUMENT);
+  tool.present = 0;
+  tool.name = bad_utf8;
+  CHECK(agm_session_record_tool_call(s, &tool) == AGM_E_INVALID_ARGUMENT);
+  CHECK(strstr(agm_last_error_message(), "UTF-8") != NULL);
+  CHECK(agm_session_record_tool_call(s, &tool) == AGM_E_INVALID_ARGUMENT); /* not remembered */
+  CHECK(agm_session_tool_start(s, bad_utf8, "id", NULL) == AGM_E_INVALID_ARGUMENT);
+  tool.name = "t";
   CHECK(agm_session_tool_start(s, NULL, "id", NULL) == AGM_E_INVALID_ARGUMENT);
   CHECK(agm_session_tool_start(s, "t", "", NULL) == AGM_E_INVALID_ARGUMENT);
 
