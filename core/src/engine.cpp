@@ -691,9 +691,13 @@ void Session::tool_start(std::string_view name, std::string_view call_id, std::o
 
 void Session::tool_end(const ToolCallInput &result) {
   const int64_t end = resolve_end(result.timing);
-  const bool persist = recorder_->persisting();
-  const int64_t wall = persist ? recorder_->clock().wall_now() : 0;
+  if (!recorder_->persisting()) return tool_end(result, end, 0, nullptr);  // as record_tool_call
   std::optional<Record> observed;
+  tool_end(result, end, recorder_->clock().wall_now(), &observed);
+}
+
+void Session::tool_end(const ToolCallInput &result, int64_t end, int64_t wall,
+                       std::optional<Record> *observed) {
   std::unique_lock lock(mu_);
   auto it = open_tools_.find(result.call_id);
   if (it == open_tools_.end()) {
@@ -707,13 +711,13 @@ void Session::tool_end(const ToolCallInput &result) {
   checked_span(it->second.start, end);
   {
     Staged staged;
-    if (persist) staged = stage(RecordKind::kToolCall, wall, observed);
+    if (observed) staged = stage(RecordKind::kToolCall, wall, *observed);
     finish_tool(it->second.name, it->second.start, end, result, staged.record);
     staged.commit();
   }
   open_tools_.erase(it);
   lock.unlock();
-  if (observed) recorder_->emit(std::move(*observed));
+  if (observed && *observed) recorder_->emit(std::move(**observed));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -254,10 +254,11 @@ class Session {
   // Fills `record` when it is not null.
   void finish_tool(std::string_view name, std::optional<int64_t> start, int64_t end,
                    const ToolCallInput &call, Record *record);
-  // record_tool_call once the end is known; `observed` is null when nothing is persisted
-  // (`wall` is then 0: not read).
+  // record_tool_call and tool_end once the end is known; `observed` is null when nothing is
+  // persisted (`wall` is then 0: not read).
   void record_tool_call(const ToolCallInput &call, int64_t end, int64_t wall,
                         std::optional<Record> *observed);
+  void tool_end(const ToolCallInput &result, int64_t end, int64_t wall, std::optional<Record> *observed);
   void end_turn_locked(int64_t at, Record *record);
   // Where a new record is built: in `observed`, to be emit()ted once the session's lock is
   // released when an observer must see it first, or else queued by commit(), under the lock
