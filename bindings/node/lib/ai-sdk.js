@@ -107,6 +107,11 @@ class StepTracker {
     this.session = session;
     this.onTurnEnd = options.onTurnEnd;
     this.onInternalError = options.onInternalError || defaultInternalError;
+    this._resetTurn();
+  }
+
+  /** The state of one generation, as it is before its first event. */
+  _resetTurn() {
     this.inTurn = false; // a generation is being tracked
     this.ownTurn = false; // ... in a turn this tracker began (and will end)
     /** @type {Map<string, string>} tool call id -> name, started here and not yet ended */
@@ -122,17 +127,6 @@ class StepTracker {
     /** @type {string | undefined} */
     this.lastModel = undefined;
     /** @type {string | undefined} */
-    this.lastProvider = undefined;
-  }
-
-  _resetTurn() {
-    this.open = new Map();
-    this.done = new Set();
-    this.modelEnd = null;
-    this.prevStepEnd = null;
-    this.startUnknown = false;
-    this.activity = false;
-    this.lastModel = undefined;
     this.lastProvider = undefined;
   }
 
@@ -271,8 +265,6 @@ class StepTracker {
       for (const id of [...this.open.keys()]) this.toolResult(id, reason === 'finish' ? 'incomplete' : reason, undefined);
       if (owned) session.turnEnd();
     } finally {
-      this.inTurn = false;
-      this.ownTurn = false;
       this._resetTurn();
     }
     if (owned && this.onTurnEnd) this.onTurnEnd(session);
