@@ -85,6 +85,15 @@ function errorMessage(err) {
   return typeof m === 'string' ? m : undefined;
 }
 
+/**
+ * A failed tool call's record fields, from what it threw.
+ * @param {unknown} err
+ * @returns {{ error: string, message: string | undefined }}
+ */
+function failure(err) {
+  return { error: errorClass(err), message: errorMessage(err) };
+}
+
 /** @param {unknown} err @param {string} what */
 function defaultInternalError(err, what) {
   const msg = err && /** @type {any} */ (err).message ? /** @type {any} */ (err).message : String(err);
@@ -204,6 +213,12 @@ class StepTracker {
     this.session.toolEnd(id, compact({ name, error, errorMessage: error ? message : undefined }));
   }
 
+  /** A tool call ended with `err` thrown. @param {unknown} id @param {unknown} err */
+  toolFailed(id, err) {
+    const { error, message } = failure(err);
+    this.toolResult(id, error, message);
+  }
+
   /**
    * Timing fields for a call that ran from the previous step finish to now (or its endNs).
    * @returns {{ startNs?: bigint, sinceLastStep?: boolean }}
@@ -292,6 +307,22 @@ function arr(list) {
 }
 
 /**
+ * The model call fields of a finished step (AI SDK or Mastra) that do not depend on its usage.
+ * @param {any} step @param {string | undefined} provider @param {{ model?: string, source?: string }} options
+ * @returns {Record<string, unknown>}
+ */
+function stepCall(step, provider, options) {
+  const finishReason = typeof step.finishReason === 'string' ? step.finishReason : undefined;
+  return {
+    model: (step.response && step.response.modelId) || (step.model && step.model.modelId) || options.model,
+    provider,
+    source: options.source,
+    stopReason: finishReason,
+    error: finishReason === 'error' ? 'error' : undefined,
+  };
+}
+
+/**
  * Model call fields and tool outcomes of an AI SDK StepResult (v4, v5, v6).
  * @param {any} step @param {AiSdkMetricsOptions} options @returns {StepInfo}
  */
@@ -299,15 +330,7 @@ function aiSdkStepInfo(step, options) {
   const usage = step.usage;
   const format = options.usageFormat || detectAiSdkFormat(usage);
   const providerString = options.provider || (step.model && step.model.provider) || undefined;
-  const model = (step.response && step.response.modelId) || (step.model && step.model.modelId) || options.model;
-  const finishReason = typeof step.finishReason === 'string' ? step.finishReason : undefined;
-  const call = {
-    model,
-    provider: providerString,
-    source: options.source,
-    stopReason: finishReason,
-    error: finishReason === 'error' ? 'error' : undefined,
-  };
+  const call = stepCall(step, providerString, options);
   if (usage != null) {
     Object.assign(call, {
       usage: format === 'ai_sdk_v6' ? usage : { usage, providerMetadata: step.providerMetadata },
@@ -320,7 +343,7 @@ function aiSdkStepInfo(step, options) {
   for (const r of arr(step.toolResults)) if (r && typeof r.toolCallId === 'string') results.add(r.toolCallId);
   for (const part of arr(step.content)) {
     if (part && part.type === 'tool-error' && typeof part.toolCallId === 'string') {
-      errors.set(part.toolCallId, { error: errorClass(part.error), message: errorMessage(part.error) });
+      errors.set(part.toolCallId, failure(part.error));
       results.delete(part.toolCallId);
     }
   }
@@ -358,7 +381,7 @@ function aiSdkMetrics(session, options = {}) {
       if (!chunk) return;
       if (chunk.type === 'tool-call') t.guard('tool call', () => t.toolCall(chunk.toolName, chunk.toolCallId, true));
       else if (chunk.type === 'tool-result' && !chunk.preliminary) t.guard('tool result', () => t.toolResult(chunk.toolCallId, undefined, undefined));
-      else if (chunk.type === 'tool-error') t.guard('tool error', () => t.toolResult(chunk.toolCallId, errorClass(chunk.error), errorMessage(chunk.error)));
+      else if (chunk.type === 'tool-error') t.guard('tool error', () => t.toolFailed(chunk.toolCallId, chunk.error));
     },
     /** @param {any} event */
     experimental_onToolCallStart(event) {
@@ -371,7 +394,7 @@ function aiSdkMetrics(session, options = {}) {
       if (!call) return;
       t.guard('tool end', () =>
         event.success === false
-          ? t.toolResult(call.toolCallId, errorClass(event.error), errorMessage(event.error))
+          ? t.toolFailed(call.toolCallId, event.error)
           : t.toolResult(call.toolCallId, undefined, undefined),
       );
     },
@@ -413,5 +436,5 @@ function withControls(handlers, session, t, onError) {
 module.exports = { aiSdkMetrics };
 // Shared with ./mastra.js; not public API.
 Object.defineProperty(module.exports, '_internal', {
-  value: { StepTracker, compact, errorClass, errorMessage, arr, withControls },
+  value: { StepTracker, stepCall, failure, errorClass, errorMessage, arr, withControls },
 });

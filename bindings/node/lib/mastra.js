@@ -30,7 +30,7 @@
 
 const { _internal } = require('./ai-sdk.js');
 
-const { StepTracker, errorClass, errorMessage, arr, withControls } = _internal;
+const { StepTracker, stepCall, failure, errorMessage, arr, withControls } = _internal;
 
 /** @typedef {import('./integrations').MetricsSession} MetricsSession */
 /** @typedef {import('./integrations').MastraMetricsOptions} MastraMetricsOptions */
@@ -63,15 +63,7 @@ function isErrorOutput(output) {
 function mastraStepInfo(step, options) {
   const m = step.model || {};
   const provider = options.provider || (typeof m.provider === 'string' ? m.provider : undefined);
-  const model = (step.response && step.response.modelId) || m.modelId || options.model;
-  const finishReason = typeof step.finishReason === 'string' ? step.finishReason : undefined;
-  const call = {
-    model,
-    provider,
-    source: options.source,
-    stopReason: finishReason,
-    error: finishReason === 'error' ? 'error' : undefined,
-  };
+  const call = stepCall(step, provider, options);
   if (step.usage != null) {
     Object.assign(call, {
       usage: { usage: step.usage, providerMetadata: step.providerMetadata },
@@ -85,7 +77,7 @@ function mastraStepInfo(step, options) {
   for (const r of arr(step.toolResults)) {
     const p = payloadOf(r);
     if (!p || typeof p.toolCallId !== 'string') continue;
-    if (p.isError) errors.set(p.toolCallId, { error: errorClass(p.result), message: errorMessage(p.result) });
+    if (p.isError) errors.set(p.toolCallId, failure(p.result));
     else results.add(p.toolCallId);
   }
   for (const part of arr(step.content)) {
@@ -93,7 +85,7 @@ function mastraStepInfo(step, options) {
     if (part.type === 'tool-error' || (part.type === 'tool-result' && isErrorOutput(part.output))) {
       const err = part.type === 'tool-error' ? part.error : part.output.value;
       if (!errors.has(part.toolCallId)) {
-        errors.set(part.toolCallId, { error: part.type === 'tool-error' ? errorClass(err) : 'error', message: errorMessage(err) });
+        errors.set(part.toolCallId, part.type === 'tool-error' ? failure(err) : { error: 'error', message: errorMessage(err) });
       }
       results.delete(part.toolCallId);
     }
@@ -123,10 +115,10 @@ function mastraMetrics(session, options = {}) {
         t.guard('tool call', () => t.toolCall(p.toolName, p.toolCallId, true));
       } else if (chunk.type === 'tool-result') {
         t.guard('tool result', () =>
-          p.isError ? t.toolResult(p.toolCallId, errorClass(p.result), errorMessage(p.result)) : t.toolResult(p.toolCallId, undefined, undefined),
+          p.isError ? t.toolFailed(p.toolCallId, p.result) : t.toolResult(p.toolCallId, undefined, undefined),
         );
       } else if (chunk.type === 'tool-error') {
-        t.guard('tool error', () => t.toolResult(p.toolCallId, errorClass(p.error), errorMessage(p.error)));
+        t.guard('tool error', () => t.toolFailed(p.toolCallId, p.error));
       }
     },
     /** @param {any} step */
