@@ -35,6 +35,14 @@ function weatherTool(tool, clock) {
   });
 }
 
+/** generateText / streamText arguments: the scripted `steps`, the weather tool, up to 5 steps. */
+function weatherArgs(clock, steps, handlers, prompt = 'Weather in Paris?') {
+  return { model: scriptedModel(clock, steps), prompt, tools: { weather: weatherTool(ai.tool, clock) }, stopWhen: ai.stepCountIs(5), ...handlers };
+}
+
+/** Batch mode: only the step and finish handlers (no tool events). */
+const batch = (metrics) => ({ onStepFinish: metrics.onStepFinish, onFinish: metrics.onFinish });
+
 // Two steps: a tool call (100 ms model + 40 ms tool), then the answer (60 ms).
 const TWO_STEPS = [
   { ms: 100, calls: [['call-1', 'weather', { city: 'Paris' }]], usage: v3usage(1000, 900, 100, 50) },
@@ -76,10 +84,9 @@ const MODES = {
 for (const [name, mode] of Object.entries(MODES)) {
   test(`ai@6 ${name}: one model call per step, tool timed, one turn`, async () => {
     const { clock, session, internalErrors, lines, options, of, ms } = setup();
-    const model = scriptedModel(clock, TWO_STEPS);
     const metrics = aiSdkMetrics(session, options);
     if (mode.begin) metrics.beginTurn();
-    const args = { model, prompt: 'Weather in Paris?', tools: { weather: weatherTool(ai.tool, clock) }, stopWhen: ai.stepCountIs(5), ...mode.pick(metrics) };
+    const args = weatherArgs(clock, TWO_STEPS, mode.pick(metrics));
     let totalUsage;
     if (mode.stream) {
       const result = ai.streamText(args);
@@ -108,14 +115,7 @@ test('ai@6 generateText, batch mode (no tool events): tool and model timed from 
   const { clock, session, internalErrors, options, ms } = setup();
   const metrics = aiSdkMetrics(session, options);
   metrics.beginTurn(); // at t = 0
-  await ai.generateText({
-    model: scriptedModel(clock, TWO_STEPS),
-    prompt: 'Weather in Paris?',
-    tools: { weather: weatherTool(ai.tool, clock) },
-    stopWhen: ai.stepCountIs(5),
-    onStepFinish: metrics.onStepFinish,
-    onFinish: metrics.onFinish,
-  });
+  await ai.generateText(weatherArgs(clock, TWO_STEPS, batch(metrics)));
   assert.deepEqual(internalErrors, []);
   assertTwoStepTotals(session);
   // Step 1 finished at 140 ms: the model (100) and the tool (40) are not separable, so the
@@ -128,14 +128,7 @@ test('ai@6 generateText, batch mode (no tool events): tool and model timed from 
 test('ai@6 turn begun late (first event is a step): the first durations are missing, not 0', async () => {
   const { clock, session, internalErrors, options, ms } = setup();
   const metrics = aiSdkMetrics(session, options);
-  await ai.generateText({
-    model: scriptedModel(clock, TWO_STEPS),
-    prompt: 'Weather in Paris?',
-    tools: { weather: weatherTool(ai.tool, clock) },
-    stopWhen: ai.stepCountIs(5),
-    onStepFinish: metrics.onStepFinish,
-    onFinish: metrics.onFinish,
-  });
+  await ai.generateText(weatherArgs(clock, TWO_STEPS, batch(metrics)));
   assert.deepEqual(internalErrors, []);
   assertTwoStepTotals(session);
   assert.deepEqual(ms('model_call'), [null, 60]);
@@ -155,13 +148,7 @@ for (const [name, mode] of Object.entries(MODES)) {
     const { clock, session, internalErrors, options, of, ms } = setup();
     const metrics = aiSdkMetrics(session, options);
     if (mode.begin) metrics.beginTurn();
-    const args = {
-      model: scriptedModel(clock, THREE_STEPS_WITH_ERROR),
-      prompt: 'Weather in Paris and Atlantis?',
-      tools: { weather: weatherTool(ai.tool, clock) },
-      stopWhen: ai.stepCountIs(5),
-      ...mode.pick(metrics),
-    };
+    const args = weatherArgs(clock, THREE_STEPS_WITH_ERROR, mode.pick(metrics), 'Weather in Paris and Atlantis?');
     if (mode.stream) await ai.streamText(args).consumeStream();
     else await ai.generateText(args);
     assert.deepEqual(internalErrors, []);
@@ -185,14 +172,7 @@ test('ai@6 generateText, batch mode: a failing tool is an error, timed from the 
   const { clock, session, internalErrors, options, of, ms } = setup();
   const metrics = aiSdkMetrics(session, options);
   metrics.beginTurn();
-  await ai.generateText({
-    model: scriptedModel(clock, THREE_STEPS_WITH_ERROR),
-    prompt: 'Weather in Paris and Atlantis?',
-    tools: { weather: weatherTool(ai.tool, clock) },
-    stopWhen: ai.stepCountIs(5),
-    onStepFinish: metrics.onStepFinish,
-    onFinish: metrics.onFinish,
-  });
+  await ai.generateText(weatherArgs(clock, THREE_STEPS_WITH_ERROR, batch(metrics), 'Weather in Paris and Atlantis?'));
   assert.deepEqual(internalErrors, []);
   assert.equal(session.totals().toolErrors, 1);
   assert.deepEqual(ms('tool_call'), [140, 60]);
@@ -223,7 +203,7 @@ test('ai@6 inside a turn the caller opened: counted in it, left open', async () 
   const { clock, session, internalErrors, lines, options } = setup();
   const metrics = aiSdkMetrics(session, options);
   session.turnBegin();
-  await ai.generateText({ model: scriptedModel(clock, TWO_STEPS), prompt: 'Weather?', tools: { weather: weatherTool(ai.tool, clock) }, stopWhen: ai.stepCountIs(5), ...metrics });
+  await ai.generateText(weatherArgs(clock, TWO_STEPS, metrics, 'Weather?'));
   const model2 = scriptedModel(clock, [{ ms: 20, text: 'Done.', usage: v3usage(10, 10, undefined, 2) }]);
   await ai.streamText({ model: model2, prompt: 'More?', ...metrics }).consumeStream();
   assert.equal(session.turnStats().endNs, null); // still open: the caller ends it
@@ -271,7 +251,7 @@ test('metrics never break the agent: failures go to onInternalError', async () =
   const { clock, session, internalErrors, options } = setup();
   const metrics = aiSdkMetrics(session, options);
   session.close();
-  const result = await ai.generateText({ model: scriptedModel(clock, TWO_STEPS), prompt: 'Weather?', tools: { weather: weatherTool(ai.tool, clock) }, stopWhen: ai.stepCountIs(5), ...metrics });
+  const result = await ai.generateText(weatherArgs(clock, TWO_STEPS, metrics, 'Weather?'));
   assert.equal(result.text, 'It is 21 °C in Paris.');
   assert.ok(internalErrors.length > 0);
 });
