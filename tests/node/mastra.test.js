@@ -117,18 +117,20 @@ test('Mastra without beginTurn(): the turn starts at the first chunk; that step 
   assert.deepEqual(ms('turn'), [100]); // from the tool-call chunk at 100 ms
 });
 
+// Two tool calls, the second failing (10 ms), then the answer.
+const THREE_STEPS_WITH_ERROR = [
+  { ms: 100, calls: [['call-1', 'lookup', { path: 'src/main.ts' }]], usage: v3usage(500, 500, undefined, 20) },
+  { ms: 50, calls: [['call-2', 'lookup', { path: 'missing' }]], usage: v3usage(600, 600, undefined, 20) },
+  { ms: 30, text: 'One file was missing.', usage: v3usage(700, 700, undefined, 20) },
+];
+
 for (const mode of ['generate', 'stream']) {
   test(`Mastra ${mode}: a failing tool is counted as a tool error with its duration`, async () => {
     const { clock, rec, internalErrors, options, of, ms } = setup();
     const session = rec.session({ agent: 'builder' });
-    const steps = [
-      { ms: 100, calls: [['call-1', 'lookup', { path: 'src/main.ts' }]], usage: v3usage(500, 500, undefined, 20) },
-      { ms: 50, calls: [['call-2', 'lookup', { path: 'missing' }]], usage: v3usage(600, 600, undefined, 20) },
-      { ms: 30, text: 'One file was missing.', usage: v3usage(700, 700, undefined, 20) },
-    ];
     const metrics = mastraMetrics(session, options);
     metrics.beginTurn();
-    await run(agentWith(scriptedModel(clock, steps), clock), mode, 'Read both files', { maxSteps: 5, ...metrics });
+    await run(agentWith(scriptedModel(clock, THREE_STEPS_WITH_ERROR), clock), mode, 'Read both files', { maxSteps: 5, ...metrics });
     assert.deepEqual(internalErrors, []);
     const t = session.totals();
     assert.equal(t.modelCalls, 3);
@@ -145,14 +147,9 @@ for (const mode of ['generate', 'stream']) {
 test('Mastra generate, batch mode: a failing tool is an error, timed from the step finishes', async () => {
   const { clock, rec, internalErrors, options, of, ms } = setup();
   const session = rec.session({ agent: 'builder' });
-  const steps = [
-    { ms: 100, calls: [['call-1', 'lookup', { path: 'src/main.ts' }]], usage: v3usage(500, 500, undefined, 20) },
-    { ms: 50, calls: [['call-2', 'lookup', { path: 'missing' }]], usage: v3usage(600, 600, undefined, 20) },
-    { ms: 30, text: 'One file was missing.', usage: v3usage(700, 700, undefined, 20) },
-  ];
   const metrics = mastraMetrics(session, options);
   metrics.beginTurn();
-  await agentWith(scriptedModel(clock, steps), clock).generate('Read both files', {
+  await agentWith(scriptedModel(clock, THREE_STEPS_WITH_ERROR), clock).generate('Read both files', {
     maxSteps: 5,
     onStepFinish: metrics.onStepFinish,
     onFinish: metrics.onFinish,
