@@ -22,10 +22,6 @@ std::string join(const std::vector<std::string> &parts, std::string_view sep = "
   return out;
 }
 
-std::string plural(int64_t n, std::string_view one, std::string_view many) {
-  return tokens(n) + " " + std::string(n == 1 ? one : many);
-}
-
 bool is_zero_money(const Json &decimal) {
   agm_money m = AGM_MONEY_ZERO;
   if (!decimal.is_number() && !decimal.is_string()) return true;
