@@ -229,7 +229,7 @@ void warn_malformed(agm_history *h) {
   const Json doc = Json::parse(buf.view());
   const int64_t n = doc["malformed"].as_int();
   if (n <= 0) return;
-  std::string message = "skipped " + tokens(n) + (n == 1 ? " malformed line" : " malformed lines");
+  std::string message = "skipped " + plural(n, "malformed line", "malformed lines");
   const Json &warnings = doc["warnings"];
   if (warnings.size() > 0) {
     const Json &first = warnings.items()[0];
@@ -239,18 +239,26 @@ void warn_malformed(agm_history *h) {
   warn(message);
 }
 
+// Runs one read of `h` (`body`: a query, export, push or report) under the progress bar; once it
+// has succeeded, warns if malformed lines were skipped.
+template <class Read>
+agm_status read_store(agm_history *h, const Args &a, Read &&body) {
+  agm_status st;
+  {
+    Progress progress(h, a);
+    st = body();
+  }
+  if (!AGM_FAILED(st)) warn_malformed(h);
+  return st;
+}
+
 // Runs one query; returns the document's text.
 std::string query(const Args &a, agm_query &q, const std::string &not_found_hint = kStoreHint) {
   apply_period(a, q);
   q.limit = a.limit;
   History h = open_history(a.store);
   Buffer out;
-  agm_status st;
-  {
-    Progress progress(h.get(), a);
-    st = agm_history_query(out.get(), h.get(), &q);
-  }
-  if (!AGM_FAILED(st)) warn_malformed(h.get());
+  const agm_status st = read_store(h.get(), a, [&] { return agm_history_query(out.get(), h.get(), &q); });
   check(st, st == AGM_E_NOT_FOUND ? not_found_hint : "");
   return std::string(out.view());
 }
@@ -335,14 +343,16 @@ int64_t records_read(agm_history *h) {
   return Json::parse(buf.view())["records"].as_int();
 }
 
-std::string written_json(const std::string &path, uint64_t bytes, int64_t records) {
-  return "{\"path\":" + json_quote(path) + ",\"bytes\":" + std::to_string(bytes) +
-         ",\"records\":" + std::to_string(records) + "}";
-}
-
-std::string written_text(const std::string &path, uint64_t bytes, int64_t records) {
-  return "wrote " + path + " (" + tokens(static_cast<int64_t>(bytes)) + " bytes, " + tokens(records) +
-         (records == 1 ? " record)\n" : " records)\n");
+// After writing `path` from the last read on `h`: {"path","bytes","records"} with --json, else a
+// sentence.
+void emit_written(const Args &a, const std::string &path, uint64_t bytes, agm_history *h) {
+  const int64_t records = records_read(h);
+  if (a.json) {
+    return emit("{\"path\":" + json_quote(path) + ",\"bytes\":" + std::to_string(bytes) +
+                ",\"records\":" + std::to_string(records) + "}\n");
+  }
+  emit("wrote " + path + " (" + tokens(static_cast<int64_t>(bytes)) + " bytes, " +
+       plural(records, "record", "records") + ")\n");
 }
 
 void cmd_report(const Args &a) {
@@ -354,21 +364,13 @@ void cmd_report(const Args &a) {
   options.title = a.title.empty() ? nullptr : a.title.c_str();
   History h = open_history(a.store);
   Buffer page;
-  agm_status st;
-  {
-    Progress progress(h.get(), a);
-    st = agm_history_report_html(page.get(), h.get(), &options);
-  }
-  if (!AGM_FAILED(st)) warn_malformed(h.get());
-  check(st);
+  check(read_store(h.get(), a, [&] { return agm_history_report_html(page.get(), h.get(), &options); }));
   AtomicFile file(a.html);
   if (!file.write(page.view())) {
     throw Failure{kExitFailure, "cannot write " + a.html + ": " + std::strerror(file.error())};
   }
   file.commit();
-  const int64_t records = records_read(h.get());
-  emit(a.json ? written_json(a.html, file.bytes(), records) + "\n"
-              : written_text(a.html, file.bytes(), records));
+  emit_written(a, a.html, file.bytes(), h.get());
 }
 
 // ---- export ----------------------------------------------------------------------------------
@@ -414,16 +416,12 @@ void cmd_push(const Args &a, const agm_export_options &options, agm_history *h) 
   otlp.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(timeout_ms, 1, UINT32_MAX));
   otlp.max_attempts = a.attempts;
   Buffer response;
-  agm_status st;
-  {
-    Progress progress(h, a);
-    st = agm_history_push_otlp(response.get(), h, &options, &otlp);
-  }
-  if (!AGM_FAILED(st)) warn_malformed(h);
+  const agm_status st =
+      read_store(h, a, [&] { return agm_history_push_otlp(response.get(), h, &options, &otlp); });
   check(st, st == AGM_E_IO ? "nothing was pushed to " + a.endpoint : "");
   if (a.json) return emit_json(response.view().empty() ? "{}" : response.view());
   const int64_t records = records_read(h);
-  emit("pushed " + tokens(records) + (records == 1 ? " record to " : " records to ") + a.endpoint + "\n");
+  emit("pushed " + plural(records, "record", "records") + " to " + a.endpoint + "\n");
 }
 
 void cmd_export(const Args &a) {
@@ -447,12 +445,8 @@ void cmd_export(const Args &a) {
   std::unique_ptr<AtomicFile> file;
   if (!to_stdout) file = std::make_unique<AtomicFile>(a.output);
   Sink sink{file.get()};
-  agm_status st;
-  {
-    Progress progress(h.get(), a);
-    st = agm_history_export(h.get(), &options, &Sink::write, &sink);
-  }
-  if (!AGM_FAILED(st)) warn_malformed(h.get());
+  const agm_status st =
+      read_store(h.get(), a, [&] { return agm_history_export(h.get(), &options, &Sink::write, &sink); });
   if (AGM_FAILED(st) && sink.error != 0) {
     if (to_stdout) throw stdout_failure(sink.error);
     throw Failure{kExitFailure, "cannot write to " + a.output + ": " + std::strerror(sink.error)};
@@ -460,9 +454,7 @@ void cmd_export(const Args &a) {
   check(st);
   if (to_stdout) return;  // the export is the output
   file->commit();
-  const int64_t records = records_read(h.get());
-  emit(a.json ? written_json(a.output, sink.bytes, records) + "\n"
-              : written_text(a.output, sink.bytes, records));
+  emit_written(a, a.output, sink.bytes, h.get());
 }
 
 // ---- prices ----------------------------------------------------------------------------------
@@ -507,8 +499,7 @@ void cmd_prices_show(const Args &a) {
   Buffer info;
   check(agm_prices_bundled_info(info.get()));
   const Json bundled = Json::parse(info.view());
-  std::string footer =
-      tokens(static_cast<int64_t>(entries.size())) + (entries.size() == 1 ? " model" : " models");
+  std::string footer = plural(static_cast<int64_t>(entries.size()), "model", "models");
   if (!a.filter.empty()) footer += " matching \"" + a.filter + "\"";
   footer += " · USD per 1M tokens · bundled table: " + bundled["source"].text() + " " +
             bundled["litellm_version"].text() + ", generated " + bundled["generated"].text();
@@ -552,9 +543,8 @@ void cmd_prices_check(const Args &a) {
          "}\n");
     return;
   }
-  std::string out = a.check_file + ": OK · " + tokens(priced) +
-                    (priced == 1 ? " priced model" : " priced models") + " of " + tokens(entries) +
-                    (entries == 1 ? " entry" : " entries");
+  std::string out = a.check_file + ": OK · " + plural(priced, "priced model", "priced models") + " of " +
+                    plural(entries, "entry", "entries");
   if (entries > priced) out += " (" + tokens(entries - priced) + " skipped: not a model or no token rates)";
   emit(out + "\n");
 }
@@ -565,7 +555,7 @@ class Tail {
  public:
   explicit Tail(const Args &a) : args_(a), style_{bold_output(a)} {}
 
-  // Prints rows; false once stdout is closed (the reader went away).
+  // Prints rows; false once stdout is closed (the reader went away), throws on other failures.
   bool print(const std::vector<std::string_view> &rows) {
     std::string out;
     for (const auto row : rows) {
@@ -580,7 +570,9 @@ class Tail {
       }
       out += render_row(Json::parse(row));
     }
-    return write_all(STDOUT_FILENO, out);
+    if (write_all(STDOUT_FILENO, out)) return true;
+    if (errno == EPIPE) return false;
+    throw stdout_failure(errno);
   }
 
  private:
@@ -623,8 +615,7 @@ int cmd_tail(const Args &a) {
     if (now == malformed) return;
     const uint64_t more = now - malformed;
     malformed = now;
-    warn("skipped " + tokens(static_cast<int64_t>(more)) +
-         (more == 1 ? " malformed line" : " malformed lines"));
+    warn("skipped " + plural(static_cast<int64_t>(more), "malformed line", "malformed lines"));
   };
 
   // Catch up in bounded polls, keeping only the last N rows: memory stays flat on a big store.
@@ -642,11 +633,7 @@ int cmd_tail(const Args &a) {
   warn_skipped();
   const std::vector<std::string_view> rows(last.begin(), last.end());
   Tail tail(a);
-  if (!tail.print(rows)) {
-    if (errno == EPIPE) return kExitOk;
-    throw stdout_failure(errno);
-  }
-  if (!a.follow) return kExitOk;
+  if (!tail.print(rows) || !a.follow) return kExitOk;
 
   const timespec wait{static_cast<time_t>(interval / 1'000'000'000),
                       static_cast<long>(interval % 1'000'000'000)};
@@ -658,10 +645,7 @@ int cmd_tail(const Args &a) {
     check(agm_follow_poll(buf.get(), &n, follow.get()));
     warn_skipped();
     if (n == 0) continue;
-    if (!tail.print(split_rows(buf.view()))) {
-      if (errno == EPIPE) return kExitOk;  // the reader is gone: the follow is over
-      throw stdout_failure(errno);
-    }
+    if (!tail.print(split_rows(buf.view()))) return kExitOk;  // the reader is gone: the follow is over
   }
 }
 

@@ -22,10 +22,6 @@ std::string join(const std::vector<std::string> &parts, std::string_view sep = "
   return out;
 }
 
-std::string plural(int64_t n, std::string_view one, std::string_view many) {
-  return tokens(n) + " " + std::string(n == 1 ? one : many);
-}
-
 bool is_zero_money(const Json &decimal) {
   agm_money m = AGM_MONEY_ZERO;
   if (!decimal.is_number() && !decimal.is_string()) return true;
@@ -225,7 +221,7 @@ std::string render_breakdown(const Json &doc, const Style &style) {
       row.push_back(cell);
     }
     if (unpriced) row.push_back(count(g["calls_unpriced"]));
-    row.push_back(g["cost"].is_null() ? kNone : cost(g["cost"]["total"]));
+    row.push_back(cost(g["cost"]["total"]));
     t.add(std::move(row));
   }
   if (groups.size() > 0) out += "\n" + t.render(style.bold);
@@ -250,8 +246,8 @@ std::string render_sessions(const Json &doc, const Style &style) {
   for (const Json &s : sessions.items()) {
     const int64_t errors = s["model_errors"].as_int() + s["tool_errors"].as_int();
     t.add({key_text(s["session"].text()), label(s["agent"]), s["first"].text(), s["last"].text(),
-           count(s["model_calls"]), tokens(s["tokens"]["total"]),
-           s["cost"].is_null() ? kNone : cost(s["cost"]["total"]), count(s["tool_calls"]), tokens(errors)});
+           count(s["model_calls"]), tokens(s["tokens"]["total"]), cost(s["cost"]["total"]),
+           count(s["tool_calls"]), tokens(errors)});
   }
   return out + "\n" + t.render(style.bold);
 }
@@ -433,15 +429,14 @@ std::string row_line(const std::string &time, const std::string &kind, const std
                      "  " + fit(tok, kTokensWidth, Align::kRight) + "  " +
                      fit(money, kCostWidth, Align::kRight) + "  " + fit(dur, kDurationWidth, Align::kRight);
   if (!error.empty()) line += "  " + error;
+  while (!line.empty() && line.back() == ' ') line.pop_back();
   return line;
 }
 
 }  // namespace
 
 std::string render_row_header(const Style &style) {
-  std::string line = row_line("TIME", "KIND", "NAME", "SESSION", "TOKENS", "COST", "DURATION", "");
-  while (!line.empty() && line.back() == ' ') line.pop_back();
-  return heading(line, style.bold);
+  return heading(row_line("TIME", "KIND", "NAME", "SESSION", "TOKENS", "COST", "DURATION", ""), style.bold);
 }
 
 std::string render_row(const Json &row) {
@@ -452,11 +447,10 @@ std::string render_row(const Json &row) {
     if (row["error_message"].is_string())
       error += ": " + truncate(row["error_message"].text(), kMessageWidth);
   }
-  std::string line =
-      row_line(row["timestamp"].text(), row["kind"].text(), row_name(row), label(row["session"]),
-               tokens(row["total_tokens"]), cost(row["cost_usd"]), duration_ms(row["duration_ms"]), error);
-  while (!line.empty() && line.back() == ' ') line.pop_back();
-  return line + "\n";
+  return row_line(row["timestamp"].text(), row["kind"].text(), row_name(row), label(row["session"]),
+                  tokens(row["total_tokens"]), cost(row["cost_usd"]), duration_ms(row["duration_ms"]),
+                  error) +
+         "\n";
 }
 
 // ---- prices ----------------------------------------------------------------------------------
@@ -488,6 +482,13 @@ constexpr std::pair<const char *, const char *> kRates[] = {
     {"cache_creation_input_token_cost_above_1hr", "Cache write (1h)"},
 };
 
+// The rates `prices` (an entry or one of its tiers) has, per 1M tokens.
+void add_rates(Block &block, const Json &prices) {
+  for (auto [key, name] : kRates) {
+    if (prices.has(key)) block.add(name, rate(prices, key) + " / 1M tokens");
+  }
+}
+
 }  // namespace
 
 std::string render_price_table(const Json &entries, const Style &style) {
@@ -512,15 +513,11 @@ std::string render_price_entry(const Json &entry, const Style &style) {
   block.add("Resolved", entry["resolved"].text());
   block.add("Provider", label(entry["litellm_provider"]));
   block.add("Mode", label(entry["mode"]));
-  for (auto [key, name] : kRates) {
-    if (entry.has(key)) block.add(name, rate(entry, key) + " / 1M tokens");
-  }
+  add_rates(block, entry);
   std::string out = block.render();
   for (const Json &tier : entry["tiers"].items()) {
     Block t;
-    for (auto [key, name] : kRates) {
-      if (tier.has(key)) t.add(name, rate(tier, key) + " / 1M tokens");
-    }
+    add_rates(t, tier);
     out += '\n';
     out += heading("Above " + tokens(tier["above_tokens"]) + " input tokens (whole request)", style.bold);
     out += t.render();

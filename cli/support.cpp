@@ -218,6 +218,10 @@ std::string duration_ns(int64_t ns) {
   return std::string(out.view());
 }
 
+std::string plural(int64_t n, std::string_view one, std::string_view many) {
+  return tokens(n) + " " + std::string(n == 1 ? one : many);
+}
+
 std::string percent(double value, int decimals) {
   char text[64];
   std::snprintf(text, sizeof text, "%.*f%%", decimals, value);

@@ -102,6 +102,7 @@ std::string duration_ms(const Json &ms);
 std::string duration_ns(int64_t ns);
 std::string count(const Json &n);  // a plain count with grouped digits
 std::string percent(double value, int decimals = 1);
+std::string plural(int64_t n, std::string_view one, std::string_view many);  // "1 call", "2 calls"
 std::string label(const Json &s);  // a label value; "" and null as "—"
 
 // Exact per-million rate from a per-token decimal string ("2.5e-06" -> "2.50"), without floating
