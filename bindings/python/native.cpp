@@ -1781,11 +1781,10 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
           [](History &h, uint32_t format, py::object write, uint32_t period, py::object since,
              py::object until, py::object now_ns, py::object resource) {
             RangeArg range(period, since, until, now_ns);
-            std::string res = resource.is_none() ? std::string() : utf8(resource.ptr(), "resource");
             agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
             o.format = format;
             o.range = &range.q;
-            o.resource_attributes = resource.is_none() ? nullptr : res.c_str();
+            o.resource_attributes = opt_utf8(resource, "resource");
             PyCallback writer(write);
             Use<decltype(History::g)> use(h.g, "history", true);
             const agm_status status =
@@ -1802,15 +1801,12 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
              uint32_t retry_delay_ms, uint32_t period, py::object since, py::object until, py::object now_ns,
              py::object resource) {
             RangeArg range(period, since, until, now_ns);
-            const std::string url = utf8(endpoint.ptr(), "endpoint");
-            const std::string head = headers.is_none() ? std::string() : utf8(headers.ptr(), "headers");
-            const std::string res = resource.is_none() ? std::string() : utf8(resource.ptr(), "resource");
             agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
             o.range = &range.q;
-            o.resource_attributes = resource.is_none() ? nullptr : res.c_str();
+            o.resource_attributes = opt_utf8(resource, "resource");
             agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
-            otlp.endpoint = url.c_str();
-            otlp.headers = headers.is_none() ? nullptr : head.c_str();
+            otlp.endpoint = utf8(endpoint.ptr(), "endpoint");
+            otlp.headers = opt_utf8(headers, "headers");
             otlp.timeout_ms = timeout_ms;
             otlp.max_attempts = max_attempts;
             otlp.retry_delay_ms = retry_delay_ms;
@@ -1828,10 +1824,9 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
           [](History &h, py::object title, uint32_t limit, uint32_t period, py::object since,
              py::object until, py::object now_ns) {
             RangeArg range(period, since, until, now_ns);
-            const std::string t = title.is_none() ? std::string() : utf8(title.ptr(), "title");
             agm_report_options o = AGM_REPORT_OPTIONS_INIT;
             o.range = &range.q;
-            o.title = title.is_none() ? nullptr : t.c_str();
+            o.title = opt_utf8(title, "title");
             o.limit = limit;
             Buffer b;
             Use<decltype(History::g)> use(h.g, "history", true);
