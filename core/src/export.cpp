@@ -9,6 +9,7 @@
 
 #include "aggregate.hpp"
 #include "errors.hpp"
+#include "history_parts.hpp"
 #include "json_writer.hpp"
 #include "strings.hpp"
 
@@ -281,8 +282,8 @@ constexpr const char *kCostItemNames[kCostItems] = {"input",          "cache_rea
 
 // Aggregates of the model calls of one (provider, model, agent).
 struct ModelSeries {
-  Histogram input_tokens, output_tokens;                   // gen_ai.client.token.usage
-  std::map<std::string, Histogram, std::less<>> duration;  // by error.type ("" when the call succeeded)
+  Histogram input_tokens, output_tokens;  // gen_ai.client.token.usage
+  KeyMap<Histogram> duration;             // by error.type ("" when the call succeeded)
   Histogram ttft;
   std::array<int64_t, 6> tokens{};  // by kind, kInput..kReasoning
   uint32_t token_present = 0;
@@ -294,15 +295,15 @@ struct ModelSeries {
 
 // Tool calls of one (tool, agent).
 struct ToolSeries {
-  std::map<std::string, Histogram, std::less<>> duration;  // by error.type
-  uint64_t calls[2] = {};                                  // [error]
+  KeyMap<Histogram> duration;  // by error.type
+  uint64_t calls[2] = {};      // [error]
 };
 
 // Turns and invocations of one agent.
 struct AgentSeries {
   Histogram turn_duration;
-  std::map<std::string, Histogram, std::less<>> invocation_duration;  // by error.type
-  uint64_t invocations[2] = {};                                       // [failed]
+  KeyMap<Histogram> invocation_duration;  // by error.type
+  uint64_t invocations[2] = {};           // [failed]
   int64_t invocation_tokens = 0;
   u128 invocation_cost = 0;
 };
@@ -406,10 +407,10 @@ struct ExportRun::State {
   uint64_t rows = 0;
   RowBuilder row;
 
-  std::string key;                                         // scratch for series keys
-  std::map<std::string, ModelSeries, std::less<>> models;  // provider \0 model \0 agent
-  std::map<std::string, ToolSeries, std::less<>> tools;    // tool \0 agent
-  std::map<std::string, AgentSeries, std::less<>> agents;  // agent
+  std::string key;             // scratch for series keys
+  KeyMap<ModelSeries> models;  // provider \0 model \0 agent
+  KeyMap<ToolSeries> tools;    // tool \0 agent
+  KeyMap<AgentSeries> agents;  // agent
   int64_t first = kMax, last = kMin;
 };
 
@@ -420,13 +421,6 @@ std::string_view ExportRun::State::series_key(std::initializer_list<std::string_
     key += p;
   }
   return key;
-}
-
-template <class T>
-T &series(std::map<std::string, T, std::less<>> &m, std::string_view key) {
-  auto it = m.find(key);
-  if (it == m.end()) it = m.emplace(std::string(key), T{}).first;
-  return it->second;
 }
 
 void ExportRun::State::add_row(const RecordView &r) {
@@ -447,7 +441,7 @@ void ExportRun::State::add_metrics(const RecordView &r) {
   last = std::max(last, r.ts);
   switch (r.kind) {
     case RecordKind::kModelCall: {
-      ModelSeries &s = series(models, series_key({r.provider, r.model, r.agent}));
+      ModelSeries &s = slot(models, series_key({r.provider, r.model, r.agent}));
       const Usage &u = r.usage;
       if (u.has(kInput) || u.has(kCacheRead) || u.has(kCacheWrite)) {
         s.input_tokens.add(u.get(kInput) + u.get(kCacheRead) + u.get(kCacheWrite), kTokenBounds);
@@ -462,25 +456,25 @@ void ExportRun::State::add_metrics(const RecordView &r) {
         for (int i = 0; i < kCostItems; ++i) s.cost[i] += r.cost.item[i];
       }
       if (r.duration_ns)
-        series(s.duration, error_type_of(r.error, r.error_type)).add(*r.duration_ns, kDurationBounds);
+        slot(s.duration, error_type_of(r.error, r.error_type)).add(*r.duration_ns, kDurationBounds);
       if (r.ttft_ns) s.ttft.add(*r.ttft_ns, kDurationBounds);
       ++s.calls[r.error][u.empty()][!r.cost.priced];
       break;
     }
     case RecordKind::kToolCall: {
-      ToolSeries &s = series(tools, series_key({r.tool, r.agent}));
+      ToolSeries &s = slot(tools, series_key({r.tool, r.agent}));
       if (r.duration_ns)
-        series(s.duration, error_type_of(r.error, r.error_type)).add(*r.duration_ns, kDurationBounds);
+        slot(s.duration, error_type_of(r.error, r.error_type)).add(*r.duration_ns, kDurationBounds);
       ++s.calls[r.error];
       break;
     }
     case RecordKind::kTurn:
-      if (r.duration_ns) series(agents, r.agent).turn_duration.add(*r.duration_ns, kDurationBounds);
+      if (r.duration_ns) slot(agents, r.agent).turn_duration.add(*r.duration_ns, kDurationBounds);
       break;
     case RecordKind::kInvocation: {
       const InvocationView &v = r.invocation;
-      AgentSeries &s = series(agents, v.agent);
-      series(s.invocation_duration, error_type_of(!v.success, v.error_class))
+      AgentSeries &s = slot(agents, v.agent);
+      slot(s.invocation_duration, error_type_of(!v.success, v.error_class))
           .add(v.duration_ns, kDurationBounds);
       ++s.invocations[!v.success];
       s.invocation_tokens += v.tokens;

@@ -1,5 +1,6 @@
-// Building blocks the history queries and the HTML report share: maps keyed by stored strings,
-// the cost ranking, bounded top-N lists and the rows of the slow and errors queries.
+// Building blocks the history queries, the HTML report and the export share: maps keyed by
+// stored strings, the cost ranking, bounded top-N lists and the rows of the slow and errors
+// queries.
 #pragma once
 #include <algorithm>
 #include <cstddef>

@@ -11,12 +11,6 @@ namespace {
 
 __extension__ typedef __int128 i128;
 
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if (a % b != 0 && a < 0) --q;
-  return q;
-}
-
 }  // namespace
 
 // A sweep over the distinct event times: the level (intervals running) after applying every

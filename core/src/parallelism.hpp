@@ -10,6 +10,11 @@
 
 namespace agentmetrics {
 
+// a / b rounded toward negative infinity (b > 0): the index of the bucket of width b holding a.
+inline int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - (a % b < 0 ? 1 : 0);
+}
+
 // The intervals, 16 bytes each (8 for a zero-duration one): starts and ends are kept apart,
 // since the sweep only needs each side in time order, not which start goes with which end.
 class Spans {

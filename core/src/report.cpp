@@ -33,10 +33,6 @@ constexpr int64_t kHourlySpan = 48 * kHour;
 // The parallelism chart never has more buckets than this.
 constexpr int64_t kMaxParallelismBuckets = 200;
 
-int64_t floor_div(int64_t a, int64_t b) {
-  return a / b - (a % b < 0 ? 1 : 0);
-}
-
 // ---------------------------------------------------------------------------------------------
 // HTML output. One escape for every string that is not literal markup: text and attribute
 // values alike, in HTML and inside SVG.

@@ -21,9 +21,10 @@
 
 namespace agentmetrics {
 
-RecordView Record::view() const {
-  RecordView v;
-  static_cast<RecordNumbers &>(v) = fields;
+namespace {
+
+// The strings a record shares with others of its session and call site, borrowed into `v`.
+void view_shared(const RecordLabels *labels, const CallNames *names, RecordView &v) {
   if (labels) {
     v.session = labels->session;
     v.agent = labels->agent;
@@ -36,6 +37,14 @@ RecordView Record::view() const {
     v.provider = names->provider;
     v.source = names->source;
   }
+}
+
+}  // namespace
+
+RecordView Record::view() const {
+  RecordView v;
+  static_cast<RecordNumbers &>(v) = fields;
+  view_shared(labels, names, v);
   v.stop_reason = stop_reason;
   v.error_type = error_type;
   v.error_message = error_message;
@@ -276,18 +285,7 @@ void unpack(const Packed &p, const char *&text, RecordView &v) {
       break;
     default: break;
   }
-  if (const RecordLabels *l = p.labels) {
-    v.session = l->session;
-    v.agent = l->agent;
-    v.phase = l->phase;
-    v.task = l->task;
-    v.tags_json = l->tags_json;
-  }
-  if (const CallNames *n = p.names) {
-    v.model = n->model;
-    v.provider = n->provider;
-    v.source = n->source;
-  }
+  view_shared(p.labels, p.names, v);
   for (int i = 0; i < Packed::kStrings; ++i) {
     v.*kViewStrings[i] = std::string_view(text, p.length[i]);
     text += p.length[i];

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -30,6 +31,27 @@ class TempDir {
  private:
   std::string path_;
 };
+
+constexpr int64_t kWall0 = 1763805600000000000;  // 2025-11-22T10:00:00Z
+
+// A clock the test moves: both the monotonic and the wall clock advance with it.
+struct FakeClock {
+  int64_t now = 0;
+};
+inline int64_t mono(void *payload) {
+  return static_cast<FakeClock *>(payload)->now;
+}
+inline int64_t wall(void *payload) {
+  return kWall0 + static_cast<FakeClock *>(payload)->now;
+}
+
+inline agm_recorder_options clock_options(FakeClock &clock) {
+  agm_recorder_options o = AGM_RECORDER_OPTIONS_INIT;
+  o.monotonic_ns = mono;
+  o.wall_ns = wall;
+  o.clock_payload = &clock;
+  return o;
+}
 
 struct RecorderDeleter {
   void operator()(agm_recorder *r) const { agm_recorder_free(r); }

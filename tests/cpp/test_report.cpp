@@ -386,18 +386,6 @@ TEST(Report, LimitBoundsTheSlowestAndErrorTables) {
 
 using namespace store_test;
 
-constexpr int64_t kWall0 = 1763805600000000000;  // 2025-11-22T10:00:00Z
-
-struct FakeClock {
-  int64_t now = 0;
-};
-int64_t mono(void *payload) {
-  return static_cast<FakeClock *>(payload)->now;
-}
-int64_t wall(void *payload) {
-  return kWall0 + static_cast<FakeClock *>(payload)->now;
-}
-
 Session open_session(agm_recorder *rec, const char *id, const char *agent) {
   agm_session *s = nullptr;
   agm_session_options o = AGM_SESSION_OPTIONS_INIT;
@@ -487,10 +475,7 @@ TEST(ReportCApi, JournalReportEscapesAndCounts) {
   TempDir dir;
   const std::string journal = dir / "metrics.jsonl";
   FakeClock clock;
-  agm_recorder_options options = AGM_RECORDER_OPTIONS_INIT;
-  options.monotonic_ns = mono;
-  options.wall_ns = wall;
-  options.clock_payload = &clock;
+  const agm_recorder_options options = clock_options(clock);
   Recorder rec = new_recorder(&options);
   const char *price = R"({"input_cost_per_token": 2e-06, "output_cost_per_token": 8e-06})";
   ASSERT_EQ(agm_recorder_set_price(rec.get(), kScript.c_str(), price, std::strlen(price)), AGM_OK);

@@ -13,27 +13,6 @@ using namespace store_test;
 
 namespace {
 
-constexpr int64_t kWall0 = 1763805600000000000;  // 2025-11-22T10:00:00Z
-
-// A clock the test moves: both the monotonic and the wall clock advance with it.
-struct FakeClock {
-  int64_t now = 0;
-};
-int64_t mono(void *payload) {
-  return static_cast<FakeClock *>(payload)->now;
-}
-int64_t wall(void *payload) {
-  return kWall0 + static_cast<FakeClock *>(payload)->now;
-}
-
-agm_recorder_options clock_options(FakeClock &clock) {
-  agm_recorder_options o = AGM_RECORDER_OPTIONS_INIT;
-  o.monotonic_ns = mono;
-  o.wall_ns = wall;
-  o.clock_payload = &clock;
-  return o;
-}
-
 void open_store(agm_recorder *rec, const char *journal, const char *database,
                 uint32_t policy = AGM_FLUSH_NONE) {
   agm_store_options o = AGM_STORE_OPTIONS_INIT;
