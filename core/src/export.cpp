@@ -416,8 +416,10 @@ struct ExportRun::State {
 
 std::string_view ExportRun::State::series_key(std::initializer_list<std::string_view> parts) {
   key.clear();
+  bool first = true;  // not a pointer comparison: absent labels may all be views of nullptr
   for (std::string_view p : parts) {
-    if (p.data() != parts.begin()->data()) key += '\0';
+    if (!first) key += '\0';
+    first = false;
     key += p;
   }
   return key;

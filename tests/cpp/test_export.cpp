@@ -229,6 +229,27 @@ TEST(Export, EmptyStoreGivesValidDocuments) {
   EXPECT_EQ(export_text(h.get(), AGM_EXPORT_PROMETHEUS), "");
 }
 
+// A journal written by hand may leave out the provider and the agent: their series keys must
+// still split back into every part.
+TEST(Export, RecordsWithoutProviderOrAgent) {
+  TempDir dir;
+  const std::string path = dir / "bare.jsonl";
+  append_text(
+      path, R"({"v":1,"kind":"model_call","ts":1000000000,"model":"gpt-4o","usage":{"input":10,"output":1}})"
+            "\n"
+            R"({"v":1,"kind":"tool_call","ts":2000000000,"tool":"search","duration_ns":5})"
+            "\n");
+  History h = open_history(path);
+  const std::string prom = export_text(h.get(), AGM_EXPORT_PROMETHEUS);
+  EXPECT_NE(prom.find(R"(gen_ai_client_token_usage_count{gen_ai_operation_name="chat",)"
+                      R"(gen_ai_request_model="gpt-4o",gen_ai_token_type="input"} 1)"),
+            std::string::npos)
+      << prom;
+  EXPECT_NE(prom.find(R"(gen_ai_tool_name="search")"), std::string::npos) << prom;
+  simdjson::dom::parser parser;
+  EXPECT_EQ(parser.parse(export_text(h.get(), AGM_EXPORT_OTLP_JSON)).error(), simdjson::SUCCESS);
+}
+
 TEST(Export, LargeExportsArriveInPieces) {
   TempDir dir;
   const std::string path = dir / "big.jsonl";
