@@ -34,6 +34,20 @@ def current_session() -> Optional[Session]:
     return _current.get()
 
 
+def _write_whole(path: PathLike, write: Callable[[IO[bytes]], Any]) -> None:
+    """Writes a file through a temporary one beside it: a failed write never leaves half a
+    file, nor the temporary one."""
+    target = os.fspath(path)
+    tmp = f"{target}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as out:
+            write(out)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def _range(period: Union[Period, str], since: Optional[int], until: Optional[int],
            now_ns: Optional[int]) -> dict[str, Any]:
     """The period arguments of a native call: a named period, or [since, until) as a range."""
@@ -158,15 +172,7 @@ class History(_native.History, _Queries):
             self._export(fmt, pieces.append, **args)
             return b"".join(pieces).decode()
         if isinstance(file, (str, os.PathLike)):
-            path = os.fspath(file)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            try:
-                with open(tmp, "wb") as out:
-                    self._export(fmt, out.write, **args)
-                os.replace(tmp, path)  # a failed export never leaves half a file
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            _write_whole(file, lambda out: self._export(fmt, out.write, **args))
             return None
         if isinstance(file, io.TextIOBase):
             text_file = file
@@ -209,11 +215,7 @@ class History(_native.History, _Queries):
         written to ``path`` when given."""
         html = self._report_html(title=title, limit=limit, **_range(period, since, until, now_ns))
         if path is not None:
-            target = os.fspath(path)
-            tmp = f"{target}.{os.getpid()}.tmp"
-            with open(tmp, "w", encoding="utf-8") as out:
-                out.write(html)
-            os.replace(tmp, target)
+            _write_whole(path, lambda out: out.write(html.encode()))
         return html
 
     def follow(self, *, from_start: bool = False) -> Follow:
