@@ -25,7 +25,7 @@
  * session, store files) and the end-of-round flush are outside the timed region (the flush is
  * reported apart, as "flush ns/rec"). Candidates:
  *
- *   native-noop           require("agentmetrics")._native.noop({...}): a native (N-API) function
+ *   native-noop           require("agentmetrics-native")._native.noop({...}): a native (N-API) function
  *                         that does nothing, with the same argument: the floor
  *   js-noop               a JavaScript function that does nothing (for scale: V8 inlines it, so
  *                         this is the loop and the input reads, the object literal optimised away)
@@ -104,11 +104,11 @@ const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 
 // self-reference only resolves from the repository root's scope: hence the second require.)
 function loadAgentmetrics() {
   try {
-    return { am: require("agentmetrics"), from: require.resolve("agentmetrics") };
+    return { am: require("agentmetrics-native"), from: require.resolve("agentmetrics-native") };
   } catch (e) {
     if (e.code !== "MODULE_NOT_FOUND") throw e;
     const rootRequire = createRequire(new URL("../package.json", import.meta.url));
-    return { am: rootRequire("agentmetrics"), from: rootRequire.resolve("agentmetrics") };
+    return { am: rootRequire("agentmetrics-native"), from: rootRequire.resolve("agentmetrics-native") };
   }
 }
 

@@ -18,7 +18,7 @@ import { simulateReadableStream } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { z } from 'zod';
 
-import { ActivityReporter, Recorder, formatCost, formatTokens, mastraMetrics } from 'agentmetrics';
+import { ActivityReporter, Recorder, formatCost, formatTokens, mastraMetrics } from 'agentmetrics-native';
 
 const STREAM = process.argv.includes('--stream');
 /** @param {number} ms */
@@ -120,7 +120,7 @@ const reporter = new ActivityReporter(); // stderr; dim grey on a terminal unles
 /**
  * One turn: send `message` to `agent`, recording into `session`; print the answer and the turn's line.
  * @param {Agent} agent
- * @param {import('agentmetrics').Session} session
+ * @param {import('agentmetrics-native').Session} session
  * @param {string} message
  */
 async function send(agent, session, message) {

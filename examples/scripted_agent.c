@@ -1,30 +1,34 @@
 /* A scripted multi-turn agent session, recorded through the agentmetrics C ABI.
  *
  * No network and no API keys: the "model" is a script of SDK usage payloads (Anthropic and
- * OpenAI JSON, as the SDKs return them), the clock is injected and advanced by the script, so
- * every run prints the same numbers. It prints the per-turn metadata lines an agent UI would
- * show, then a session summary and breakdowns by model and by tool.
+ * OpenAI JSON, as the SDKs return them), the monotonic clock is injected and advanced by the
+ * script, so every run prints the same numbers. It prints the per-turn metadata lines an agent
+ * UI would show, then a session summary and breakdowns by model and by tool.
  *
  * Every record also goes to the embedded default store, a SQLite file (argv[1], default
- * "runs/agentmetrics.db"), which outlives the process: each run adds its records, and the
- * history query at the end counts every run so far. */
+ * "runs/agentmetrics.db"), which outlives the process: each run adds its records as a session
+ * of its own (a new id per run), dated from the time the run started, so the command line
+ * (`agentmetrics summary runs/agentmetrics.db --period day`) shows today's runs. */
 #include <agentmetrics/metrics_c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MS 1000000LL
 
 typedef struct sim_clock {
-  int64_t now;
+  int64_t now;     /* the script's monotonic time, ns */
+  int64_t wall_0;  /* the wall-clock time the run started, ns since the epoch */
 } sim_clock;
 
 static int64_t sim_now(void *payload) {
   return ((sim_clock *)payload)->now;
 }
 static int64_t sim_wall(void *payload) {
-  return 1763800000000000000LL + ((sim_clock *)payload)->now;
+  const sim_clock *c = payload;
+  return c->wall_0 + c->now;
 }
 
 static sim_clock g_clock;
@@ -91,7 +95,6 @@ static void print_duration(const char *label, int64_t ns) {
 int main(int argc, char **argv) {
   const char *database = argc > 1 ? argv[1] : "runs/agentmetrics.db";
   agm_store_options store = AGM_STORE_OPTIONS_INIT;
-  agm_query query = AGM_QUERY_INIT;
   agm_recorder_options options = AGM_RECORDER_OPTIONS_INIT;
   agm_session_options labels = AGM_SESSION_OPTIONS_INIT;
   agm_recorder *rec = NULL;
@@ -99,6 +102,8 @@ int main(int argc, char **argv) {
   agm_breakdown *by = NULL;
   agm_buffer text = AGM_BUFFER_INIT;
   agm_turn_stats turn = AGM_TURN_STATS_INIT;
+  struct timespec started;
+  char session_id[64];
   const uint32_t flags = agm_color_enabled(isatty(STDOUT_FILENO)) ? AGM_DISPLAY_F_COLOR : 0;
   size_t i;
 
@@ -106,13 +111,17 @@ int main(int argc, char **argv) {
     fprintf(stderr, "libagentmetrics ABI %u, expected %u\n", agm_abi_version(), AGM_ABI_VERSION);
     return 1;
   }
+  clock_gettime(CLOCK_REALTIME, &started);
+  g_clock.wall_0 = (int64_t)started.tv_sec * 1000000000LL + started.tv_nsec;
+  strftime(session_id, sizeof session_id, "trip-%Y%m%d-%H%M%S", gmtime(&started.tv_sec));
+  snprintf(session_id + strlen(session_id), sizeof session_id - strlen(session_id), "-%ld", (long)getpid());
   options.monotonic_ns = sim_now;
   options.wall_ns = sim_wall;
   options.clock_payload = &g_clock;
   check(agm_recorder_new(&rec, &options), "recorder");
   store.database = database;
   check(agm_recorder_open_store(rec, &store), "store");
-  labels.session_id = "thread-42";
+  labels.session_id = session_id;
   labels.agent = "travel-planner";
   check(agm_session_new(&s, rec, &labels), "session");
 
@@ -201,15 +210,11 @@ int main(int argc, char **argv) {
   }
   agm_breakdown_free(by);
 
-  check(agm_prices_bundled_info(&text), "prices");
-  printf("\nPrices: bundled table %s\n", text.data);
   agm_session_free(s);
 
-  /* History: flushes the store, then asks it for a summary over every run it holds. */
-  query.kind = AGM_QUERY_SUMMARY;
-  query.limit = 3;
-  check(agm_recorder_query(&text, rec, &query), "history");
-  printf("\nHistory in %s (every run so far), as JSON:\n%s\n", database, text.data);
+  /* The store outlives the run: a durability barrier, then where to look. */
+  check(agm_recorder_flush(rec), "flush");
+  printf("\nStored in %s as session %s.\n", database, session_id);
   agm_buffer_free(&text);
   agm_recorder_free(rec);
   return 0;

@@ -10,7 +10,7 @@ const ai = require('ai');
 const ai5 = require('ai-v5');
 const { MockLanguageModelV2 } = require('ai-v5/test');
 
-const { aiSdkMetrics } = require('agentmetrics');
+const { aiSdkMetrics } = require('agentmetrics-native');
 const { MODEL, PROVIDER, setup, io, v3usage, scriptedModel } = require('./sdk_harness.js');
 
 

@@ -2,7 +2,7 @@
 // Recorder, sessions, turns, tool calls, budgets, display, errors and clocks through the Node API.
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
-const am = require("agentmetrics");
+const am = require("agentmetrics-native");
 const { FakeClock } = require("./fixtures.js");
 
 const USAGE = { inputTokens: 1000, cacheReadTokens: 500, outputTokens: 200, reasoningTokens: 50 };
@@ -160,7 +160,7 @@ test("closing a recorder leaves its sessions working", () => {
 });
 
 test("ESM and CommonJS give the same module", async () => {
-  const esm = await import("agentmetrics");
+  const esm = await import("agentmetrics-native");
   assert.equal(esm.Recorder, am.Recorder);
   assert.equal(esm.default, am);
 });

@@ -4,7 +4,7 @@
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
-const am = require("agentmetrics");
+const am = require("agentmetrics-native");
 const { fixtureDir, loadFixture } = require("./fixtures.js");
 
 const USAGE_FILES = ["openai_chat", "openai_responses", "anthropic", "google_genai", "bedrock",

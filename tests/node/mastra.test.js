@@ -10,7 +10,7 @@ const { z } = require('zod');
 const { Agent } = require('@mastra/core/agent');
 const { createTool } = require('@mastra/core/tools');
 
-const { mastraMetrics } = require('agentmetrics');
+const { mastraMetrics } = require('agentmetrics-native');
 const { MODEL, PROVIDER, MS, setup, io, v3usage, scriptedModel } = require('./sdk_harness.js');
 
 

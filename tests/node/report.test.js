@@ -8,7 +8,7 @@ const fs = require("node:fs");
 const http = require("node:http");
 const os = require("node:os");
 const path = require("node:path");
-const am = require("agentmetrics");
+const am = require("agentmetrics-native");
 const { FakeClock } = require("./fixtures.js");
 
 const SCRIPT = "<script>window.__pwned=1</script>";

@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 
-const am = require('agentmetrics');
+const am = require('agentmetrics-native');
 const { ActivityReporter } = am;
 
 const MS = 1_000_000n;

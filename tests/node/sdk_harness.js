@@ -4,7 +4,7 @@
 const ai = require("ai");
 const { MockLanguageModelV3 } = require("ai/test");
 const { MockLanguageModelV2 } = require("ai-v5/test");
-const am = require("agentmetrics");
+const am = require("agentmetrics-native");
 
 const MODEL = "claude-sonnet-4-5";
 const PROVIDER = "anthropic.messages";

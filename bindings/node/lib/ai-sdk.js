@@ -4,7 +4,7 @@
  * `generateText` / `streamText` that record one model call per step, tool calls with their
  * durations, and one turn per generation into an agentmetrics Session.
  *
- *     const { aiSdkMetrics } = require('agentmetrics');
+ *     const { aiSdkMetrics } = require('agentmetrics-native');
  *     const metrics = aiSdkMetrics(session, { onTurnEnd: (s) => reporter.turn(s) });
  *     const result = streamText({ model, tools, prompt, stopWhen: stepCountIs(5), ...metrics });
  *

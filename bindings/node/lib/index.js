@@ -3,19 +3,7 @@
 // native addon. Every number is computed by the native core, the same code as the C library
 // and the Python package: normalisation, prices, aggregates and display strings.
 
-const path = require("node:path");
-
-// The addon uses the system's libsimdjson; Node 22 and later export a simdjson of their own,
-// which would otherwise take the place of the library's internal symbols (a crash). With
-// RTLD_DEEPBIND (Linux) the addon and its libraries resolve their own symbols first.
-function loadAddon(file) {
-  const module = { exports: {} };
-  const { RTLD_NOW, RTLD_DEEPBIND } = require("node:os").constants.dlopen;
-  process.dlopen(module, file, RTLD_DEEPBIND === undefined ? RTLD_NOW : RTLD_NOW | RTLD_DEEPBIND);
-  return module.exports;
-}
-const native = loadAddon(process.env.AGENTMETRICS_ADDON ||
-  path.join(__dirname, "..", "build", "meson", "bindings", "node", "agentmetrics.node"));
+const native = require("./addon.js").loadAddon();
 
 /** Any failure of the core other than a bad argument; `status` names the C status code. */
 class AgentMetricsError extends Error {

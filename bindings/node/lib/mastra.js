@@ -3,7 +3,7 @@
  * Mastra integration (`@mastra/core` Agent.generate / Agent.stream): handlers that record one
  * model call per step, tool calls with their durations, and one turn per call.
  *
- *     const { mastraMetrics } = require('agentmetrics');
+ *     const { mastraMetrics } = require('agentmetrics-native');
  *     const session = rec.session({ agent: 'builder', phase: 'build' }); // fresh per iteration
  *     const metrics = mastraMetrics(session, { onTurnEnd: (s) => reporter.turn(s) });
  *     metrics.beginTurn();                       // the turn starts at the send, not at the first chunk

@@ -4,7 +4,7 @@
  * (stderr by default). The lines come from the native core (`session.formatTurn` /
  * `session.formatSummary`): already indented by two spaces and, with colour, dim grey.
  *
- *     const { ActivityReporter } = require('agentmetrics');
+ *     const { ActivityReporter } = require('agentmetrics-native');
  *     const reporter = new ActivityReporter();           // process.stderr
  *     const metrics = aiSdkMetrics(session, { onTurnEnd: (s) => reporter.turn(s) });
  *     ...
