@@ -20,14 +20,22 @@
 #     urandom tty, fd links, shm), and runs fresh_root_inside.sh in a chroot there. Every one of
 #     those mounts exists only in that mount namespace, so it vanishes with it, also when a step
 #     fails or the run is killed; the network namespace has nothing but a loopback interface
-#     that is down. SCRATCH is removed on exit. AGM_KEEP_ROOT=1 unpacks onto the disk instead
-#     and keeps SCRATCH for a look afterwards.
+#     that is down. SCRATCH is removed on exit.
+#
+# Environment:
+#   AGM_ROOT_CACHE    where cached roots go (default ~/.cache/agentmetrics; ~95 MB each; roots
+#                     of other recipes are deleted after two weeks unused)
+#   AGM_ROOT_SCRATCH  where the scratch folder is made (default $TMPDIR or /tmp), e.g. a build
+#                     folder
+#   AGM_KEEP_ROOT=1   unpack the root onto the disk instead of a tmpfs and keep SCRATCH (its
+#                     root/ holds what the run left: venv, node_modules, stores) for a look
 #
 # Output: one line per check passed, a unified diff for each mismatch, a closing count. Exit
 # status 0 when every check passed, 1 when one failed, 77 when this machine cannot run the test
-# (not root, or no namespaces).
-# Needs: root, util-linux (unshare, flock), zstd, npm, python3; debootstrap for the first build
-# (both are installed with apt-get when missing).
+# (not root, or no namespaces). Time: a few minutes for the first run (debootstrap downloads
+# ~120 packages), about 15 s with the root cached.
+# Needs: root, util-linux (unshare, setpriv, flock), python3, zstd, and for the first build
+# debootstrap and npm (those three are installed with apt-get when missing).
 set -euo pipefail
 
 if (($# != 2)); then
@@ -87,9 +95,14 @@ ROOT_PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin
 mkdir -p "$SCRATCH_PARENT" "$CACHE"
 SCRATCH=$(mktemp -d "$SCRATCH_PARENT/agentmetrics-fresh-root.XXXXXX")
 CACHE_TMP=""
+RUN_PID=""
 
 cleanup() {
   local status=$?
+  if [[ -n $RUN_PID ]]; then
+    kill -KILL "$RUN_PID" 2>/dev/null || true
+    wait "$RUN_PID" 2>/dev/null || true
+  fi
   [[ -z $CACHE_TMP ]] || rm -f "$CACHE_TMP"
   # Every mount lives in a mount namespace that ends with this script or sooner; undo those that
   # are still here all the same (deepest first) before deleting, never deleting through one.
@@ -152,10 +165,12 @@ mkdir "$root/dev/shm"
 mount -t tmpfs -o nosuid,nodev,mode=1777,size=64m shm "$root/dev/shm"
 exec chroot "$root" /usr/bin/env -i HOME=/root PATH="$ROOT_PATH" LANG=C.UTF-8 "$@"
 '
-in_root() {
-  ROOT_PATH=$ROOT_PATH KEEP=${AGM_KEEP_ROOT:-0} \
-    unshare --mount --net --pid --fork --propagation private -- /bin/bash -c "$IN_ROOT" in-root "$@" </dev/null
-}
+export ROOT_PATH KEEP=${AGM_KEEP_ROOT:-0}
+# When this script dies, even by SIGKILL, so does unshare (--pdeathsig); when unshare dies, so
+# does everything in the namespaces (--kill-child).
+IN_ROOT_CMD=(setpriv --pdeathsig KILL unshare --kill-child --mount --net --pid --fork --propagation private --
+  /bin/bash -c "$IN_ROOT" in-root)
+in_root() { "${IN_ROOT_CMD[@]}" "$@" </dev/null; }
 
 # fetch_npm SPEC SHA256 DIR: `npm pack SPEC` into DIR (from the npm registry, or npm's cache),
 # check the tarball's SHA-256 and print its path.
@@ -219,8 +234,7 @@ KEY=$(
   {
     printf '%s\n' "$SUITE" "$MIRROR" "$VARIANT" "${PACKAGES[@]}" "$NODE_SPEC" "$NODE_SHA256" \
       "$NPM_SPEC" "$NPM_SHA256"
-    declare -f build_root fetch_npm in_root
-    printf '%s' "$IN_ROOT"
+    declare -f build_root fetch_npm
   } | sha256sum | cut -c1-16
 )
 TARBALL=$CACHE/fresh-root-$SUITE-$KEY.tar.zst
@@ -231,7 +245,7 @@ python3 "$HERE/readme_blocks.py" "$README_FILE" "$SCRATCH/readme"
 need zstd zstd
 
 # The root: from the cache, or built (under a lock, so that two runs build it once) and cached.
-exec 9>"$CACHE/.fresh-root-$KEY.lock"
+exec 9>"$CACHE/.fresh-root.lock"
 flock 9
 if [[ -f $TARBALL ]] && ! zstd -q -t "$TARBALL"; then
   log "the cached root $TARBALL is damaged; building it again"
@@ -239,7 +253,7 @@ if [[ -f $TARBALL ]] && ! zstd -q -t "$TARBALL"; then
 fi
 if [[ -f $TARBALL ]]; then
   touch "$TARBALL"
-  log "root: $TARBALL (cached)"
+  log "root: $TARBALL (cached, $((SECONDS - START))s)"
 else
   # Built on a tmpfs (in this script's mount namespace), then packed into the cache.
   mkdir "$SCRATCH/build"
@@ -265,7 +279,13 @@ mkdir -p "$PAYLOAD/dist"
 find "$DIST" -maxdepth 1 -type f \( -name '*.whl' -o -name '*.tgz' \) -exec cp -t "$PAYLOAD/dist" {} +
 mv "$SCRATCH/readme" "$PAYLOAD/readme"
 cp "$HERE/fresh_root_inside.sh" "$PAYLOAD/"
+# In the background so that a signal reaches the trap at once (bash runs traps only between
+# commands), which then ends the run with it.
+"${IN_ROOT_CMD[@]}" "$SCRATCH/root" "$TARBALL" "$PAYLOAD" /bin/bash /agm/fresh_root_inside.sh \
+  </dev/null &
+RUN_PID=$!
 status=0
-in_root "$SCRATCH/root" "$TARBALL" "$PAYLOAD" /bin/bash /agm/fresh_root_inside.sh || status=$?
+wait "$RUN_PID" || status=$?
+RUN_PID=""
 log "done in $((SECONDS - START))s"
 exit $((status == 0 ? 0 : 1))

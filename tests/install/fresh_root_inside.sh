@@ -142,7 +142,11 @@ python_checks() {
   if [[ -z $names ]]; then
     names=$(for w in $wheels; do echo "${w%%-*}"; done | sort -u | paste -sd' ')
   fi
-  python3 -m venv /root/venv
+  if ! python3 -m venv /root/venv >"$log" 2>&1; then
+    bad "python: python3 -m venv failed:"
+    show "$log"
+    return
+  fi
   # shellcheck disable=SC2086  # names are words
   if ! /root/venv/bin/pip install --no-index --only-binary=:all: --find-links "$DIST" $names \
     >"$log" 2>&1; then
