@@ -246,7 +246,10 @@ need zstd zstd
 
 # The root: from the cache, or built (under a lock, so that two runs build it once) and cached.
 exec 9>"$CACHE/.fresh-root.lock"
-flock 9
+if ! flock -n 9; then
+  log "waiting for another run that holds $CACHE/.fresh-root.lock (building a root)"
+  flock 9
+fi
 if [[ -f $TARBALL ]] && ! zstd -q -t "$TARBALL"; then
   log "the cached root $TARBALL is damaged; building it again"
   rm -f "$TARBALL"
