@@ -99,10 +99,14 @@ const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 
   40.96, 81.92];
 
 // ----------------------------------------------------------------------------------- agentmetrics
-// From bench/node_modules when ./run bench installed the packed tarball there; otherwise the
-// repository itself. (bench/package.json makes bench/ its own package scope, so the repository's
-// self-reference only resolves from the repository root's scope: hence the second require.)
+// The package folder named by $AGM_BENCH_PACKAGE (bench/compare_installs.py compares two
+// installations so); else from bench/node_modules when ./run bench installed the packed tarball
+// there; otherwise the repository itself. (bench/package.json makes bench/ its own package
+// scope, so the repository's self-reference only resolves from the repository root's scope:
+// hence the second require.)
 function loadAgentmetrics() {
+  const dir = process.env.AGM_BENCH_PACKAGE;
+  if (dir) return { am: require(path.resolve(dir)), from: require.resolve(path.resolve(dir)) };
   try {
     return { am: require("agentmetrics-native"), from: require.resolve("agentmetrics-native") };
   } catch (e) {

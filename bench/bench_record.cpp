@@ -147,6 +147,7 @@ int main(int argc, char **argv) {
     }
     if (g_only == "record") record_into(sessions[0], g_ops);
     if (g_only == "record_tool") record_tool(sessions[0], g_ops);
+    if (g_only == "record_json") record_json(sessions[0], g_ops);
     if (g_only == "noop") noop(0, g_ops);
     for (auto *s : sessions) agm_session_free(s);
     agm_recorder_free(rec);

@@ -15,7 +15,7 @@ count() {
     >/dev/null 2>&1
   sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$out/cg-0$3"
 }
-for loop in noop record record_tool record_journal; do
+for loop in noop record record_json record_tool record_journal; do
   small=$(count "$loop" 100000 1)
   large=$(count "$loop" 200000 1)
   line="$loop: $(((large - small) / 100000)) instructions per call"
