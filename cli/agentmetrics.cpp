@@ -17,9 +17,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -883,7 +883,15 @@ int run(int argc, char **argv, agm_http_send_fn send, void *send_user) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    if (e.get_exit_code() == 0) {  // --help, --version
+      // Through the descriptors, as all output: std::cout may not be usable in a host (an addon
+      // loaded with RTLD_DEEPBIND binds to a copy the executable never initialised).
+      std::ostringstream out, err;
+      const int code = app.exit(e, out, err);
+      write_all(STDOUT_FILENO, out.str());
+      write_all(STDERR_FILENO, err.str());
+      return code;
+    }
     std::string command = "agentmetrics";
     for (const CLI::App *sub = &app; !sub->get_subcommands().empty();) {
       sub = sub->get_subcommands().front();
@@ -945,9 +953,6 @@ int main(int argc, char **argv, agm_http_send_fn send, void *send_user) noexcept
   } catch (...) {  // out of memory for a message, or not an exception of ours
     code = kExitFailure;
   }
-  // CLI11 prints --help and --version through std::cout: out before the host goes on.
-  std::cout.flush();
-  std::fflush(stdout);
   return code;
 }
 
