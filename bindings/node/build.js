@@ -3,7 +3,7 @@
 // meson and ninja: $AGM_MESON, else `meson` on PATH, else the repository's .venv (./run
 // setup), else a private virtual environment with the pinned versions from PyPI.
 // System packages needed: a C++20 compiler, pkg-config, libsimdjson-dev, libsqlite3-dev,
-// libcli11-dev, libcurl4-openssl-dev.
+// libcli11-dev.
 "use strict";
 const { execFileSync, spawnSync } = require("node:child_process");
 const fs = require("node:fs");

@@ -3,19 +3,8 @@
 // native addon. Every number is computed by the native core, the same code as the C library
 // and the Python package: normalisation, prices, aggregates and display strings.
 
-const path = require("node:path");
-
-// The addon uses the system's libsimdjson; Node 22 and later export a simdjson of their own,
-// which would otherwise take the place of the library's internal symbols (a crash). With
-// RTLD_DEEPBIND (Linux) the addon and its libraries resolve their own symbols first.
-function loadAddon(file) {
-  const module = { exports: {} };
-  const { RTLD_NOW, RTLD_DEEPBIND } = require("node:os").constants.dlopen;
-  process.dlopen(module, file, RTLD_DEEPBIND === undefined ? RTLD_NOW : RTLD_NOW | RTLD_DEEPBIND);
-  return module.exports;
-}
-const native = loadAddon(process.env.AGENTMETRICS_ADDON ||
-  path.join(__dirname, "..", "build", "meson", "bindings", "node", "agentmetrics.node"));
+const native = require("./addon.js");
+const http = require("./http.js");
 
 /** Any failure of the core other than a bad argument; `status` names the C status code. */
 class AgentMetricsError extends Error {
@@ -391,7 +380,11 @@ class History {
   export(format = "json", o) { return this._native.export(...exportArgs(format, o)); }
   /** The self-contained HTML report (inline SVG charts, no script). */
   reportHtml(o) { return this._native.reportHtml(...reportArgs(o)); }
-  /** POST the OTLP/JSON export to an OTLP/HTTP receiver; resolves to its response object. */
+  /**
+   * POST the OTLP/JSON export to an OTLP/HTTP receiver with fetch (lib/http.js); resolves to its
+   * response object. The core decides the retries (429, 502, 503, 504, a failed connection, a
+   * timeout) and the waits; redirects are not followed.
+   */
   async pushOtlp(endpoint, o) {
     if (typeof endpoint !== "string") throw new TypeError("pushOtlp: endpoint must be a URL string");
     o = options(o, "push options");
@@ -405,7 +398,7 @@ class History {
     // 0: the library's default (5 attempts; 1 s before the first retry)
     const reply = await this._native.pushOtlpAsync(endpoint, keyValues(o.headers, "headers"), whole("timeoutMs", 10000),
       ...rangeArgs(o), keyValues(o.resource, "resource"), o.maxAttempts == null ? 0 : whole("maxAttempts"),
-      o.retryDelayMs == null ? 0 : whole("retryDelayMs"));
+      o.retryDelayMs == null ? 0 : whole("retryDelayMs"), http.send);
     return reply.trim() ? JSON.parse(reply) : {};
   }
   /** A Follow of this store: records appended from now on (or from the start). */
