@@ -1,7 +1,8 @@
 // agentmetrics: the command-line face of libagentmetrics. It answers history queries over a
 // journal or a SQLite database, exports and pushes metrics, writes the HTML report, lists prices
 // and follows a store. It uses only the public C ABI (metrics_c.h): it is the ABI's first
-// consumer and shows the ABI is enough for a real tool.
+// consumer and shows the ABI is enough for a real tool. It is a library (cli.hpp): each host
+// runs agmcli::main with its own HTTP client for the push.
 #include <agentmetrics/metrics_c.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,9 +19,11 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "render.hpp"
 #include "support.hpp"
 #include "table.hpp"
@@ -64,6 +67,9 @@ struct Args {
   bool follow = false;
   uint64_t lines = 10;
   double interval_ns = 5e8;
+  // the host's HTTP client (cli.hpp)
+  agm_http_send_fn send = nullptr;
+  void *send_user = nullptr;
 };
 
 // ---- Output ----------------------------------------------------------------------------------
@@ -406,6 +412,13 @@ void cmd_push(const Args &a, const agm_export_options &options, agm_history *h) 
   if (!a.format.empty() && a.format != "otlp-json") {
     throw Failure{kExitUsage, "--endpoint pushes OTLP/JSON: --format must be otlp-json or left out"};
   }
+  if (a.send == nullptr) {
+    throw Failure{
+        kExitFailure,
+        "this agentmetrics has no HTTP client (it was built without libcurl): --endpoint cannot push",
+        "export with --format otlp-json -o FILE and POST the file to the receiver's /v1/metrics, or use "
+        "`python -m agentmetrics` or `npx agentmetrics`, which push"};
+  }
   std::string headers;
   for (const auto &hdr : a.headers) headers += (headers.empty() ? "" : ",") + hdr;
   headers = joined("OTEL_EXPORTER_OTLP_HEADERS", headers);
@@ -415,6 +428,8 @@ void cmd_push(const Args &a, const agm_export_options &options, agm_history *h) 
   const int64_t timeout_ms = duration_arg(a.timeout_ns, "--timeout") / 1'000'000;
   otlp.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(timeout_ms, 1, UINT32_MAX));
   otlp.max_attempts = a.attempts;
+  otlp.send = a.send;
+  otlp.send_user = a.send_user;
   Buffer response;
   const agm_status st =
       read_store(h, a, [&] { return agm_history_push_otlp(response.get(), h, &options, &otlp); });
@@ -727,8 +742,10 @@ std::string version_text() {
          ", ABI " + std::to_string(agm_abi_version()) + ")";
 }
 
-int run(int argc, char **argv) {
+int run(int argc, char **argv, agm_http_send_fn send, void *send_user) {
   Args a;
+  a.send = send;
+  a.send_user = send_user;
   CLI::App app{"Token usage, cost and timing of LLM agents, from an agentmetrics journal or database.",
                "agentmetrics"};
   app.set_version_flag("--version", version_text(), "print the version and exit");
@@ -866,7 +883,15 @@ int run(int argc, char **argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    if (e.get_exit_code() == 0) {  // --help, --version
+      // Through the descriptors, as all output: std::cout may not be usable in a host (an addon
+      // loaded with RTLD_DEEPBIND binds to a copy the executable never initialised).
+      std::ostringstream out, err;
+      const int code = app.exit(e, out, err);
+      write_all(STDOUT_FILENO, out.str());
+      write_all(STDERR_FILENO, err.str());
+      return code;
+    }
     std::string command = "agentmetrics";
     for (const CLI::App *sub = &app; !sub->get_subcommands().empty();) {
       sub = sub->get_subcommands().front();
@@ -901,27 +926,34 @@ int run(int argc, char **argv) {
 
 }  // namespace
 
-}  // namespace agmcli
-
-int main(int argc, char **argv) {
+int main(int argc, char **argv, agm_http_send_fn send, void *send_user) noexcept {
   // Broken pipes surface as EPIPE from write(), so output errors are handled, not fatal.
   ::signal(SIGPIPE, SIG_IGN);
   if (agm_abi_version() != AGM_ABI_VERSION) {
-    std::fprintf(stderr, "agentmetrics: error: libagentmetrics has ABI %u, this program needs ABI %d\n",
-                 agm_abi_version(), AGM_ABI_VERSION);
-    return agmcli::kExitFailure;
+    std::string text = "agentmetrics: error: libagentmetrics has ABI " + std::to_string(agm_abi_version()) +
+                       ", this program needs ABI " + std::to_string(AGM_ABI_VERSION) + "\n";
+    write_all(STDERR_FILENO, text);
+    return kExitFailure;
   }
+  int code = kExitFailure;
   try {
-    return agmcli::run(argc, argv);
-  } catch (const agmcli::Failure &f) {
-    if (!f.message.empty()) {
-      std::string text = "agentmetrics: error: " + f.message + "\n";
-      if (!f.hint.empty()) text += "hint: " + f.hint + "\n";
-      agmcli::write_all(STDERR_FILENO, text);
+    try {
+      code = run(argc, argv, send, send_user);
+    } catch (const Failure &f) {
+      if (!f.message.empty()) {
+        std::string text = "agentmetrics: error: " + f.message + "\n";
+        if (!f.hint.empty()) text += "hint: " + f.hint + "\n";
+        write_all(STDERR_FILENO, text);
+      }
+      code = f.code;
+    } catch (const std::exception &e) {
+      write_all(STDERR_FILENO, std::string("agentmetrics: error: ") + e.what() + "\n");
+      code = kExitFailure;
     }
-    return f.code;
-  } catch (const std::exception &e) {
-    agmcli::write_all(STDERR_FILENO, std::string("agentmetrics: error: ") + e.what() + "\n");
-    return agmcli::kExitFailure;
+  } catch (...) {  // out of memory for a message, or not an exception of ours
+    code = kExitFailure;
   }
+  return code;
 }
+
+}  // namespace agmcli

@@ -109,8 +109,9 @@ std::string label(const Json &s);  // a label value; "" and null as "—"
 // point: the decimal point moves six places.
 std::string per_million(std::string_view per_token);
 
-// Writes all of `data` to a file descriptor (EINTR and short writes handled). False with errno
-// set on failure (EPIPE when the reader went away: SIGPIPE is ignored).
+// Writes all of `data` to a file descriptor (EINTR, short writes and a non-blocking descriptor
+// handled). False with errno set on failure (EPIPE when the reader went away: SIGPIPE is
+// ignored).
 bool write_all(int fd, std::string_view data);
 
 // A file written beside its final path and renamed over it on commit(), so readers never see a

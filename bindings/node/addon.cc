@@ -7,22 +7,29 @@
 // with a few string arguments.
 //
 // Threads: everything runs on the JS thread except the *Async methods, whose work runs on the
-// libuv pool. A handle used by pending async work is freed only when the last of it completes.
+// libuv pool, and the two calls that send HTTP requests through JavaScript's fetch (the OTLP push
+// and the command line, cliMain), which run on a thread of their own (HostCall). A handle used
+// by pending async work is freed only when the last of it completes.
 
 #include <agentmetrics/metrics_c.h>
 #include <napi.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
+
+#include "cli.hpp"
 
 namespace {
 
@@ -362,6 +369,16 @@ struct Guarded {
   }
 };
 
+// The error a promise rejects with for a failed status: as throw_status, from a message read on
+// the thread that failed.
+Napi::Value status_error(Napi::Env env, agm_status status, const std::string &message) {
+  Napi::Object error = status == AGM_E_INVALID_ARGUMENT
+                           ? Napi::RangeError::New(env, message).Value()
+                           : data(env).error_class.New({Napi::String::New(env, message)});
+  error.Set("status", agm_status_name(status));
+  return error;
+}
+
 // Runs `work` on the libuv pool and settles a promise with `done(env)` or the status's error.
 template <class G>
 class Worker : public Napi::AsyncWorker {
@@ -386,11 +403,7 @@ class Worker : public Napi::AsyncWorker {
     Napi::Env env = Env();
     guarded_.release();
     if (AGM_FAILED(status_)) {
-      Napi::Object error = status_ == AGM_E_INVALID_ARGUMENT
-                               ? Napi::RangeError::New(env, message_).Value()
-                               : data(env).error_class.New({Napi::String::New(env, message_)});
-      error.Set("status", agm_status_name(status_));
-      deferred_.Reject(error);
+      deferred_.Reject(status_error(env, status_, message_));
       return;
     }
     try {
@@ -417,6 +430,253 @@ Napi::Value run_async(Napi::Env env, G &guarded, Napi::Object owner, typename Wo
   Napi::Promise promise = worker->promise();
   worker->Queue();  // the worker deletes itself when done
   return promise;
+}
+
+// ---- HTTP through JavaScript: the OTLP push and the command line ----
+
+// A call of the core that runs on a thread of its own and sends its HTTP requests (the OTLP
+// push's agm_http_send_fn) through a JavaScript function on the JS thread (lib/http.js):
+//   send({url, headers: [[name, value], ...], body: Buffer, timeoutMs})
+//     -> Promise<{outcome, status, retryAfter, body, error}>
+// Each request is posted through a thread-safe function and the core's thread waits until the
+// promise settles; when the work ends, `done` settles the call's own promise on the JS thread.
+//
+// A thread, not the libuv pool: fetch may need the pool itself (DNS lookups) while the core
+// waits for it, so pushes waiting on pool threads could starve it; and Node waits for pool work
+// before it frees an environment, so work waiting for a promise that will never settle (a
+// terminated worker_threads Worker) would hang the teardown. Here the teardown finalizes the
+// thread-safe function, which releases the waiting thread (the exchange aborts, AGM_E_IO); the
+// thread then ends on its own without touching the environment again.
+class HostCall {
+ public:
+  // Runs on the call's thread: the core's work with this sender; returns a status or an exit
+  // code, and sets `message` to the failure's (read on that thread).
+  using Work = std::function<int(agm_http_send_fn send, void *user, std::string &message)>;
+  // Runs on the JS thread when the work is done, unless the environment went away first.
+  using Done = std::function<void(Napi::Env env, Napi::Promise::Deferred &deferred, int result,
+                                  const std::string &message)>;
+
+  // `owner` (optional) is kept alive until the call settles.
+  static Napi::Promise Start(Napi::Env env, Napi::Function send, Napi::Object owner, Work work, Done done) {
+    auto call = std::shared_ptr<HostCall>(new HostCall(env, std::move(work), std::move(done)));
+    call->self_ = call;
+    if (!owner.IsEmpty()) call->owner_ = Napi::Persistent(owner);
+    // The thread-safe function holds one reference to the call (released by its finalizer),
+    // the thread another.
+    call->tsfn_ = Tsfn::New(env, send, "agentmetrics.http", 0, 1, call.get(), &HostCall::Finalize,
+                            new std::shared_ptr<HostCall>(call));
+    Napi::Promise promise = call->deferred_.Promise();
+    std::thread([call] { call->Run(); }).detach();
+    return promise;
+  }
+
+ private:
+  enum class Message { kSend, kDone };
+  static void CallJs(Napi::Env env, Napi::Function send, HostCall *call, Message *message);
+  using Tsfn = Napi::TypedThreadSafeFunction<HostCall, Message, &HostCall::CallJs>;
+
+  HostCall(Napi::Env env, Work work, Done done)
+      : deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), done_(std::move(done)) {}
+
+  // ---- the call's thread ----
+
+  void Run() {
+    std::string message;
+    const int result = work_(&HostCall::SendThunk, this, message);
+    std::lock_guard lock(mu_);
+    result_ = result;
+    message_ = std::move(message);
+    if (!Post(Message::kDone)) return;  // the environment is gone: nobody to tell
+    tsfn_.Release();
+  }
+
+  // Queues `message` for the JS thread; false (and the thread-safe function is never touched
+  // again) when it is closing. Called with mu_ held, so the finalizer cannot run meanwhile.
+  bool Post(Message message) {
+    if (gone_) return false;
+    auto *copy = new Message(message);
+    if (tsfn_.BlockingCall(copy) == napi_ok) return true;
+    delete copy;
+    gone_ = true;
+    return false;
+  }
+
+  static int32_t SendThunk(void *user, const agm_http_request *request, agm_http_response *response) {
+    return static_cast<HostCall *>(user)->Send(request, response);
+  }
+
+  int32_t Send(const agm_http_request *request, agm_http_response *response) {
+    std::unique_lock lock(mu_);
+    ++exchange_;
+    request_ = request;
+    settled_ = false;
+    if (!Post(Message::kSend)) return Abort(response, "the JavaScript environment is shutting down");
+    cv_.wait(lock, [this] { return settled_ || gone_; });
+    request_ = nullptr;
+    if (!settled_) return Abort(response, "the JavaScript environment is shutting down");
+    if (aborted_) return Abort(response, error_);
+    response->outcome = outcome_;
+    response->status = status_;
+    response->retry_after = retry_after_ ? retry_after_->c_str() : nullptr;
+    response->body = body_.data();
+    response->body_size = body_.size();
+    response->error = error_.empty() ? nullptr : error_.c_str();
+    return 0;
+  }
+
+  int32_t Abort(agm_http_response *response, std::string why) {
+    error_ = std::move(why);
+    response->error = error_.c_str();
+    return 1;
+  }
+
+  // ---- the JS thread ----
+
+  // Settles exchange `exchange` with the JavaScript sender's reply (or its failure).
+  void Settle(uint64_t exchange, const Napi::Value &reply, std::optional<std::string> failure) {
+    std::lock_guard lock(mu_);
+    if (exchange != exchange_ || settled_) return;
+    outcome_ = 0;
+    status_ = 0;
+    retry_after_.reset();
+    body_.clear();
+    error_.clear();
+    aborted_ = false;
+    try {
+      if (failure) throw Napi::Error::New(reply.Env(), *failure);
+      if (!reply.IsObject()) throw Napi::TypeError::New(reply.Env(), "the reply is not an object");
+      const Napi::Object r = reply.As<Napi::Object>();
+      const Napi::Value outcome = r.Get("outcome"), status = r.Get("status"),
+                        retry_after = r.Get("retryAfter"), body = r.Get("body"), error = r.Get("error");
+      if (outcome.IsNumber()) outcome_ = outcome.As<Napi::Number>().Uint32Value();
+      if (status.IsNumber()) status_ = status.As<Napi::Number>().Int32Value();
+      if (retry_after.IsString()) retry_after_ = retry_after.As<Napi::String>().Utf8Value();
+      if (body.IsTypedArray()) {
+        const Napi::Uint8Array bytes = body.As<Napi::Uint8Array>();
+        body_.assign(reinterpret_cast<const char *>(bytes.Data()), bytes.ByteLength());
+      } else if (body.IsString()) {
+        body_ = body.As<Napi::String>().Utf8Value();
+      }
+      if (error.IsString()) error_ = error.As<Napi::String>().Utf8Value();
+    } catch (const Napi::Error &e) {
+      aborted_ = true;
+      error_ = std::string("the JavaScript HTTP sender failed: ") + e.Message();
+    }
+    settled_ = true;
+    cv_.notify_all();
+  }
+
+  // Calls the JavaScript sender for the exchange in flight; its promise settles it.
+  void SendJs(Napi::Env env, Napi::Function send) {
+    uint64_t exchange;
+    Napi::Object request = Napi::Object::New(env);
+    {
+      std::lock_guard lock(mu_);
+      if (!request_) return;
+      exchange = exchange_;
+      Napi::Array headers = Napi::Array::New(env, request_->header_count);
+      for (size_t i = 0; i < request_->header_count; ++i) {
+        Napi::Array pair = Napi::Array::New(env, 2);
+        pair.Set(0u, Napi::String::New(env, request_->headers[i].name));
+        pair.Set(1u, Napi::String::New(env, request_->headers[i].value));
+        headers.Set(static_cast<uint32_t>(i), pair);
+      }
+      request.Set("url", Napi::String::New(env, request_->url));
+      request.Set("headers", headers);
+      request.Set("body", Napi::Buffer<char>::Copy(env, request_->body, request_->body_size));
+      request.Set("timeoutMs", Napi::Number::New(env, request_->timeout_ms));
+    }
+    auto self = self_.lock();
+    try {
+      const Napi::Value promise = send.Call({request});
+      if (!promise.IsObject() || !promise.As<Napi::Object>().Get("then").IsFunction()) {
+        throw Napi::TypeError::New(env, "it did not return a promise");
+      }
+      auto settle = [self, exchange](bool ok) {
+        return [self, exchange, ok](const Napi::CallbackInfo &info) {
+          const Napi::Value value = info[0];
+          std::optional<std::string> failure;
+          if (!ok) {
+            failure = value.IsObject() && value.As<Napi::Object>().Get("message").IsString()
+                          ? value.As<Napi::Object>().Get("message").As<Napi::String>().Utf8Value()
+                          : value.ToString().Utf8Value();
+          }
+          self->Settle(exchange, value, std::move(failure));
+        };
+      };
+      promise.As<Napi::Object>().Get("then").As<Napi::Function>().Call(
+          promise, {Napi::Function::New(env, settle(true)), Napi::Function::New(env, settle(false))});
+    } catch (const Napi::Error &e) {
+      Settle(exchange, env.Undefined(), e.Message());
+    }
+  }
+
+  // The work is done: settle the call's promise.
+  void Finish(Napi::Env env) {
+    int result;
+    std::string message;
+    {
+      std::lock_guard lock(mu_);
+      result = result_;
+      message = message_;
+    }
+    try {
+      if (done_) done_(env, deferred_, result, message);
+    } catch (const Napi::Error &e) {
+      deferred_.Reject(e.Value());
+    }
+    done_ = nullptr;
+    owner_.Reset();
+  }
+
+  // The thread-safe function is gone (the work is done, or the environment is closing): release
+  // a thread still waiting for JavaScript, and what only the JS thread may free.
+  static void Finalize(Napi::Env, std::shared_ptr<HostCall> *holder, HostCall *call) {
+    {
+      std::lock_guard lock(call->mu_);
+      call->gone_ = true;
+      call->cv_.notify_all();
+    }
+    call->done_ = nullptr;
+    call->owner_.Reset();
+    delete holder;  // the call itself lives on while its thread has it
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Tsfn tsfn_;
+  bool gone_ = false;  // the thread-safe function is closing or finalized: never touch it again
+  // The exchange in flight, and its reply (valid until the next exchange).
+  uint64_t exchange_ = 0;
+  const agm_http_request *request_ = nullptr;
+  bool settled_ = false, aborted_ = false;
+  uint32_t outcome_ = 0;
+  int32_t status_ = 0;
+  std::optional<std::string> retry_after_;
+  std::string body_, error_;
+  // The work's result.
+  int result_ = 0;
+  std::string message_;
+  // JS thread only.
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference owner_;
+  Work work_;
+  Done done_;
+  std::weak_ptr<HostCall> self_;  // for the sender's promise callbacks, which outlive nothing else
+};
+
+void HostCall::CallJs(Napi::Env env, Napi::Function send, HostCall *call, Message *message) {
+  const std::unique_ptr<Message> owned(message);
+  if (static_cast<napi_env>(env) == nullptr || call == nullptr || !message) return;  // teardown
+  try {
+    if (*message == Message::kSend) {
+      call->SendJs(env, send);
+    } else {
+      call->Finish(env);
+    }
+  } catch (...) {
+    // Nothing may escape into Node; the environment may be closing (no JavaScript runs).
+  }
 }
 
 // ---- Queries ----
@@ -538,7 +798,7 @@ struct ReportJob {
 };
 
 // (endpoint, headers|null, timeoutMs, period, since, until, nowNs, resource|null, maxAttempts,
-//  retryDelayMs): 0 for the library's defaults
+//  retryDelayMs, send): 0 for the library's defaults; send is set by the call (HostCall)
 struct PushJob {
   OptString endpoint, headers, resource;
   RangeArgs range;
@@ -1251,13 +1511,30 @@ class History : public Napi::ObjectWrap<History> {
         info.Env(), g, Value(), [h, job] { return agm_history_report_html(&job->out.b, h, &job->o); },
         [job](Napi::Env env) { return job->out.str(env); });
   }
+  // (..., send): the push runs on its own thread and sends through `send` (lib/http.js).
   Napi::Value PushOtlpAsync(const Napi::CallbackInfo &info) {
     agm_history *h = g.live(info.Env(), "History");
     auto job = std::make_shared<PushJob>(info);
-    return run_async(
-        info.Env(), g, Value(),
-        [h, job] { return agm_history_push_otlp(&job->out.b, h, &job->o, &job->otlp); },
-        [job](Napi::Env env) { return job->out.str(env); });
+    Napi::Promise promise = HostCall::Start(
+        info.Env(), info[10].As<Napi::Function>(), Value(),
+        [h, job](agm_http_send_fn send, void *user, std::string &message) {
+          job->otlp.send = send;
+          job->otlp.send_user = user;
+          const agm_status status = agm_history_push_otlp(&job->out.b, h, &job->o, &job->otlp);
+          if (AGM_FAILED(status)) message = failure_message();
+          return status;
+        },
+        [this, job](Napi::Env env, Napi::Promise::Deferred &deferred, int status,
+                    const std::string &message) {
+          g.release();
+          if (AGM_FAILED(status)) {
+            deferred.Reject(status_error(env, status, message));
+          } else {
+            deferred.Resolve(job->out.str(env));
+          }
+        });
+    ++g.users;  // released by the call's end (a handle closed meanwhile is freed then)
+    return promise;
   }
 };
 
@@ -1386,6 +1663,24 @@ Napi::Value StoreCount(const Napi::CallbackInfo &info) {
   check(info.Env(), agm_store_count(&n, path.c_str()));
   return Napi::Number::New(info.Env(), double(n));
 }
+// (argv, send): the agentmetrics command line (bin/agentmetrics.js) on a thread of its own, its
+// pushes sent through `send` (lib/http.js); resolves to the exit code.
+Napi::Value CliMain(const Napi::CallbackInfo &info) {
+  auto args = std::make_shared<std::vector<std::string>>();
+  const Napi::Array argv = info[0].As<Napi::Array>();
+  for (uint32_t i = 0; i < argv.Length(); ++i) args->push_back(argv.Get(i).As<Napi::String>().Utf8Value());
+  return HostCall::Start(
+      info.Env(), info[1].As<Napi::Function>(), Napi::Object(),
+      [args](agm_http_send_fn send, void *user, std::string &) {
+        std::vector<char *> pointers;
+        for (std::string &arg : *args) pointers.push_back(arg.data());
+        pointers.push_back(nullptr);
+        return agmcli::main(static_cast<int>(args->size()), pointers.data(), send, user);
+      },
+      [](Napi::Env env, Napi::Promise::Deferred &deferred, int code, const std::string &) {
+        deferred.Resolve(Napi::Number::New(env, code));
+      });
+}
 // (AgentMetricsError): called once by lib/index.js.
 Napi::Value SetErrorClass(const Napi::CallbackInfo &info) {
   data(info.Env()).error_class = Napi::Persistent(info[0].As<Napi::Function>());
@@ -1426,6 +1721,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bundledPricesInfo", Napi::Function::New<BundledPricesInfo>(env, "bundledPricesInfo"));
   exports.Set("storeCount", Napi::Function::New<StoreCount>(env, "storeCount"));
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
+  exports.Set("cliMain", Napi::Function::New<CliMain>(env, "cliMain"));
   exports.Set("noop", Napi::Function::New<Noop>(env, "noop"));
   exports.Set("version", agm_version_string());
   exports.Set("abiVersion", double(agm_abi_version()));

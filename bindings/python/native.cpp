@@ -9,6 +9,10 @@
 // run Python code (clocks, callbacks) or that released the GIL is still using it: close() then
 // only marks it, and the last such call frees it.
 //
+// `python -m agentmetrics` is the command itself (cli_main: the CLI library linked into this
+// extension), and the OTLP push of both sends through a Python callable (agentmetrics/_http.py):
+// the core makes no network calls.
+//
 // The record calls are the hot path: they are METH_FASTCALL methods that read their keyword
 // arguments without building a dict, so recording costs little more than the core's own work.
 
@@ -19,9 +23,12 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "cli.hpp"
 
 namespace py = pybind11;
 
@@ -98,6 +105,12 @@ enum class Notice : int32_t {
   OK = AGM_OK,
   BUDGET_EXCEEDED = AGM_BUDGET_EXCEEDED,
   BUDGET_WARNING = AGM_BUDGET_WARNING,
+};
+enum class HttpOutcome : uint32_t {
+  RESPONDED = AGM_HTTP_RESPONDED,
+  CONNECT_FAILED = AGM_HTTP_CONNECT_FAILED,
+  TIMED_OUT = AGM_HTTP_TIMED_OUT,
+  FAILED = AGM_HTTP_FAILED,
 };
 
 // ---- Python objects this module uses, fetched once. ----
@@ -932,6 +945,67 @@ void progress_thunk(void *user, uint64_t done, uint64_t total) {
   static_cast<PyCallback *>(user)->call(done, total);
 }
 
+// The HTTP sender of the OTLP push (agm_http_send_fn) over a Python callable
+// send(url, headers, body, timeout_ms) -> (outcome, status, retry_after, body, error), called
+// with the GIL taken on the thread that runs the push. An exception it raises stops the push
+// and is raised again when the native call returns.
+struct PySender {
+  explicit PySender(py::object f) : fn(std::move(f)) {}
+  py::object fn;
+  std::optional<py::error_already_set> error;
+  std::string retry_after, body, message;  // the last response's strings, until the next call
+
+  static int32_t send(void *user, const agm_http_request *request, agm_http_response *response) {
+    auto *self = static_cast<PySender *>(user);
+    py::gil_scoped_acquire gil;
+    try {
+      py::list headers;
+      for (size_t i = 0; i < request->header_count; ++i)
+        headers.append(py::make_tuple(py::str(request->headers[i].name), py::str(request->headers[i].value)));
+      self->fill(self->fn(py::str(request->url), headers, py::bytes(request->body, request->body_size),
+                          request->timeout_ms),
+                 *response);
+      return 0;
+    } catch (py::error_already_set &e) {
+      self->error = std::move(e);
+    } catch (const std::exception &e) {  // a reply of the wrong shape
+      PyErr_SetString(
+          PyExc_TypeError,
+          (std::string("an HTTP sender returns (outcome, status, retry_after, body, error): ") + e.what())
+              .c_str());
+      self->error = py::error_already_set();
+    }
+    self->message = "the Python HTTP sender raised an exception";
+    response->error = self->message.c_str();
+    return 1;
+  }
+
+  void fill(const py::object &reply, agm_http_response &response) {
+    if (!py::isinstance<py::tuple>(reply) || py::len(reply) != 5) throw py::type_error("not a tuple of 5");
+    const py::tuple t = py::reinterpret_borrow<py::tuple>(reply);
+    response.outcome = t[0].cast<uint32_t>();
+    response.status = t[1].cast<int32_t>();
+    if (!t[2].is_none()) {
+      retry_after = t[2].cast<std::string>();
+      response.retry_after = retry_after.c_str();
+    }
+    body = t[3].is_none() ? std::string() : std::string(t[3].cast<py::bytes>());
+    response.body = body.data();
+    response.body_size = body.size();
+    if (!t[4].is_none()) {
+      message = t[4].cast<std::string>();
+      response.error = message.c_str();
+    }
+  }
+
+  void rethrow() {
+    if (!error) return;
+    py::error_already_set e = std::move(*error);
+    error.reset();
+    throw e;
+  }
+};
+
 // The period of an export or report: as make_query, without a kind.
 struct RangeArg {
   agm_query q;
@@ -1151,10 +1225,55 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
       .value("BUDGET_EXCEEDED", Notice::BUDGET_EXCEEDED)
       .value("BUDGET_WARNING", Notice::BUDGET_WARNING)
       .finalize();
+  py::native_enum<HttpOutcome>(m, "HttpOutcome", "enum.IntEnum", "What an HTTP sender's client reported.")
+      .value("RESPONDED", HttpOutcome::RESPONDED)
+      .value("CONNECT_FAILED", HttpOutcome::CONNECT_FAILED)
+      .value("TIMED_OUT", HttpOutcome::TIMED_OUT)
+      .value("FAILED", HttpOutcome::FAILED)
+      .finalize();
 
   m.attr("__version__") = agm_version_string();
   m.attr("ABI_VERSION") = agm_abi_version();
   m.def("version", &agm_version_string, "The core library's version string.");
+
+  // The command line (python -m agentmetrics): the program's main(), run in this process with
+  // the GIL released; `send` (or None: no HTTP client) performs its pushes.
+  m.def(
+      "cli_main",
+      [](const py::sequence &argv, py::object send) {
+        if (!send.is_none() && !PyCallable_Check(send.ptr()))
+          throw py::type_error("send must be callable or None");
+        std::vector<std::string> args;
+        for (py::handle arg : argv) {
+          // As os.fsencode: a str in the file system encoding (surrogateescape), bytes as they are.
+          py::object encoded;
+          if (PyUnicode_Check(arg.ptr())) {
+            encoded = py::reinterpret_steal<py::object>(PyUnicode_EncodeFSDefault(arg.ptr()));
+            if (!encoded) throw py::error_already_set();
+          } else if (PyBytes_Check(arg.ptr())) {
+            encoded = py::reinterpret_borrow<py::object>(arg);
+          } else {
+            throw py::type_error("cli_main: argv must be a sequence of str or bytes");
+          }
+          args.emplace_back(PyBytes_AS_STRING(encoded.ptr()),
+                            static_cast<size_t>(PyBytes_GET_SIZE(encoded.ptr())));
+        }
+        std::vector<char *> pointers;
+        for (std::string &a : args) pointers.push_back(a.data());
+        pointers.push_back(nullptr);
+        PySender sender(send);
+        int code;
+        {
+          py::gil_scoped_release nogil;
+          code = agmcli::main(static_cast<int>(args.size()), pointers.data(),
+                              send.is_none() ? nullptr : &PySender::send, &sender);
+        }
+        sender.rethrow();
+        return code;
+      },
+      py::arg("argv"), py::arg("send"),
+      "Run the agentmetrics command line `argv` (argv[0] is the program's name) in this process; "
+      "returns its exit code. Output goes to file descriptors 1 and 2.");
 
   // Display
   m.def(
@@ -1797,9 +1916,10 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
           py::arg("resource") = py::none())
       .def(
           "_push_otlp",
-          [](History &h, py::object endpoint, py::object headers, uint32_t timeout_ms, uint32_t max_attempts,
-             uint32_t retry_delay_ms, uint32_t period, py::object since, py::object until, py::object now_ns,
-             py::object resource) {
+          [](History &h, py::object endpoint, py::object send, py::object headers, uint32_t timeout_ms,
+             uint32_t max_attempts, uint32_t retry_delay_ms, uint32_t period, py::object since,
+             py::object until, py::object now_ns, py::object resource) {
+            if (!PyCallable_Check(send.ptr())) throw py::type_error("send must be callable");
             RangeArg range(period, since, until, now_ns);
             agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
             o.range = &range.q;
@@ -1810,15 +1930,21 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
             otlp.timeout_ms = timeout_ms;
             otlp.max_attempts = max_attempts;
             otlp.retry_delay_ms = retry_delay_ms;
+            PySender sender(send);
+            otlp.send = &PySender::send;
+            otlp.send_user = &sender;
             Buffer b;
             Use<decltype(History::g)> use(h.g, "history", true);
-            check(with_progress(h, [&] { return agm_history_push_otlp(&b.b, h.g.h, &o, &otlp); }));
+            const agm_status status =
+                with_progress(h, [&] { return agm_history_push_otlp(&b.b, h.g.h, &o, &otlp); });
+            sender.rethrow();
+            check(status);
             return b.str();
           },
-          py::arg("endpoint"), py::kw_only(), py::arg("headers") = py::none(), py::arg("timeout_ms") = 0,
-          py::arg("max_attempts") = 0, py::arg("retry_delay_ms") = 0, py::arg("period") = 0,
-          py::arg("since") = py::none(), py::arg("until") = py::none(), py::arg("now_ns") = py::none(),
-          py::arg("resource") = py::none())
+          py::arg("endpoint"), py::kw_only(), py::arg("send"), py::arg("headers") = py::none(),
+          py::arg("timeout_ms") = 0, py::arg("max_attempts") = 0, py::arg("retry_delay_ms") = 0,
+          py::arg("period") = 0, py::arg("since") = py::none(), py::arg("until") = py::none(),
+          py::arg("now_ns") = py::none(), py::arg("resource") = py::none())
       .def(
           "_report_html",
           [](History &h, py::object title, uint32_t limit, uint32_t period, py::object since,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -82,7 +83,10 @@ static_assert(sizeof(agm_invocation) == AGM_INVOCATION_SIZE_V0);
 static_assert(sizeof(agm_aggregate_options) == AGM_AGGREGATE_OPTIONS_SIZE_V0);
 static_assert(sizeof(agm_query) == AGM_QUERY_SIZE_V0);
 static_assert(sizeof(agm_export_options) == AGM_EXPORT_OPTIONS_SIZE_V0);
-static_assert(sizeof(agm_otlp_options) == AGM_OTLP_OPTIONS_SIZE_V0);
+static_assert(offsetof(agm_otlp_options, send) == AGM_OTLP_OPTIONS_SIZE_V0);  // send and send_user appended
+static_assert(sizeof(agm_otlp_options) == AGM_OTLP_OPTIONS_SIZE_V0 + 2 * sizeof(void *));
+static_assert(sizeof(agm_http_request) == AGM_HTTP_REQUEST_SIZE_V0);
+static_assert(sizeof(agm_http_response) == AGM_HTTP_RESPONSE_SIZE_V0);
 static_assert(sizeof(agm_report_options) == AGM_REPORT_OPTIONS_SIZE_V0);
 
 namespace {
@@ -1495,6 +1499,9 @@ agm_status agm_history_push_otlp(agm_buffer *response, agm_history *history,
     if (in.timeout_ms) target.timeout_ms = in.timeout_ms;
     if (in.max_attempts) target.max_attempts = in.max_attempts;
     if (in.retry_delay_ms) target.retry_delay_ms = in.retry_delay_ms;
+    target.send = in.send;
+    target.send_user = in.send_user;
+    check_otlp_target(target);  // before the store is read
     std::string body;
     {
       std::lock_guard lock(h.mu);

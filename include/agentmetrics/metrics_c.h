@@ -1361,9 +1361,90 @@ typedef struct agm_export_options {
 AGM_API agm_status agm_history_export(agm_history *history, const agm_export_options *options,
                                       agm_write_fn write, void *user);
 
+/*
+ * OTLP/HTTP push. The library makes no network calls itself: agm_history_push_otlp builds the
+ * request and decides what to do with each outcome (retry, wait, fail), and its caller's
+ * sender (agm_http_send_fn) performs each HTTP exchange with whatever client the host has
+ * (libcurl in the agentmetrics program, urllib in Python, fetch in Node). The sender only
+ * reports what its client saw; which failures are transient is the library's decision.
+ */
+
+/* One request header: "name: value" on the wire. Both NUL-terminated UTF-8, never NULL, free
+ * of line breaks (the name also of ':'). @since 0.1 */
+typedef struct agm_http_header {
+  const char *name;
+  const char *value;
+} agm_http_header;
+
+/*
+ * One HTTP exchange the library asks its host to perform: always a POST. Everything is owned
+ * by the library and valid during the call of the sender only; the sender reads the fields
+ * that fit in struct_size (it is never smaller than AGM_HTTP_REQUEST_SIZE_V0). @since 0.1
+ */
+typedef struct agm_http_request {
+  uint32_t struct_size;
+  uint32_t timeout_ms;            /* the bound of this attempt, connection included; never 0 */
+  const char *url;                /* absolute http:// or https:// URL */
+  const agm_http_header *headers; /* in order: Content-Type: application/json first, then the
+                                     caller's (agm_otlp_options.headers, percent-decoded) */
+  size_t header_count;
+  const char *body;               /* body_size bytes (not NUL-terminated); the same bytes on
+                                     every attempt of one push */
+  size_t body_size;
+} agm_http_request;
+#define AGM_HTTP_REQUEST_SIZE_V0 48u
+
+/* agm_http_response.outcome: what the host's HTTP client reported. 0 is not an outcome (a
+ * sender that sets none has failed to classify its result). @since 0.1 */
+#define AGM_HTTP_RESPONDED 1      /* the receiver answered: status, retry_after and body (a
+                                     redirect too: senders never follow one) */
+#define AGM_HTTP_CONNECT_FAILED 2 /* no answer: the connection was refused, the host or network
+                                     unreachable, or it broke (reset, closed) before a response
+                                     arrived */
+#define AGM_HTTP_TIMED_OUT 3      /* no answer within request->timeout_ms */
+#define AGM_HTTP_FAILED 4         /* any other failure (name resolution, TLS, a bad URL...):
+                                     final, never retried */
+
+/*
+ * The result of one exchange, written by the sender. The library zeroes it and sets struct_size
+ * before each call; the sender writes only the fields that fit in struct_size. Strings the
+ * sender points to must stay valid until its next call or the return of the push, whichever
+ * comes first (a sender keeps them in its `user` state); the library copies what it keeps.
+ * @since 0.1
+ */
+typedef struct agm_http_response {
+  uint32_t struct_size;
+  uint32_t outcome;        /* AGM_HTTP_* */
+  int32_t status;          /* RESPONDED: the HTTP status, 100 to 599 */
+  uint32_t reserved0;      /* 0 */
+  const char *retry_after; /* RESPONDED: the Retry-After header's value as received
+                              (delta-seconds or an HTTP-date); NULL: none */
+  const char *body;        /* RESPONDED: body_size bytes of the response body (the sender may
+                              keep only its start: the library uses the first 200 bytes of an
+                              error and returns a 2xx body whole); NULL when body_size is 0 */
+  size_t body_size;
+  const char *error;       /* otherwise: the client's description of the failure, UTF-8
+                              (e.g. "connection refused"), quoted in the push's error message;
+                              NULL: none */
+} agm_http_response;
+#define AGM_HTTP_RESPONSE_SIZE_V0 48u
+
+/*
+ * Performs one HTTP exchange for agm_history_push_otlp, on the thread that called it, and
+ * fills `response`. It may block (it is expected to, up to request->timeout_ms).
+ * @return 0 to go on (whatever the outcome: the library decides whether to retry); anything
+ *   else aborts the push, which then returns AGM_E_IO (with response->error in its message
+ *   when the sender set one), e.g. when the host is shutting down.
+ * @threadsafety called on the thread that called agm_history_push_otlp, one call at a time
+ *   per push; pushes running at once call their senders concurrently, with the same `user` if
+ *   they were given the same. It must not throw (C++) or longjmp out. @since 0.1
+ */
+typedef int32_t (*agm_http_send_fn)(void *user, const agm_http_request *request,
+                                    agm_http_response *response);
+
 typedef struct agm_otlp_options {
   uint32_t struct_size;
-  uint32_t timeout_ms;  /* the whole request; 0: 10,000 */
+  uint32_t timeout_ms;  /* each attempt; 0: 10,000 */
   const char *endpoint; /* "http://host:4318": "/v1/metrics" is appended unless the path
                            already ends with it */
   const char *headers;  /* extra request headers, "key=value,..." as
@@ -1371,23 +1452,29 @@ typedef struct agm_otlp_options {
   uint32_t max_attempts;   /* attempts in all, the first included; 0: 5; 1: no retry */
   uint32_t retry_delay_ms; /* wait before the first retry, doubled for each next one up to
                               30 s, with +-20 % jitter; 0: 1,000 */
+  agm_http_send_fn send;   /* required: performs each attempt (see agm_http_send_fn) */
+  void *send_user;         /* passed to send as `user` */
 } agm_otlp_options;
-#define AGM_OTLP_OPTIONS_SIZE_V0 32u
-#define AGM_OTLP_OPTIONS_INIT {(uint32_t)sizeof(agm_otlp_options), 0u, NULL, NULL, 0u, 0u}
+#define AGM_OTLP_OPTIONS_SIZE_V0 32u /* without send and send_user: rejected by the push */
+#define AGM_OTLP_OPTIONS_INIT {(uint32_t)sizeof(agm_otlp_options), 0u, NULL, NULL, 0u, 0u, NULL, NULL}
 
 /**
  * POST the AGM_EXPORT_OTLP_JSON export of `options` (format is ignored) to an OTLP/HTTP
- * receiver (Content-Type application/json). Transient failures are retried as the OTLP
- * specification asks: HTTP 429, 502, 503 and 504, and a connection that fails or times out,
- * up to `max_attempts` in all, waiting `retry_delay_ms` (doubling) between attempts, or what
- * the receiver's Retry-After asks (at most 30 s). Other statuses are final. The call blocks
- * while it waits; timeout_ms bounds each attempt.
+ * receiver, through `otlp->send`. The body is built once (the store is read before the first
+ * attempt) and sent as it is on every attempt. Transient failures are retried as the OTLP
+ * specification asks: HTTP 429, 502, 503 and 504, and AGM_HTTP_CONNECT_FAILED and
+ * AGM_HTTP_TIMED_OUT, up to `max_attempts` in all. Before retry n the call waits what the
+ * receiver's Retry-After asks (delta-seconds or an HTTP-date; a value that does not parse or
+ * is not in the future is ignored), else retry_delay_ms * 2^(n-1) with +-20 % jitter; never
+ * more than 30 s. Other statuses and AGM_HTTP_FAILED are final. The call blocks while it waits.
  * @param[out] response  Optional (NULL): the receiver's response body (an
  *   ExportMetricsServiceResponse, which may report rejected data points).
- * @return AGM_OK (2xx); AGM_E_IO (the last attempt's failure: connection failed, timeout or a
- *   non-2xx status; the message has the status, the start of the body and the number of
- *   attempts); AGM_E_UNSUPPORTED (built without libcurl); as agm_history_export.
- *   @threadsafety any. @since 0.1
+ * @return AGM_OK (2xx); AGM_E_IO (the last attempt's failure: "HTTP 503: <start of the body>"
+ *   or the sender's error, with "(attempt n of m)" after a retry; or the sender aborted);
+ *   AGM_E_INVALID_ARGUMENT (send is NULL, the endpoint is not an http:// or https:// URL, a
+ *   malformed header, or the sender wrote an impossible response: an unknown outcome, a status
+ *   outside 100 to 599, a NULL body with a size); as agm_history_export.
+ * @threadsafety any (the sender is called on the calling thread). @since 0.1
  */
 AGM_API agm_status agm_history_push_otlp(agm_buffer *response, agm_history *history,
                                          const agm_export_options *options,

@@ -1,14 +1,10 @@
 // Exports, OTLP push, following a store and the price listing, through the public C ABI.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <atomic>
-#include <thread>
 #include <vector>
 
+#include "scripted_sender.hpp"
 #include "store_helpers.hpp"
 
+using namespace push_test;
 using namespace store_test;
 
 namespace {
@@ -419,150 +415,221 @@ TEST(Prices, ListingFiltersAndSorts) {
   EXPECT_EQ(out.str(), "[]");
 }
 
-// An HTTP server on 127.0.0.1 that answers one connection per status given, in order, and
-// keeps the requests it received.
-class ScriptedServer {
- public:
-  explicit ScriptedServer(std::vector<int> statuses) : statuses_(std::move(statuses)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr *>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    ::listen(fd_, 1);
-    thread_ = std::thread([this] {
-      for (int status : statuses_) serve(status);
-    });
-  }
-  ~ScriptedServer() {
-    ::shutdown(fd_, SHUT_RDWR);  // ends an accept() still waiting
-    if (thread_.joinable()) thread_.join();
-    ::close(fd_);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  // The requests received; waits until every scripted reply was sent.
-  std::vector<std::string> requests() {
-    if (thread_.joinable()) thread_.join();
-    return requests_;
-  }
+// ---- OTLP push, through scripted senders: the requests the core asks for and what it does with
+// each outcome. The waits themselves are in test_otlp_http.cpp (an injected sleep).
 
- private:
-  void serve(int status) {
-    const int c = ::accept(fd_, nullptr, nullptr);
-    if (c < 0) return;
-    std::string request;
-    char buf[65536];
-    size_t want = std::string::npos;
-    while (request.size() < want) {
-      const ssize_t n = ::read(c, buf, sizeof buf);
-      if (n <= 0) break;
-      request.append(buf, static_cast<size_t>(n));
-      const size_t end = request.find("\r\n\r\n");
-      const size_t cl = request.find("Content-Length: ");
-      if (end != std::string::npos && cl != std::string::npos) {
-        want = end + 4 + std::stoul(request.substr(cl + 16));
-      }
-    }
-    requests_.push_back(std::move(request));
-    const std::string body = R"({"partialSuccess":{}})";
-    const std::string reply =
-        "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n" +
-        "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    (void)!::write(c, reply.data(), reply.size());
-    ::close(c);
-  }
-  std::vector<int> statuses_;
-  int fd_ = -1;
-  uint16_t port_ = 0;
-  std::thread thread_;
-  std::vector<std::string> requests_;
-};
+constexpr const char *kReply = R"({"partialSuccess":{}})";
 
-TEST_F(ExportTest, PushesOtlpJsonOverHttp) {
+// Pushes the sample store through `sender` with `otlp`; the status, and the response body in
+// `response` when given.
+agm_status push(agm_history *h, agm_otlp_options &otlp, std::string *response = nullptr) {
   agm_export_options options = AGM_EXPORT_OPTIONS_INIT;
-  agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
-  {
-    ScriptedServer server({200});
-    const std::string url = server.url();
-    otlp.endpoint = url.c_str();
-    otlp.headers = "authorization=Bearer%20secret";
-    Buffer response;
-    const agm_status status = agm_history_push_otlp(response.get(), history_.get(), &options, &otlp);
-    if (status == AGM_E_UNSUPPORTED) GTEST_SKIP() << "built without libcurl";
-    ASSERT_EQ(status, AGM_OK) << agm_last_error_message();
-    EXPECT_EQ(response.str(), R"({"partialSuccess":{}})");
-    const std::vector<std::string> requests = server.requests();
-    ASSERT_EQ(requests.size(), 1u);
-    EXPECT_EQ(requests[0].rfind("POST /v1/metrics HTTP/1.1\r\n", 0), 0u);
-    EXPECT_NE(requests[0].find("Content-Type: application/json\r\n"), std::string::npos);
-    EXPECT_NE(requests[0].find("authorization: Bearer secret\r\n"), std::string::npos);
-    EXPECT_NE(requests[0].find("\"gen_ai.client.token.usage\""), std::string::npos);
-  }
-  {
-    ScriptedServer server({503});
-    const std::string url = server.url() + "/custom/v1/metrics";
-    otlp.endpoint = url.c_str();
-    otlp.headers = nullptr;
-    otlp.max_attempts = 1;
-    EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_IO);
-    EXPECT_NE(std::string(agm_last_error_message()).find("HTTP 503"), std::string::npos);
-    const std::vector<std::string> requests = server.requests();
-    ASSERT_EQ(requests.size(), 1u);
-    EXPECT_EQ(requests[0].rfind("POST /custom/v1/metrics ", 0), 0u);
-  }
-  otlp.endpoint = "ftp://127.0.0.1:1";
-  EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_INVALID_ARGUMENT);
-  otlp.endpoint = "http://127.0.0.1:1";  // nothing listens on port 1
-  EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_IO);
+  Buffer out;
+  const agm_status status = agm_history_push_otlp(response ? out.get() : nullptr, h, &options, &otlp);
+  if (response) *response = out.str();
+  return status;
 }
 
-// The OTLP specification's transient failures are retried with backoff; others are final.
-TEST_F(ExportTest, OtlpPushRetriesTransientFailures) {
-  agm_export_options options = AGM_EXPORT_OPTIONS_INIT;
-  agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
-  otlp.retry_delay_ms = 1;  // the waits themselves are not under test
-  {
-    ScriptedServer server({503, 429, 502, 200});
-    const std::string url = server.url();
-    otlp.endpoint = url.c_str();
-    Buffer response;
-    const agm_status status = agm_history_push_otlp(response.get(), history_.get(), &options, &otlp);
-    if (status == AGM_E_UNSUPPORTED) GTEST_SKIP() << "built without libcurl";
-    ASSERT_EQ(status, AGM_OK) << agm_last_error_message();
-    EXPECT_EQ(response.str(), R"({"partialSuccess":{}})");
-    const std::vector<std::string> requests = server.requests();
-    ASSERT_EQ(requests.size(), 4u);
-    for (const std::string &request : requests) EXPECT_EQ(request, requests[0]);  // the same body each time
+TEST_F(ExportTest, PushAsksTheSenderForOnePostToV1Metrics) {
+  ScriptedSender sender({status(200, kReply)});
+  agm_otlp_options otlp = sender.options("http://collector.invalid:4318/");
+  otlp.headers = "authorization=Bearer%20secret, x-tenant = acme";
+  std::string response;
+  ASSERT_EQ(push(history_.get(), otlp, &response), AGM_OK) << agm_last_error_message();
+  EXPECT_EQ(response, kReply);
+  ASSERT_EQ(sender.requests().size(), 1u);
+  const Request &r = sender.requests()[0];
+  EXPECT_EQ(r.struct_size, sizeof(agm_http_request));
+  EXPECT_EQ(r.url, "http://collector.invalid:4318/v1/metrics");
+  EXPECT_EQ(r.timeout_ms, 10'000u);  // the default
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Type", "application/json"}, {"authorization", "Bearer secret"}, {"x-tenant", "acme"}};
+  EXPECT_EQ(r.headers, headers);
+  EXPECT_EQ(r.body, export_text(history_.get(), AGM_EXPORT_OTLP_JSON));  // the OTLP/JSON export
+  EXPECT_NE(r.body.find("\"gen_ai.client.token.usage\""), std::string::npos);
+
+  // Where the path already ends with /v1/metrics it is kept; a query stays last.
+  for (const auto &[endpoint, url] : std::vector<std::pair<std::string, std::string>>{
+           {"https://h/custom/v1/metrics", "https://h/custom/v1/metrics"},
+           {"http://h:4318?tenant=a", "http://h:4318/v1/metrics?tenant=a"},
+           {"http://h/otlp//", "http://h/otlp/v1/metrics"}}) {
+    ScriptedSender one({status(204)});
+    agm_otlp_options o = one.options(endpoint.c_str());
+    o.timeout_ms = 1234;
+    ASSERT_EQ(push(history_.get(), o, &response), AGM_OK) << agm_last_error_message();
+    EXPECT_EQ(response, "");  // a 2xx without a body
+    ASSERT_EQ(one.requests().size(), 1u);
+    EXPECT_EQ(one.requests()[0].url, url);
+    EXPECT_EQ(one.requests()[0].timeout_ms, 1234u);
   }
-  {
-    ScriptedServer server({400, 200});
-    const std::string url = server.url();
-    otlp.endpoint = url.c_str();
-    EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_IO);
+}
+
+// The OTLP specification's transient failures are retried, with the same body each time.
+TEST_F(ExportTest, PushRetriesEachTransientStatusAndOutcome) {
+  for (const Reply &transient :
+       {status(429), status(502), status(503, "", "0"), status(504),
+        outcome(AGM_HTTP_CONNECT_FAILED, "connection refused"), outcome(AGM_HTTP_TIMED_OUT)}) {
+    ScriptedSender sender({transient, status(200, kReply)});
+    agm_otlp_options otlp = sender.options();
+    otlp.retry_delay_ms = 1;
+    std::string response;
+    ASSERT_EQ(push(history_.get(), otlp, &response), AGM_OK)
+        << transient.outcome << " " << transient.status << ": " << agm_last_error_message();
+    EXPECT_EQ(response, kReply);
+    ASSERT_EQ(sender.requests().size(), 2u) << transient.outcome << " " << transient.status;
+    EXPECT_EQ(sender.requests()[1].body, sender.requests()[0].body);
+    EXPECT_EQ(sender.requests()[1].headers, sender.requests()[0].headers);
+  }
+}
+
+// Everything else is final: a retry would have got the 200.
+TEST_F(ExportTest, PushDoesNotRetryWhatIsNotTransient) {
+  for (const Reply &final_reply :
+       {status(400, R"({"code":3,"message":"bad data"})"), status(401), status(404), status(500), status(501),
+        status(307), status(100), outcome(AGM_HTTP_FAILED, "could not resolve host")}) {
+    ScriptedSender sender({final_reply, status(200, kReply)});
+    agm_otlp_options otlp = sender.options();
+    otlp.retry_delay_ms = 1;
+    EXPECT_EQ(push(history_.get(), otlp), AGM_E_IO);
     const std::string message = agm_last_error_message();
-    EXPECT_NE(message.find("HTTP 400"), std::string::npos) << message;
-    // Not retried: a retry would have got the 200. The destructor ends the unused accept().
+    EXPECT_EQ(sender.requests().size(), 1u) << message;
     EXPECT_EQ(message.find("attempt"), std::string::npos) << message;
+    EXPECT_EQ(message.rfind("OTLP push to http://collector.invalid:4318/v1/metrics failed: ", 0), 0u)
+        << message;
   }
-  {
-    ScriptedServer server({504, 503});
-    const std::string url = server.url();
-    otlp.endpoint = url.c_str();
-    otlp.max_attempts = 2;
-    EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_IO);
-    const std::string message = agm_last_error_message();
-    EXPECT_NE(message.find("HTTP 503"), std::string::npos) << message;
-    EXPECT_NE(message.find("(attempt 2 of 2)"), std::string::npos) << message;
-    EXPECT_EQ(server.requests().size(), 2u);
-  }
-  otlp.endpoint = "http://127.0.0.1:1";  // refused: a transient failure too
+  ScriptedSender sender({status(400, R"({"code":3,"message":"bad data"})")});
+  agm_otlp_options otlp = sender.options();
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_IO);
+  EXPECT_EQ(
+      std::string(agm_last_error_message()),
+      R"(OTLP push to http://collector.invalid:4318/v1/metrics failed: HTTP 400: {"code":3,"message":"bad data"})");
+  ScriptedSender failed({outcome(AGM_HTTP_FAILED, "could not resolve host")});
+  otlp = failed.options();
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_IO);
+  EXPECT_EQ(std::string(agm_last_error_message()),
+            "OTLP push to http://collector.invalid:4318/v1/metrics failed: could not resolve host");
+}
+
+TEST_F(ExportTest, PushStopsAfterMaxAttempts) {
+  ScriptedSender sender(
+      {status(503, "try later"), status(503, "try later"), status(503, "try later"), status(200, kReply)});
+  agm_otlp_options otlp = sender.options();
+  otlp.retry_delay_ms = 1;
   otlp.max_attempts = 3;
-  EXPECT_EQ(agm_history_push_otlp(nullptr, history_.get(), &options, &otlp), AGM_E_IO);
-  EXPECT_NE(std::string(agm_last_error_message()).find("(attempt 3 of 3)"), std::string::npos)
-      << agm_last_error_message();
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_IO);
+  EXPECT_EQ(
+      std::string(agm_last_error_message()),
+      "OTLP push to http://collector.invalid:4318/v1/metrics failed: HTTP 503: try later (attempt 3 of 3)");
+  EXPECT_EQ(sender.requests().size(), 3u);
+  ScriptedSender twice({status(504), status(429, "slow down"), status(200, kReply)});
+  otlp = twice.options();
+  otlp.retry_delay_ms = 1;
+  otlp.max_attempts = 2;
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_IO);
+  EXPECT_EQ(
+      std::string(agm_last_error_message()),
+      "OTLP push to http://collector.invalid:4318/v1/metrics failed: HTTP 429: slow down (attempt 2 of 2)");
+
+  // By default five attempts in all; the message is the last failure's.
+  ScriptedSender five({outcome(AGM_HTTP_TIMED_OUT), outcome(AGM_HTTP_TIMED_OUT), outcome(AGM_HTTP_TIMED_OUT),
+                       outcome(AGM_HTTP_TIMED_OUT), outcome(AGM_HTTP_CONNECT_FAILED, "connection refused"),
+                       status(200, kReply)});
+  otlp = five.options();
+  otlp.retry_delay_ms = 1;
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_IO);
+  EXPECT_EQ(
+      std::string(agm_last_error_message()),
+      "OTLP push to http://collector.invalid:4318/v1/metrics failed: connection refused (attempt 5 of 5)");
+  EXPECT_EQ(five.requests().size(), 5u);
+
+  // One attempt: no retry at all; an outcome without a message gets the library's.
+  ScriptedSender once({outcome(AGM_HTTP_TIMED_OUT), status(200, kReply)});
+  otlp = once.options();
+  otlp.max_attempts = 1;
+  otlp.timeout_ms = 250;
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_IO);
+  EXPECT_EQ(std::string(agm_last_error_message()),
+            "OTLP push to http://collector.invalid:4318/v1/metrics failed: no response within 250 ms");
+  EXPECT_EQ(once.requests().size(), 1u);
+}
+
+// The error quotes the start of the receiver's body: 200 bytes, whole characters, text only.
+TEST_F(ExportTest, PushErrorQuotesTheStartOfTheBody) {
+  const std::string long_body = std::string(199, 'x') + "\xC3\xA9" + std::string(100, 'y');
+  ScriptedSender sender({status(400, long_body)});
+  agm_otlp_options otlp = sender.options();
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_IO);
+  std::string message = agm_last_error_message();
+  EXPECT_EQ(message.substr(message.find("HTTP 400: ") + 10), std::string(199, 'x'));
+  ScriptedSender binary({status(400, std::string("\xFF\xFE") + "ok")});
+  otlp = binary.options();
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_IO);
+  message = agm_last_error_message();
+  EXPECT_NE(message.find("HTTP 400: ??ok"), std::string::npos) << message;
+}
+
+TEST_F(ExportTest, ASenderThatReturnsNonZeroAbortsThePush) {
+  Reply abort = outcome(AGM_HTTP_FAILED, "the host is shutting down");
+  abort.result = 1;
+  ScriptedSender sender({status(503), abort, status(200, kReply)});
+  agm_otlp_options otlp = sender.options();
+  otlp.retry_delay_ms = 1;
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_IO);
+  EXPECT_EQ(
+      std::string(agm_last_error_message()),
+      "OTLP push to http://collector.invalid:4318/v1/metrics was stopped by its HTTP sender: the host is "
+      "shutting down");
+  EXPECT_EQ(sender.requests().size(), 2u);
+}
+
+// The library makes no network call itself: no sender, no push (also for the layout without one).
+TEST_F(ExportTest, PushWithoutASenderIsRefused) {
+  agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
+  otlp.endpoint = "http://127.0.0.1:4318";
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_INVALID_ARGUMENT);
+  const std::string message = agm_last_error_message();
+  EXPECT_NE(message.find("otlp->send is NULL"), std::string::npos) << message;
+  EXPECT_NE(message.find("makes no network calls itself"), std::string::npos) << message;
+  otlp.struct_size = AGM_OTLP_OPTIONS_SIZE_V0;  // the first layout, before send
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(agm_last_error_message()).find("makes no network calls itself"), std::string::npos);
+}
+
+// Nothing is sent for a request that cannot be made.
+TEST_F(ExportTest, PushRefusesBadEndpointsAndHeadersBeforeSending) {
+  ScriptedSender sender({status(200, kReply)});
+  agm_otlp_options otlp = sender.options("ftp://127.0.0.1:1");
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(agm_last_error_message()).find("http:// or https://"), std::string::npos);
+  otlp = sender.options();
+  otlp.headers = "x-evil=a%0D%0AHost: elsewhere";
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_INVALID_ARGUMENT);
+  otlp.headers = "not-a-pair";
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_INVALID_ARGUMENT);
+  otlp = sender.options(nullptr);
+  EXPECT_EQ(push(history_.get(), otlp), AGM_E_INVALID_ARGUMENT);
+  EXPECT_TRUE(sender.requests().empty());
+}
+
+// A response no HTTP client can give is the sender's bug, and the error says what was wrong.
+TEST_F(ExportTest, AMisbehavingSenderGetsAClearError) {
+  Reply null_body = status(200, "12345");
+  null_body.null_body = true;
+  const std::vector<std::pair<Reply, std::string>> cases = {
+      {outcome(0), "response->outcome to 0, which is not an AGM_HTTP_* outcome"},
+      {outcome(7), "response->outcome to 7, which is not an AGM_HTTP_* outcome"},
+      {status(42), "status 42, which is not an HTTP status"},
+      {status(600), "status 600, which is not an HTTP status"},
+      {null_body, "body_size 5 with a NULL body"}};
+  for (const auto &[reply, expected] : cases) {
+    ScriptedSender sender({reply, status(200, kReply)});
+    agm_otlp_options otlp = sender.options();
+    otlp.retry_delay_ms = 1;
+    EXPECT_EQ(push(history_.get(), otlp), AGM_E_INVALID_ARGUMENT) << expected;
+    EXPECT_NE(std::string(agm_last_error_message()).find(expected), std::string::npos)
+        << agm_last_error_message();
+    EXPECT_EQ(sender.requests().size(), 1u);
+  }
 }
 
 }  // namespace

@@ -3,11 +3,14 @@
 // package.
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
-const { spawnSync } = require("node:child_process");
+const { spawn, spawnSync } = require("node:child_process");
+const { once } = require("node:events");
 const fs = require("node:fs");
 const http = require("node:http");
+const net = require("node:net");
 const os = require("node:os");
 const path = require("node:path");
+const { Worker } = require("node:worker_threads");
 const am = require("agentmetrics-native");
 const { FakeClock } = require("./fixtures.js");
 
@@ -83,16 +86,18 @@ test("exports through the Node API", () => {
   assert.throws(() => history.export("xml"), RangeError);
 });
 
-// A local OTLP/HTTP receiver answering the given statuses in turn, then 200.
+// A local OTLP/HTTP receiver answering the given statuses in turn, then 200. A status may be
+// [status, headers].
 async function receiver(statuses) {
   const got = [];
   const server = http.createServer((req, res) => {
     let body = "";
     req.on("data", (chunk) => { body += chunk; });
     req.on("end", () => {
-      got.push({ path: req.url, headers: req.headers, body: JSON.parse(body) });
-      const status = statuses.shift() ?? 200;
-      res.writeHead(status, { "content-type": "application/json" });
+      got.push({ method: req.method, path: req.url, headers: req.headers, body: JSON.parse(body || "null") });
+      const next = statuses.shift() ?? 200;
+      const [status, headers] = Array.isArray(next) ? next : [next, {}];
+      res.writeHead(status, { "content-type": "application/json", ...headers });
       res.end(JSON.stringify(status === 200 ? { partialSuccess: {} } : { code: 14, message: "try later" }));
     });
   });
@@ -128,6 +133,145 @@ test("pushOtlp posts to an OTLP/HTTP receiver and retries transient failures", a
   }
 });
 
+// A port on 127.0.0.1 nothing listens on (a server's, closed): connecting is refused.
+async function closedPort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+// A receiver that takes connections and never answers; `held` fires on each.
+async function silentReceiver() {
+  const sockets = [];
+  const server = net.createServer((socket) => {
+    sockets.push(socket);
+    socket.on("error", () => {});
+    server.emit("held");
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    server,
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => { for (const s of sockets) s.destroy(); server.close(); },
+  };
+}
+
+test("pushOtlp retries a refused connection up to its attempts", async () => {
+  const history = new am.History(hostileStore());
+  const url = `http://127.0.0.1:${await closedPort()}`;
+  await assert.rejects(history.pushOtlp(url, { maxAttempts: 3, retryDelayMs: 1 }), (error) => {
+    assert.equal(error.status, "AGM_E_IO");
+    assert.match(error.message, /ECONNREFUSED.*\(attempt 3 of 3\)/);
+    return true;
+  });
+  history.close();
+});
+
+test("pushOtlp waits what the receiver's Retry-After asks, and follows no redirect", async () => {
+  const history = new am.History(hostileStore());
+  const r = await receiver([[503, { "retry-after": "1" }]]);
+  try {
+    const start = Date.now();
+    assert.deepEqual(await history.pushOtlp(r.url, { retryDelayMs: 1 }), { partialSuccess: {} });
+    assert.ok(Date.now() - start >= 900, "the receiver's second, not the millisecond backoff");
+    assert.equal(r.got.length, 2);
+    assert.deepEqual(r.got[0].body, r.got[1].body);
+    r.got.length = 0;
+    r.statuses.push([307, { location: "/elsewhere" }]);
+    await assert.rejects(history.pushOtlp(r.url, { retryDelayMs: 1 }), /HTTP 307/);
+    assert.deepEqual(r.got.map((g) => [g.method, g.path]), [["POST", "/v1/metrics"]]);
+  } finally {
+    r.close();
+    history.close();
+  }
+});
+
+test("pushOtlp times out a receiver that never answers", async () => {
+  const history = new am.History(hostileStore());
+  const silent = await silentReceiver();
+  try {
+    await assert.rejects(history.pushOtlp(silent.url, { timeoutMs: 200, maxAttempts: 2, retryDelayMs: 1 }),
+      /timeout.*\(attempt 2 of 2\)/i);
+  } finally {
+    silent.close();
+    history.close();
+  }
+});
+
+test("a worker terminated during a push ends at once, and the process goes on", { timeout: 60_000 }, async () => {
+  const store = hostileStore();
+  const silent = await silentReceiver();
+  try {
+    const worker = new Worker(`
+      const { workerData } = require("node:worker_threads");
+      const am = require(workerData.module);
+      new am.History(workerData.store).pushOtlp(workerData.url, { timeoutMs: 60000 });`,
+    { eval: true, workerData: { module: require.resolve("agentmetrics-native"), store, url: silent.url } });
+    await once(silent.server, "held");  // the push waits for an answer that will never come
+    const started = Date.now();
+    await worker.terminate();
+    assert.ok(Date.now() - started < 10_000, "the teardown did not wait for the push");
+  } finally {
+    silent.close();
+  }
+  const r = await receiver([]);
+  try {
+    assert.deepEqual(await new am.History(store).pushOtlp(r.url), { partialSuccess: {} });
+  } finally {
+    r.close();
+  }
+});
+
+test("a process that exits during a push exits with its code", { timeout: 60_000 }, async () => {
+  const silent = await silentReceiver();
+  try {
+    const child = spawn(process.execPath, ["-e", `
+      const am = require(${JSON.stringify(require.resolve("agentmetrics-native"))});
+      new am.History(process.argv[1]).pushOtlp(process.argv[2], { timeoutMs: 60000 });
+      process.stdin.on("data", () => process.exit(7));`, hostileStore(), silent.url],
+    { stdio: ["pipe", "inherit", "inherit"] });
+    await once(silent.server, "held");
+    child.stdin.write("exit\n");
+    const [code, signal] = await once(child, "exit");
+    assert.deepEqual([code, signal], [7, null]);
+  } finally {
+    silent.close();
+  }
+});
+
+// `npx agentmetrics ...` without blocking this process's event loop (the receivers live here).
+async function npxAsync(...args) {
+  const child = spawn("npx", ["--no-install", "agentmetrics", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "", stderr = "";
+  child.stdout.on("data", (d) => { stdout += d; });
+  child.stderr.on("data", (d) => { stderr += d; });
+  const [status] = await once(child, "exit");
+  return { status, stdout, stderr };
+}
+
+test("npx agentmetrics pushes through fetch, retrying as the core decides", { timeout: 60_000 }, async () => {
+  const store = hostileStore();
+  const r = await receiver([[503, { "retry-after": "1" }]]);
+  try {
+    const pushed = await npxAsync("export", store, "--endpoint", r.url, "--header", "x-api-key=secret", "--json");
+    assert.equal(pushed.status, 0, pushed.stderr);
+    assert.deepEqual(JSON.parse(pushed.stdout), { partialSuccess: {} });
+    assert.equal(r.got.length, 2);
+    assert.equal(r.got[1].path, "/v1/metrics");
+    assert.equal(r.got[1].headers["x-api-key"], "secret");
+    assert.equal(r.got[1].headers["content-type"], "application/json");
+  } finally {
+    r.close();
+  }
+  const url = `http://127.0.0.1:${await closedPort()}`;
+  const refused = await npxAsync("export", store, "--endpoint", url, "--attempts", "2");
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /^agentmetrics: error: OTLP push to .* failed: .*ECONNREFUSED.*\(attempt 2 of 2\)\n/);
+  assert.match(refused.stderr, new RegExp(`hint: nothing was pushed to ${url}`));
+});
+
 test("Follow returns rows appended since it started", () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "agentmetrics-follow-")), "m.jsonl");
   const rec = new am.Recorder();
@@ -151,7 +295,7 @@ test("Follow returns rows appended since it started", () => {
   rec.close();
 });
 
-test("npx agentmetrics runs the bundled command line", () => {
+test("npx agentmetrics runs the command line in the addon", () => {
   const store = hostileStore();
   const npx = (...args) => spawnSync("npx", ["--no-install", "agentmetrics", ...args], { encoding: "utf8" });
   const version = npx("--version");
@@ -165,4 +309,27 @@ test("npx agentmetrics runs the bundled command line", () => {
   const missing = npx("summary", path.join(os.tmpdir(), "no-such-store.jsonl"));
   assert.equal(missing.status, 3);
   assert.match(missing.stderr, /no journal or database/);
+  const help = npx("export", "--help");
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /--endpoint/);
+  assert.equal(npx("bogus").status, 2);
+  // No program of its own: the addon holds the one copy of the core.
+  const root = path.dirname(require.resolve("agentmetrics-native/package.json"));
+  const binaries = [];
+  (function walk(dir) {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== "node_modules") walk(file);
+        continue;
+      }
+      const head = Buffer.alloc(4);
+      const fd = fs.openSync(file, "r");
+      fs.readSync(fd, head, 0, 4, 0);
+      fs.closeSync(fd);
+      if (head.toString("latin1") === "\x7fELF") binaries.push(path.relative(root, file));
+    }
+  })(root);
+  assert.ok(binaries.length > 0);
+  assert.deepEqual(binaries.filter((f) => !f.endsWith(".node")), []);
 });

@@ -26,7 +26,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import JsonHandler, serve
+from conftest import JsonHandler, closed_port, serve
 
 
 def _command() -> list[str]:
@@ -305,11 +305,19 @@ def test_export_metric_formats(journal: pathlib.Path) -> None:
 class Receiver(JsonHandler):
     got: list[tuple[str, dict[str, str], bytes]] = []
     statuses: list[int] = []  # the answers to the next requests, then 200
+    retry_after: str | None = None  # sent with a 503
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        Receiver.got.append((self.path, dict(self.headers), body))
+        # Field names are case-insensitive: urllib (python -m) sends "X-Api-Key", libcurl "x-api-key".
+        Receiver.got.append((self.path, {name.lower(): value for name, value in self.headers.items()}, body))
         status = Receiver.statuses.pop(0) if Receiver.statuses else 200
+        if status == 503 and Receiver.retry_after is not None:
+            self.send_response(status)
+            self.send_header("Retry-After", Receiver.retry_after)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.reply(status, {"partialSuccess": {}} if status == 200 else {"error": "no"})
 
 
@@ -317,6 +325,7 @@ class Receiver(JsonHandler):
 def receiver(local_only: None) -> Iterator[str]:
     Receiver.got = []
     Receiver.statuses = []
+    Receiver.retry_after = None
     with serve(Receiver) as url:
         yield url
 
@@ -344,6 +353,51 @@ def test_a_push_stops_after_its_attempts(journal: pathlib.Path, receiver: str) -
     assert res.returncode == 1 and "HTTP 503" in res.stderr and "(attempt 2 of 2)" in res.stderr
     assert len(Receiver.got) == 2
     assert run("export", journal, "--endpoint", receiver, "--attempts", "0").returncode == 2
+
+
+def test_a_push_waits_what_retry_after_asks(journal: pathlib.Path, receiver: str) -> None:
+    Receiver.statuses = [503]
+    Receiver.retry_after = "2"
+    start = time.monotonic()
+    out = ok("export", journal, "--endpoint", receiver)
+    assert re.fullmatch(rf"pushed \d+ records to {re.escape(receiver)}\n", out)
+    assert len(Receiver.got) == 2 and Receiver.got[0][2] == Receiver.got[1][2]
+    assert time.monotonic() - start >= 1.9  # the receiver's two seconds, not the 1 s backoff
+
+
+def test_a_push_to_a_refused_port_is_retried(journal: pathlib.Path, local_only: None) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    res = run("export", journal, "--endpoint", url, "--attempts", "2")
+    assert res.returncode == 1 and "(attempt 2 of 2)" in res.stderr, res.stderr
+    assert f"hint: nothing was pushed to {url}" in res.stderr
+
+
+# ---- python -m agentmetrics is the native program ---------------------------------------------
+
+
+def _native_program() -> str | None:
+    """The C library's agentmetrics program: AGM_NATIVE_CLI, else build/cli/agentmetrics of this
+    checkout (./run test builds it)."""
+    path = os.environ.get("AGM_NATIVE_CLI") or str(pathlib.Path(__file__).resolve().parents[2] / "build" / "cli"
+                                                   / "agentmetrics")
+    return path if os.access(path, os.X_OK) else None
+
+
+@pytest.mark.skipif(bool(os.environ.get("AGM_CLI")), reason="compares `python -m agentmetrics` with the program")
+def test_python_m_prints_byte_for_byte_what_the_native_program_prints(journal: pathlib.Path,
+                                                                     tmp_path: pathlib.Path) -> None:
+    native = _native_program()
+    if native is None:
+        pytest.skip("no native agentmetrics program (AGM_NATIVE_CLI, or build/cli/agentmetrics)")
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "OTEL_RESOURCE_ATTRIBUTES")}
+    for args in (["--version"], ["--help"], ["export", "--help"], ["summary", journal], ["summary", journal, "--json"],
+                 ["summary", journal, "--by", "tool"], ["tools", journal], ["session", journal, "s1"],
+                 ["invocations", journal], ["tail", journal, "-n", "4"], ["export", journal, "--format", "csv"],
+                 ["export", journal, "--format", "otlp-json"], ["prices", "lookup", "gpt-4o"],
+                 ["summary", tmp_path / "missing.jsonl"], ["bogus"], ["summary", journal, "--period", "year"], []):
+        mine = subprocess.run([*CLI, *map(str, args)], capture_output=True, env=env, timeout=60, check=False)
+        program = subprocess.run([native, *map(str, args)], capture_output=True, env=env, timeout=60, check=False)
+        assert (mine.returncode, mine.stdout, mine.stderr) == (program.returncode, program.stdout, program.stderr), args
 
 
 # ---- prices ----------------------------------------------------------------------------------

@@ -222,7 +222,9 @@ class OtlpReceiver(JsonHandler):
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        OtlpReceiver.received.append((self.path, dict(self.headers), otlp(body.decode())))
+        # Field names are case-insensitive (urllib sends "Authorization", libcurl "authorization").
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        OtlpReceiver.received.append((self.path, headers, otlp(body.decode())))
         status = OtlpReceiver.statuses.pop(0) if OtlpReceiver.statuses else 200
         if status != 200:
             self.reply(status, {"code": 14, "message": "try later"})
@@ -240,7 +242,7 @@ def test_push_otlp_to_a_local_receiver(store: am.History, local_only: None) -> N
         assert isinstance(reply, dict)
         [(path, headers, request)] = OtlpReceiver.received
         assert path == "/v1/metrics"
-        assert headers["Content-Type"] == "application/json" and headers["authorization"] == "Bearer s3cret"
+        assert headers["content-type"] == "application/json" and headers["authorization"] == "Bearer s3cret"
         names = {m.name for m in request.resource_metrics[0].scope_metrics[0].metrics}
         assert "gen_ai.client.token.usage" in names
         OtlpReceiver.statuses = [503]

@@ -1,26 +1,22 @@
 #!/usr/bin/env node
 "use strict";
-// `npx agentmetrics`: the agentmetrics command line, built with the addon when the package was
-// installed (the same program the C library installs). Its exit code and signals are passed on.
-const { spawnSync } = require("node:child_process");
-const fs = require("node:fs");
-const path = require("node:path");
+// `npx agentmetrics`: the agentmetrics command line, the same program the C library installs,
+// run in this process by the addon (which holds the one copy of the core) on a thread of its
+// own, with fetch as the HTTP client of `export --endpoint`. It writes to file descriptors 1
+// and 2 itself; this process exits with its code.
+const { send } = require("../lib/http.js");
 
-const exe = process.env.AGENTMETRICS_CLI ||
-  path.join(__dirname, "..", "build", "meson", "bindings", "node", "agentmetrics");
-if (!fs.existsSync(exe)) {
-  process.stderr.write(`agentmetrics: the command-line program is missing from this installation (${exe})\n`);
+let native;
+try {
+  native = require("../lib/addon.js").loadAddon();
+} catch (error) {
+  process.stderr.write(`${error.message}\n`); // no addon for this platform: what to do about it
   process.exit(1);
 }
-// Ctrl-C reaches the child (same process group); this process only waits for it.
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => {});
-const result = spawnSync(exe, process.argv.slice(2), { stdio: "inherit" });
-if (result.error) {
-  process.stderr.write(`agentmetrics: ${result.error.message}\n`);
-  process.exit(1);
-}
-if (result.signal) {
-  process.removeAllListeners(result.signal);
-  process.kill(process.pid, result.signal);
-}
-process.exit(result.status ?? 1);
+
+native.cliMain(["agentmetrics", ...process.argv.slice(2)], send).then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`agentmetrics: error: ${error && error.message}\n`);
+    process.exit(1);
+  });

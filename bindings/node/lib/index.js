@@ -4,6 +4,7 @@
 // and the Python package: normalisation, prices, aggregates and display strings.
 
 const native = require("./addon.js").loadAddon();
+const http = require("./http.js");
 
 /** Any failure of the core other than a bad argument; `status` names the C status code. */
 class AgentMetricsError extends Error {
@@ -379,7 +380,11 @@ class History {
   export(format = "json", o) { return this._native.export(...exportArgs(format, o)); }
   /** The self-contained HTML report (inline SVG charts, no script). */
   reportHtml(o) { return this._native.reportHtml(...reportArgs(o)); }
-  /** POST the OTLP/JSON export to an OTLP/HTTP receiver; resolves to its response object. */
+  /**
+   * POST the OTLP/JSON export to an OTLP/HTTP receiver with fetch (lib/http.js); resolves to its
+   * response object. The core decides the retries (429, 502, 503, 504, a failed connection, a
+   * timeout) and the waits; redirects are not followed.
+   */
   async pushOtlp(endpoint, o) {
     if (typeof endpoint !== "string") throw new TypeError("pushOtlp: endpoint must be a URL string");
     o = options(o, "push options");
@@ -393,7 +398,7 @@ class History {
     // 0: the library's default (5 attempts; 1 s before the first retry)
     const reply = await this._native.pushOtlpAsync(endpoint, keyValues(o.headers, "headers"), whole("timeoutMs", 10000),
       ...rangeArgs(o), keyValues(o.resource, "resource"), o.maxAttempts == null ? 0 : whole("maxAttempts"),
-      o.retryDelayMs == null ? 0 : whole("retryDelayMs"));
+      o.retryDelayMs == null ? 0 : whole("retryDelayMs"), http.send);
     return reply.trim() ? JSON.parse(reply) : {};
   }
   /** A Follow of this store: records appended from now on (or from the start). */

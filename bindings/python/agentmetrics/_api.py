@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import IO, Any, Callable, Optional, TypeVar, Union, cast, overload
 
-from . import _native
+from . import _http, _native
 from ._native import By, ExportFormat, Flush, Period, QueryKind
 from ._sdk import enum_value
 from ._types import parse_doc
@@ -192,14 +192,15 @@ class History(_native.History, _Queries):
         An unreachable receiver or a 429, 502, 503 or 504 is retried up to `max_attempts` in all
         (default 5; 1: no retry), waiting `retry_delay` seconds (default 1), doubled each time,
         or what the receiver's Retry-After asks; `timeout` bounds each attempt. StoreError when
-        the last attempt fails."""
+        the last attempt fails. The requests go through urllib (proxies from the environment
+        apply); redirects are not followed."""
         import json
 
         if max_attempts is not None and max_attempts < 1:
             raise _native.InvalidArgumentError("max_attempts must be at least 1")
         if retry_delay is not None and not retry_delay > 0:
             raise _native.InvalidArgumentError("retry_delay must be a number of seconds above 0")
-        reply = self._push_otlp(endpoint, headers=_key_values(headers, "headers"),
+        reply = self._push_otlp(endpoint, send=_http.send, headers=_key_values(headers, "headers"),
                                 timeout_ms=max(1, int(timeout * 1000)),
                                 max_attempts=max_attempts or 0,
                                 retry_delay_ms=0 if retry_delay is None else max(1, int(retry_delay * 1000)),

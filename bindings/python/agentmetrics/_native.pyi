@@ -102,6 +102,19 @@ class Notice(enum.IntEnum):
     BUDGET_EXCEEDED = 1
     BUDGET_WARNING = 2
 
+class HttpOutcome(enum.IntEnum):
+    RESPONDED = 1
+    CONNECT_FAILED = 2
+    TIMED_OUT = 3
+    FAILED = 4
+
+# An HTTP sender of the OTLP push (agm_http_send_fn): send(url, headers, body, timeout_ms) ->
+# (outcome, status, retry_after, body, error); agentmetrics._http.send is the package's.
+_HttpReply = tuple[int, int, Optional[str], Optional[bytes], Optional[str]]
+_HttpSender = Callable[[str, list[tuple[str, str]], bytes, int], _HttpReply]
+
+def cli_main(argv: Sequence[Union[str, bytes]], send: Optional[_HttpSender]) -> int: ...
+
 def version() -> str: ...
 def format_tokens(tokens: int) -> str: ...
 def format_duration_ns(duration_ns: int) -> str: ...
@@ -236,7 +249,7 @@ class History:
         until: Optional[int] = None, now_ns: Optional[int] = None, resource: Optional[str] = None,
     ) -> None: ...
     def _push_otlp(
-        self, endpoint: str, *, headers: Optional[str] = None, timeout_ms: int = 0, max_attempts: int = 0,
+        self, endpoint: str, *, send: _HttpSender, headers: Optional[str] = None, timeout_ms: int = 0, max_attempts: int = 0,
         retry_delay_ms: int = 0, period: int = 0,
         since: Optional[int] = None, until: Optional[int] = None, now_ns: Optional[int] = None,
         resource: Optional[str] = None,
