@@ -1,8 +1,9 @@
 #!/bin/bash
 # Runs INSIDE the bare Debian root that fresh_root.sh made, as root, with no network, as
 #   bash /agm/fresh_root_inside.sh
-# with /agm/dist (the build's wheels and npm tarball) and /agm/readme (what readme_blocks.py took
-# out of the README: quick starts, their expected output, console commands) beside it.
+# with /agm/dist (the build's wheels and npm tarball), /agm/readme (what readme_blocks.py took
+# out of the README: quick starts, their expected output, console commands) and
+# /agm/root_inside_lib.sh beside it.
 #
 # It checks that the root really is bare (no network, no compiler, no -dev package), then
 # installs the Python wheel and the npm package from /agm/dist the way a user would, runs the
@@ -24,51 +25,16 @@ export npm_config_offline=true npm_config_update_notifier=false npm_config_audit
   npm_config_fund=false npm_config_loglevel=warn
 TIMEOUT=120  # seconds for one command; nothing here should take more than a few
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-# show FILE: a captured output, indented, for a failure's explanation.
-show() { sed 's/^/    | /' "$1"; }
-
-# expect WHAT EXPECTED_FILE ACTUAL_FILE: byte-for-byte comparison, a unified diff when they differ.
-expect() {
-  if cmp -s "$2" "$3"; then
-    ok "$1"
-  else
-    bad "$1: output differs from the README (--- README, +++ actual)"
-    diff -u --label README --label actual "$2" "$3" | sed 's/^/    /' || true
-  fi
-}
+# ok, bad, show, expect, check_no_network, finish
+# shellcheck source=tests/install/root_inside_lib.sh
+source "$AGM/root_inside_lib.sh"
 
 # ---------------------------------------------------------------------------------------------
 # The root is bare.
 echo "root: Debian $(cat /etc/debian_version) ($(uname -m)), $(python3 --version)," \
   "Node.js $(node --version), npm $(npm --version)"
 
-# No network: only the loopback interface exists, no route leads anywhere, and a connection to
-# a public address fails. The connection is tried only after the first two checks showed there is
-# no interface and no route, so it can never send a packet.
-interfaces=$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/net/dev | paste -sd' ')
-if [[ $interfaces == lo ]] && connect=$(python3 - <<'EOF'
-import socket, sys
-udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-try:
-    udp.connect(("1.1.1.1", 53))  # a route lookup only: UDP's connect sends nothing
-    sys.exit("a route to a public address exists")
-except OSError:
-    pass
-try:
-    socket.create_connection(("1.1.1.1", 443), timeout=5).close()
-    sys.exit("a TCP connection to 1.1.1.1:443 succeeded")
-except OSError as error:
-    print(error.strerror or error)
-EOF
-); then
-  ok "no network: interfaces: $interfaces; a connection to 1.1.1.1:443 fails ($connect)"
-else
-  bad "the root has network access (interfaces: $interfaces)"
-fi
+check_no_network
 
 compilers=()
 for c in cc gcc g++ c++ clang clang++ x86_64-linux-gnu-gcc; do
@@ -234,5 +200,4 @@ node_checks() {
 
 python_checks
 node_checks
-echo "fresh root: $passed checks passed, $failed failed"
-exit $((failed > 100 ? 100 : failed))
+finish "fresh root"
