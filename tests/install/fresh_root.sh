@@ -49,7 +49,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 START=$SECONDS
 
 AGM_LOG_NAME="fresh root"
-# shellcheck source=tests/install/root_lib.sh
+# shellcheck source=SCRIPTDIR/root_lib.sh
 source "$HERE/root_lib.sh"
 
 agm_preflight

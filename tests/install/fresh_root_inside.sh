@@ -26,7 +26,7 @@ export npm_config_offline=true npm_config_update_notifier=false npm_config_audit
 TIMEOUT=120  # seconds for one command; nothing here should take more than a few
 
 # ok, bad, show, expect, check_no_network, finish
-# shellcheck source=tests/install/root_inside_lib.sh
+# shellcheck source=SCRIPTDIR/root_inside_lib.sh
 source "$AGM/root_inside_lib.sh"
 
 # ---------------------------------------------------------------------------------------------

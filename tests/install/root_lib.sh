@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2016,SC2034  # IN_ROOT is a script; callers read the variables
 # root_lib.sh: what fresh_root.sh and sdist_root.sh share, sourced by both (after `set -euo
 # pipefail`). Sourcing it only defines variables and functions; the caller then calls
 #
