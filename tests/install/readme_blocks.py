@@ -10,13 +10,14 @@ message that says which rule):
 * Fenced code blocks open with a line of three or more backticks followed by an info word
   (```` ```python ````) and close with a line of at least as many backticks and nothing else. The
   info word is the block's language.
-* `## Python quick start` holds exactly one ```` ```python ```` block, the program, and after it
-  exactly one ```` ```text ```` block: the program's exact standard output. The test runs the
+* In `## Python quick start` the first ```` ```python ```` block is the program, and the first
+  ```` ```text ```` block after it (before any other ```` ```python ```` block) is the program's
+  exact standard output. The test runs the
   program as `python quickstart.py` in a fresh folder with `NO_COLOR=1`, compares stdout byte
   for byte and wants stderr empty. Other blocks (```` ```sh ````...) in the section are ignored.
-* `## Node quick start` likewise holds exactly one ```` ```js ```` block, an ES module (run as
-  `node quickstart.mjs` in a fresh folder where the package is installed) and after it exactly
-  one ```` ```text ```` block: its exact standard output.
+* In `## Node quick start`, likewise, the first ```` ```js ```` block is an ES module (run as
+  `node quickstart.mjs` in a fresh folder where the package is installed) and the first
+  ```` ```text ```` block after it is its exact standard output.
 * `## Install` has the subsections `### Python` and `### Node` (and `### C`, not run here).
   Each of `### Python` and `### Node` may hold ```` ```console ```` blocks. In them a line that
   starts with `$ ` is a command (the rest of the line, run with `bash -c`); the lines after it up
@@ -98,14 +99,15 @@ def quick_start(headings, blocks, title, lang, name):
     start, end = span(headings, 2, title, name=name)
     inside = [b for b in blocks if start < b[0] < end]
     programs = [b for b in inside if b[1] == lang]
-    if len(programs) != 1:
-        raise ContractError(f"{name}:{start}: '## {title}' wants exactly one ```{lang} block, "
-                            f"found {len(programs)}")
-    texts = [b for b in inside if b[1] == "text" and b[0] > programs[0][0]]
-    if len(texts) != 1:
-        raise ContractError(f"{name}:{start}: '## {title}' wants exactly one ```text block after "
-                            f"its ```{lang} block (the program's stdout), found {len(texts)}")
-    return body(programs[0][2]), body(texts[0][2])
+    if not programs:
+        raise ContractError(f"{name}:{start}: '## {title}' has no ```{lang} block")
+    program = programs[0]
+    # Its output: the first ```text block after it, before any other block of the language.
+    following = [b for b in inside if b[0] > program[0] and b[1] in ("text", lang)]
+    if not following or following[0][1] != "text":
+        raise ContractError(f"{name}:{start}: '## {title}' wants a ```text block right after its "
+                            f"first ```{lang} block (the program's stdout)")
+    return body(program[2]), body(following[0][2])
 
 
 INSTALL = {
