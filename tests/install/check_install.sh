@@ -16,6 +16,15 @@ root="$stage$prefix"
 export PKG_CONFIG_PATH="$stage$libdir/pkgconfig"
 export PKG_CONFIG_SYSROOT_DIR="$stage"
 test -f "$root/include/agentmetrics/metrics_c.h"
+# Only what a program that includes the header needs: its include folder, no other package
+# (another package's Cflags, or a .pc file the user may not have).
+for flag in $(pkg-config --cflags agentmetrics); do
+  [[ $flag == -I* ]] || { echo "agentmetrics.pc: unexpected Cflags $flag" >&2; exit 1; }
+done
+if grep -q '^Requires' "$PKG_CONFIG_PATH/agentmetrics.pc"; then
+  echo "agentmetrics.pc requires other packages: $(grep '^Requires' "$PKG_CONFIG_PATH/agentmetrics.pc")" >&2
+  exit 1
+fi
 cc -std=c99 -Wall -Wextra -pedantic -Werror "$here/consumer.c" -o "$stage/consumer" \
   $(pkg-config --cflags --libs agentmetrics)
 LD_LIBRARY_PATH="$stage$libdir" "$stage/consumer"

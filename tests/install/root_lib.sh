@@ -126,6 +126,13 @@ if [ -n "$tarball" ]; then
   zstd -q -dc "$tarball" | tar --numeric-owner -xf - -C "$root"
 fi
 [ -z "$payload" ] || cp -r "$payload" "$root/agm"
+# A compiler cache kept between runs (AGM_ROOT_CCACHE: a host folder), seen as /var/cache/ccache.
+cache_env=
+if [ -n "$AGM_ROOT_CCACHE" ]; then
+  mkdir -p "$root/var/cache/ccache"
+  mount --bind "$AGM_ROOT_CCACHE" "$root/var/cache/ccache"
+  cache_env=CCACHE_DIR=/var/cache/ccache
+fi
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
 mount -t tmpfs -o nosuid,mode=0755,size=1m dev "$root/dev"
 for node in null zero full random urandom tty; do
@@ -139,9 +146,9 @@ ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
 mkdir "$root/dev/shm"
 mount -t tmpfs -o nosuid,nodev,mode=1777,size=64m shm "$root/dev/shm"
-exec chroot "$root" /usr/bin/env -i HOME=/root PATH="$ROOT_PATH" LANG=C.UTF-8 "$@"
+exec chroot "$root" /usr/bin/env -i HOME=/root PATH="$ROOT_PATH" LANG=C.UTF-8 $cache_env "$@"
 '
-export ROOT_PATH KEEP=${AGM_KEEP_ROOT:-0}
+export ROOT_PATH KEEP=${AGM_KEEP_ROOT:-0} AGM_ROOT_CCACHE=${AGM_ROOT_CCACHE:-}
 # When this script dies, even by SIGKILL, so does unshare (--pdeathsig); when unshare dies, so
 # does everything in the namespaces (--kill-child).
 IN_ROOT_CMD=(setpriv --pdeathsig KILL unshare --kill-child --mount --net --pid --fork --propagation private --

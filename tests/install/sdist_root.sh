@@ -57,7 +57,9 @@ agm_enter_mount_ns "$0" "$@"
 # libstdc++-12-dev, which belong to the compiler; python3-dev brings CPython's headers
 # (Python.h), which every C or C++ extension module needs, and with them libexpat1-dev and
 # zlib1g-dev (without it meson stops at "Run-time dependency python found: NO").
-BUILDER_PACKAGES=(g++ python3-dev)
+# ccache: meson uses it when it is there, and the builds of later runs take their objects from
+# CACHE/sdist-ccache (it changes nothing the build reads; a cold cache builds everything).
+BUILDER_PACKAGES=(g++ python3-dev ccache)
 PACKAGES+=("${BUILDER_PACKAGES[@]}")
 # The wheelhouse's target: the root's CPython (Debian 12's python3 is 3.11) on x86-64 glibc.
 ROOT_PYTHON=3.11
@@ -180,6 +182,8 @@ mkdir -p "$PAYLOAD/dist"
 cp "$SDIST" "$PAYLOAD/dist/"
 cp -r "$WHEELHOUSE" "$PAYLOAD/wheelhouse"
 cp "$HERE/sdist_root_inside.sh" "$HERE/root_inside_lib.sh" "$PAYLOAD/"
-agm_run_in_root "$SCRATCH/root" "$TARBALL" "$PAYLOAD" /bin/bash /agm/sdist_root_inside.sh
+mkdir -p "$CACHE/sdist-ccache"
+AGM_ROOT_CCACHE=$CACHE/sdist-ccache agm_run_in_root "$SCRATCH/root" "$TARBALL" "$PAYLOAD" \
+  /bin/bash /agm/sdist_root_inside.sh
 log "done in $((SECONDS - START))s"
 exit $((RUN_STATUS == 0 ? 0 : 1))
