@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import IO, Any, Callable, Optional, TypeVar, Union, cast, overload
 
-from . import _http, _native
+from . import _native
 from ._native import By, ExportFormat, Flush, Period, QueryKind
 from ._sdk import enum_value
 from ._types import parse_doc
@@ -200,6 +200,8 @@ class History(_native.History, _Queries):
             raise _native.InvalidArgumentError("max_attempts must be at least 1")
         if retry_delay is not None and not retry_delay > 0:
             raise _native.InvalidArgumentError("retry_delay must be a number of seconds above 0")
+        from . import _http  # urllib, ssl and email: imported on the first push, not with the package
+
         reply = self._push_otlp(endpoint, send=_http.send, headers=_key_values(headers, "headers"),
                                 timeout_ms=max(1, int(timeout * 1000)),
                                 max_attempts=max_attempts or 0,
