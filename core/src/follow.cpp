@@ -44,20 +44,29 @@ std::string Follower::poll(uint64_t &count) {
   if (database_) {
     if (!is_sqlite_file(path_)) throw NotFound("the database " + path_ + " is gone");
     const SqliteStore db(path_, true);
-    db.scan_after(last_row_, kMaxPollRows, [&](int64_t id, const RecordView &r) {
-      last_row_ = id;
-      append_row_json(out, r);
-      out += '\n';
-      ++count;
-    });
-    return out;
+    // Rows that cannot be loaded are passed over and counted, as a load counts them; a poll
+    // that found only such rows reads on, so that no record count of 0 hides later rows.
+    for (;;) {
+      db.scan_after(last_row_, kMaxPollRows, [&](int64_t, const RecordView &r) {
+        append_row_json(out, r);
+        out += '\n';
+        ++count;
+      });
+      malformed_ += db.skipped_rows();
+      const bool moved = db.last_read_id() > last_row_;
+      if (moved) last_row_ = db.last_read_id();
+      if (count > 0 || !moved) return out;
+    }
   }
-  uint64_t budget = kMaxPollBytes;
-  for (const auto &file : journal_files(path_)) {
-    if (budget == 0) break;  // the rest waits for the next poll
-    out += poll_journal(file, offsets_[file], budget, count);
+  for (;;) {
+    uint64_t budget = kMaxPollBytes;
+    for (const auto &file : journal_files(path_)) {
+      if (budget == 0) break;  // the rest waits for the next poll
+      out += poll_journal(file, offsets_[file], budget, count);
+    }
+    // Only malformed lines in a full budget: read on (they cost no memory), as above.
+    if (count > 0 || budget > 0) return out;
   }
-  return out;
 }
 
 // The complete lines of `file` after `offset` (about `budget` bytes of them, at least one line),
@@ -70,40 +79,24 @@ std::string Follower::poll_journal(const std::string &file, uint64_t &offset, ui
   if (size == offset) return out;
   Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) throw IoError("cannot open journal " + file + ": " + errno_text(errno));
-  std::vector<char> buf;
-  size_t filled = 0, want = static_cast<size_t>(std::min(size - offset, budget));
-  for (;;) {
-    buf.resize(want + simdjson::SIMDJSON_PADDING);
-    while (filled < want) {
-      const ssize_t n =
-          ::pread(fd.get(), buf.data() + filled, want - filled, static_cast<off_t>(offset + filled));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw IoError("cannot read journal " + file + ": " + errno_text(errno));
-      if (n == 0) break;
-      filled += static_cast<size_t>(n);
-    }
-    // A line longer than the budget is read whole rather than never.
-    if (filled < want || std::memchr(buf.data(), '\n', filled) || want == size - offset) break;
-    want = static_cast<size_t>(std::min<uint64_t>(size - offset, uint64_t{want} * 2));
-  }
+  // Complete lines only: a line still being written waits for its newline.
+  LineReader lines(file, fd.get(), offset, UINT64_MAX, false);
+  LineReader::Line line;
   LineDecoder decoder;
-  size_t pos = 0;
-  while (const void *nl = std::memchr(buf.data() + pos, '\n', filled - pos)) {
-    const size_t len = static_cast<size_t>(static_cast<const char *>(nl) - (buf.data() + pos));
-    const std::string_view line(buf.data() + pos, len);
-    if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
-      try {
-        append_row_json(out, decoder.decode(line, buf.size() - pos));
-        out += '\n';
-        ++count;
-      } catch (const Corrupt &) {
-        ++malformed_;  // skipped, as every reader of journals does, and counted
-      }
-    }
-    pos += len + 1;
+  uint64_t read = 0;
+  while (read < budget && lines.next(line)) {
+    decode_line(
+        decoder, line,
+        [&](const RecordView &r) {
+          append_row_json(out, r);
+          out += '\n';
+          ++count;
+        },
+        [&](const std::string &) { ++malformed_; });  // skipped, as every reader of journals does
+    read += line.bytes;
+    offset = line.offset + line.bytes;
   }
-  offset += pos;  // a line still being written waits for its newline
-  budget -= std::min<uint64_t>(budget, pos);
+  budget -= std::min<uint64_t>(budget, read);
   return out;
 }
 

@@ -13,14 +13,15 @@ class Follower {
   // from_start: the first poll returns what is already stored; else only what comes after.
   Follower(std::string path, bool from_start);
 
-  // Journal bytes and database rows one poll reads at most (a longer line is read whole).
+  // Journal bytes and database rows one poll reads at most (at least one line; a line longer
+  // than kMaxLineBytes is skipped as malformed).
   static constexpr uint64_t kMaxPollBytes = 1u << 20;
   static constexpr int64_t kMaxPollRows = 20'000;
 
   // The records appended since the last poll, as JSON row lines, at most about kMaxPollBytes
   // of journal or kMaxPollRows rows (poll again to catch up); `count` their number.
   std::string poll(uint64_t &count);
-  // Journal lines skipped as malformed by the polls so far.
+  // Journal lines and database rows skipped as malformed by the polls so far.
   uint64_t malformed() const { return malformed_; }
 
  private:

@@ -600,6 +600,10 @@ const RecordView &LineDecoder::decode(std::string_view line, size_t capacity) {
   } catch (const simdjson::simdjson_error &e) {
     throw Corrupt(std::string("not JSON: ") + e.what());
   }
+  // One value per line: a record followed by more (a line torn just before its newline, then
+  // another process's line) is not taken for the first record alone.
+  const char *rest = nullptr;
+  if (!doc.current_location().get(rest) && rest < end_) throw Corrupt("more than one JSON value on the line");
   return record_;
 }
 
@@ -644,6 +648,110 @@ Fd::~Fd() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void ReadReport::add_malformed(const std::string &file, uint64_t line, std::string reason) {
+  ++malformed;
+  if (warnings.size() < kMaxWarnings) warnings.push_back({file, line, std::move(reason)});
+}
+
+size_t resync_point(std::string_view text) {
+  constexpr std::string_view kStart = "{\"v\":";
+  for (size_t at = text.rfind(kStart); at != std::string_view::npos && at > 0;
+       at = text.rfind(kStart, at - 1)) {
+    const size_t digit = at + kStart.size();
+    if (digit < text.size() && text[digit] >= '0' && text[digit] <= '9') return at;
+  }
+  return std::string_view::npos;
+}
+
+namespace {
+
+// Whole lines up to kMaxLineBytes, and a read of kReadBytes after them.
+constexpr size_t kReadBytes = size_t{4} << 20;
+constexpr size_t kMaxBuffer = kMaxLineBytes + 1 + kReadBytes + simdjson::SIMDJSON_PADDING;
+
+}  // namespace
+
+LineReader::LineReader(const std::string &path, int fd, uint64_t begin, uint64_t end, bool tail)
+    : path_(path),
+      fd_(fd),
+      end_(end),
+      tail_(tail),
+      buf_(kReadBytes + simdjson::SIMDJSON_PADDING),
+      base_(begin) {}
+
+// Moves the unread bytes to the front and reads more after them; false at the end of the file.
+bool LineReader::fill() {
+  if (eof_) return false;
+  std::memmove(buf_.data(), buf_.data() + pos_, filled_ - pos_);
+  filled_ -= pos_;
+  base_ += pos_;
+  pos_ = 0;
+  if (buf_.size() - filled_ < simdjson::SIMDJSON_PADDING + 4096) {
+    buf_.resize(std::min(kMaxBuffer, std::max(buf_.size() * 2, filled_ + kReadBytes / 4)));
+  }
+  for (;;) {
+    const size_t room = buf_.size() - filled_ - simdjson::SIMDJSON_PADDING;
+    const ssize_t n = ::pread(fd_, buf_.data() + filled_, room, static_cast<off_t>(base_ + filled_));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw IoError("cannot read journal " + path_ + ": " + errno_text(errno));
+    }
+    eof_ = n == 0;
+    filled_ += static_cast<size_t>(n);
+    return n > 0;
+  }
+}
+
+bool LineReader::next(Line &line) {
+  for (;;) {
+    if (base_ + pos_ >= end_) return false;
+    const char *start = buf_.data() + pos_;
+    const char *nl = static_cast<const char *>(std::memchr(start, '\n', filled_ - pos_));
+    if (nl && static_cast<size_t>(nl - start) <= kMaxLineBytes) {
+      const size_t len = static_cast<size_t>(nl - start);
+      line = Line{
+          std::string_view(start, len), buf_.size() - pos_, ++number_, base_ + pos_, len + 1, true, false};
+      pos_ += len + 1;
+      return true;
+    }
+    if (filled_ - pos_ > kMaxLineBytes) {
+      // Too long: skipped through to its '\n' (or the end of the file), never kept whole.
+      line = Line{{}, 0, ++number_, base_ + pos_, 0, true, true};
+      for (;;) {
+        nl = static_cast<const char *>(std::memchr(buf_.data() + pos_, '\n', filled_ - pos_));
+        if (nl) {
+          const size_t len = static_cast<size_t>(nl - (buf_.data() + pos_));
+          line.bytes += len + 1;
+          pos_ += len + 1;
+          return true;
+        }
+        line.bytes += filled_ - pos_;
+        pos_ = filled_;
+        if (!fill()) {
+          line.complete = false;
+          if (!tail_) return false;  // still being written: left for a later read
+          return true;
+        }
+      }
+    }
+    if (fill()) continue;
+    if (pos_ == filled_ || !tail_) return false;
+    // The last line has no newline: a record cut short by a crash, or a complete one whose
+    // newline was not written yet. Either way it is judged by its content.
+    const size_t len = filled_ - pos_;
+    std::memset(buf_.data() + filled_, ' ', simdjson::SIMDJSON_PADDING);
+    line = Line{std::string_view(buf_.data() + pos_, len),
+                buf_.size() - pos_,
+                ++number_,
+                base_ + pos_,
+                len,
+                false,
+                false};
+    pos_ = filled_;
+    return true;
+  }
+}
+
 namespace {
 
 // Reads lines of journal files and hands their records on, counting what it sees.
@@ -655,68 +763,31 @@ struct Reader {
   uint64_t seen = 0;  // well-formed records, skipped ones included
   bool done = false;  // the limit is reached
 
-  void line(const std::string &file, uint64_t number, std::string_view text, size_t capacity) {
+  void record(const RecordView &r) {
     ++report.lines;
-    if (text.find_first_not_of(" \t\r") == std::string_view::npos) return;  // blank: nothing lost
-    const RecordView *r;
-    try {
-      r = &decoder.decode(text, capacity);
-    } catch (const Corrupt &e) {
-      ++report.malformed;
-      if (report.warnings.size() < ReadReport::kMaxWarnings) {
-        report.warnings.push_back({file, number, e.what()});
-      }
-      return;
-    }
+    if (done) return;  // a second record on a line after the limit: not read
     if (seen++ < skip) {
       ++report.skipped;
       return;
     }
     ++report.records;
-    fn(*r);
+    fn(r);
     if (limit && report.records >= limit) done = true;
   }
 
-  // The lines of an open file that start in [begin, end), numbered from 1 at `begin`. Whole
-  // lines are decoded in place from a padded buffer; a partial line at the end of a block
-  // moves to the front for the next read.
+  // The lines of an open file that start in [begin, end), numbered from 1 at `begin`.
   void range(const std::string &path, int fd, uint64_t begin, uint64_t end) {
-    std::vector<char> buf(size_t{4} << 20);
-    size_t filled = 0;
-    uint64_t base = begin;  // file offset of buf[0]
-    uint64_t number = 0;
-    bool eof = false;
-    while (!eof && !done) {
-      if (buf.size() - filled < simdjson::SIMDJSON_PADDING + 4096) buf.resize(buf.size() * 2);
-      const size_t room = buf.size() - filled - simdjson::SIMDJSON_PADDING;
-      const ssize_t n = ::pread(fd, buf.data() + filled, room, static_cast<off_t>(base + filled));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        throw IoError("cannot read journal " + path + ": " + errno_text(errno));
-      }
-      eof = n == 0;
-      filled += static_cast<size_t>(n);
-      size_t pos = 0;
-      while (!done) {
-        if (base + pos >= end) return;
-        const char *nl = static_cast<const char *>(std::memchr(buf.data() + pos, '\n', filled - pos));
-        if (!nl) break;
-        const size_t len = static_cast<size_t>(nl - (buf.data() + pos));
-        report.bytes += len + 1;
-        line(path, ++number, std::string_view(buf.data() + pos, len), buf.size() - pos);
-        pos += len + 1;
-      }
-      if (eof && pos < filled && !done && base + pos < end) {
-        // The last line has no newline: a record cut short by a crash, or a complete one
-        // whose newline was not written yet. Either way it is judged by its content.
-        std::memset(buf.data() + filled, ' ', simdjson::SIMDJSON_PADDING);
-        report.bytes += filled - pos;
-        line(path, ++number, std::string_view(buf.data() + pos, filled - pos), buf.size() - pos);
-        pos = filled;
-      }
-      std::memmove(buf.data(), buf.data() + pos, filled - pos);
-      filled -= pos;
-      base += pos;
+    LineReader lines(path, fd, begin, end, true);
+    LineReader::Line l;
+    while (!done && lines.next(l)) {
+      report.bytes += l.bytes;
+      report.numbered = l.number;
+      decode_line(
+          decoder, l, [&](const RecordView &r) { record(r); },
+          [&](std::string reason) {
+            ++report.lines;
+            report.add_malformed(path, l.number, std::move(reason));
+          });
     }
   }
 };
@@ -825,7 +896,8 @@ void read_journal_file_parallel(const std::string &file, size_t chunks, ReadRepo
         report.warnings.push_back({w.file, w.line + lines_before, w.reason});
       }
     }
-    lines_before += part.lines;
+    lines_before += part.numbered;
+    report.numbered += part.numbered;
     report.lines += part.lines;
     report.records += part.records;
     report.malformed += part.malformed;

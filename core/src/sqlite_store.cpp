@@ -435,8 +435,12 @@ class RowReader {
 
   bool load(RecordView &r) {
     r = RecordView{};
-    auto kind = kind_from_name(text(kColKind));
-    if (!kind) return false;
+    const std::string_view kind_text = text(kColKind);
+    auto kind = kind_from_name(kind_text);
+    if (!kind) {
+      reason_ = "unknown record kind \"" + std::string(kind_text.substr(0, 40)) + "\"";
+      return false;
+    }
     r.kind = *kind;
     r.ts = integer(kColTs).value_or(0);
     r.session = text(kColSession);
@@ -499,6 +503,8 @@ class RowReader {
     }
     return ok_;
   }
+  // Why load() failed: the first value that could not be loaded.
+  const std::string &reason() const { return reason_; }
 
  private:
   std::string_view text(Column column) {
@@ -510,7 +516,9 @@ class RowReader {
     switch (sqlite3_column_type(stmt_, column)) {
       case SQLITE_NULL: return std::nullopt;
       case SQLITE_INTEGER: return sqlite3_column_int64(stmt_, column);
-      default: ok_ = false; return std::nullopt;  // text or a fraction: not ours to guess
+      default:
+        fail(column, "is not an integer");
+        return std::nullopt;  // text or a fraction: not ours to guess
     }
   }
   std::optional<u128> money(Column column) {
@@ -518,13 +526,18 @@ class RowReader {
     try {
       return money_parse(text(column), kColumnNames[column]);
     } catch (const InvalidArgument &) {
-      ok_ = false;
+      fail(column, "is not a decimal amount");
       return std::nullopt;
     }
+  }
+  void fail(Column column, std::string_view why) {
+    if (ok_) reason_ = "\"" + std::string(kColumnNames[column]) + "\" " + std::string(why);
+    ok_ = false;
   }
 
   sqlite3_stmt *stmt_;
   bool ok_ = true;
+  std::string reason_;
 };
 
 std::string insert_sql() {
@@ -751,6 +764,8 @@ void bind_filter(sqlite3_stmt *stmt, const ScanFilter &filter, uint32_t kinds) {
 
 void SqliteStore::scan(const ScanFilter &filter, const std::function<void(const RecordView &)> &fn) const {
   skipped_rows_ = 0;
+  skipped_.clear();
+  last_read_id_ = 0;
   refresh_empty_version();
   const uint32_t kinds = filter.kinds & kAllKinds;
   if (version_ == 0 || kinds == 0 || filter.from >= filter.to) return;
@@ -780,10 +795,13 @@ void SqliteStore::read_rows(sqlite3_stmt *stmt,
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) throw_sqlite(db_.get(), rc, path_, "reading records");
     RowReader reader(stmt);
+    const int64_t id = sqlite3_column_int64(stmt, kColumnCount);
+    last_read_id_ = id;
     if (reader.load(record)) {
-      fn(sqlite3_column_int64(stmt, kColumnCount), record);
+      fn(id, record);
     } else {
       ++skipped_rows_;
+      if (skipped_.size() < kMaxSkippedDetails) skipped_.push_back({id, reader.reason()});
     }
   }
 }
@@ -791,6 +809,8 @@ void SqliteStore::read_rows(sqlite3_stmt *stmt,
 void SqliteStore::scan_after(int64_t after_id, int64_t limit,
                              const std::function<void(int64_t, const RecordView &)> &fn) const {
   skipped_rows_ = 0;
+  skipped_.clear();
+  last_read_id_ = 0;
   refresh_empty_version();
   if (version_ == 0) return;
   Lease lease = this->lease(select_columns() + " WHERE id > ?1 ORDER BY id LIMIT ?2");

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "record.hpp"
 
@@ -70,12 +71,21 @@ class SqliteStore {
   // insertion order; unreadable rows are skipped and counted in skipped_rows().
   void scan_after(int64_t after_id, int64_t limit,
                   const std::function<void(int64_t, const RecordView &)> &fn) const;
+  // The id of the last row the last scan read, loaded or skipped (0: none).
+  int64_t last_read_id() const { return last_read_id_; }
   // The id of the last row inserted (0: none).
   int64_t last_id() const;
   // Rows of known kinds matching the filter (their contents are not validated).
   uint64_t count(const ScanFilter &filter) const;
   // Rows the last scan skipped.
   uint64_t skipped_rows() const { return skipped_rows_; }
+  // The first kMaxSkippedDetails of them: row id and why it could not be loaded.
+  struct SkippedRow {
+    int64_t id;
+    std::string reason;
+  };
+  static constexpr size_t kMaxSkippedDetails = 1000;
+  const std::vector<SkippedRow> &skipped() const { return skipped_; }
   int schema_version() const { return version_; }
 
   // For tests of backward compatibility: creates a new database (the path must not exist)
@@ -105,6 +115,8 @@ class SqliteStore {
   bool read_only_;
   mutable int version_ = 0;
   mutable uint64_t skipped_rows_ = 0;
+  mutable std::vector<SkippedRow> skipped_;
+  mutable int64_t last_read_id_ = 0;
   bool synchronous_full_ = false;
   std::unique_ptr<sqlite3, CloseDb> db_;  // declared before the statements: closed after them
   Statement insert_, begin_, commit_, rollback_;

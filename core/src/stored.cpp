@@ -48,19 +48,26 @@ void for_each_stored(const std::string &path, const ScanFilter &filter, uint64_t
   auto select = [&](const RecordView &r) {
     if (progress && ++read % kProgressEvery == 0) progress(done(), total);
     if (r.ts < filter.from || r.ts >= filter.to || !(filter.kinds & (1u << static_cast<int>(r.kind)))) return;
+    if (!filter.session.empty() && r.session != filter.session) return;
     if (seen++ < skip || (limit && kept >= limit)) return;
     ++kept;
     fn(r);
   };
   if (database) {
     const SqliteStore db(path, true);
-    if (progress) total = db.count(filter);
+    if (progress) total = db.count(ScanFilter{});
     report.files += 1;
-    db.scan(filter, [&](const RecordView &r) {
+    // Every row is read, whatever the filter, as every line of a journal is: a row that cannot
+    // be loaded is then a malformed line in the figures of every command (the filter applies
+    // to the records, in select).
+    db.scan(ScanFilter{}, [&](const RecordView &r) {
       ++report.lines;
       select(r);
     });
-    report.malformed += db.skipped_rows();
+    report.lines += db.skipped_rows();
+    for (const auto &row : db.skipped())
+      report.add_malformed(path, static_cast<uint64_t>(row.id), row.reason);
+    report.malformed += db.skipped_rows() - db.skipped().size();
   } else {
     if (progress) total = journal_bytes(path);
     read_journal(path, 0, 0, report, select);

@@ -22,10 +22,11 @@ using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 void check_store(const std::string &path);
 
 // Calls `fn` for each stored record that `filter` selects, after the first `skip`, at most
-// `limit` (0: all): journal lines in file order, database rows in time order. A journal
-// reader applies only the filter's kinds and range itself; the caller's `fn` must not assume
-// more. Malformed lines and unreadable rows are counted in `report`. `progress` (may be empty)
-// is called every 65,536 records read and once at the end.
+// `limit` (0: all): journal lines in file order, database rows in time order. Every line and
+// every row is read, whatever the filter (so that malformed ones count the same in every
+// command); the filter's range, kinds and session select among the records. Malformed lines
+// and unreadable rows are counted in `report` alike (see ReadReport), with their warnings. `progress` (may be
+// empty) is called every 65,536 records read and once at the end.
 void for_each_stored(const std::string &path, const ScanFilter &filter, uint64_t skip, uint64_t limit,
                      ReadReport &report, const std::function<void(const RecordView &)> &fn,
                      const ProgressFn &progress = {});

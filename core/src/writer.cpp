@@ -294,6 +294,8 @@ void unpack(const Packed &p, const char *&text, RecordView &v) {
 
 }  // namespace
 
+ssize_t (*journal_write_for_tests)(int fd, const void *data, size_t size) = ::write;
+
 struct Writer::Block {
   size_t size = 0;
   std::vector<char> text;       // the packed records' strings, one after another
@@ -310,6 +312,7 @@ Writer::Writer(const StoreOptions &options) : policy_(options.policy), interval_
       flags |= O_EXCL;
     } else {
       journal_path_ = options.journal_file;
+      shared_ = true;  // other processes may append to it too
     }
     make_parent_dirs(journal_path_);
     fd_ = ::open(journal_path_.c_str(), flags, 0644);
@@ -563,7 +566,9 @@ void Writer::write_blocks(const std::vector<std::unique_ptr<Block>> &blocks, boo
   write_slice(sync);
 }
 
-// Writes views_ to the journal and the database; `sync`: and syncs them.
+// Writes views_ to the journal and the database; `sync`: and syncs them. A record counts as
+// stored once it is in every store: after a short write, the whole lines that reached the
+// journal are stored and only the rest is counted as failed.
 void Writer::write_slice(bool sync) {
   const std::vector<RecordView> &views = views_;
   uint64_t stored = views.size();
@@ -571,16 +576,44 @@ void Writer::write_slice(bool sync) {
     size_t bound = 1;
     for (const auto &v : views) bound += encoded_size_bound(v);
     if (encoded_.size() < bound) encoded_.resize(bound);
+    if (shared_ && !torn_ && !views.empty()) torn_ = !ends_with_newline();
     char *end = encoded_.data();
-    if (torn_ && !views.empty()) *end++ = '\n';
-    for (const auto &v : views) end = encode_record(v, end);
-    try {
-      write_journal(std::string_view(encoded_.data(), static_cast<size_t>(end - encoded_.data())));
-      if (sync) sync_journal();
-    } catch (const IoError &e) {
-      note_failure(views.size(), e.what());
-      stored = 0;
+    const bool fresh_line = torn_ && !views.empty();
+    if (fresh_line) *end++ = '\n';
+    uint64_t lines = 0, too_long = 0;
+    for (const auto &v : views) {
+      char *start = end;
+      end = encode_record(v, end);
+      if (static_cast<size_t>(end - start) > kMaxLineBytes + 1) {
+        end = start;  // readers would skip it: not written, counted as failed
+        ++too_long;
+      } else {
+        ++lines;
+      }
     }
+    const std::string_view bytes(encoded_.data(), static_cast<size_t>(end - encoded_.data()));
+    std::string error;
+    const size_t done = write_journal(bytes, error);
+    if (!error.empty()) {
+      // The whole lines before the cut are in the file (the prefixed '\n' is not a line).
+      const auto newlines = static_cast<uint64_t>(std::count(bytes.begin(), bytes.begin() + done, '\n'));
+      lines = newlines - (fresh_line && done > 0 ? 1 : 0);
+    }
+    if (sync && (lines > 0 || error.empty())) {  // a barrier with nothing new syncs too
+      try {
+        sync_journal();
+      } catch (const IoError &e) {
+        lines = 0;
+        error = e.what();
+      }
+    }
+    if (too_long) {
+      note_failure(too_long, "cannot write journal " + journal_path_ +
+                                 ": a record's line would be longer than " + std::to_string(kMaxLineBytes) +
+                                 " bytes (the journal's line limit)");
+    }
+    if (!error.empty()) note_failure(views.size() - too_long - lines, error);
+    stored = lines;
   }
   if (db_ && views.empty() && sync) {
     try {
@@ -595,7 +628,7 @@ void Writer::write_slice(bool sync) {
     try {
       db_->insert(pointers.data(), pointers.size(), sync);
     } catch (const Error &e) {
-      if (stored) note_failure(views.size(), e.what());
+      if (stored) note_failure(stored, e.what());  // the rest were counted already
       stored = 0;
     }
   }
@@ -603,19 +636,43 @@ void Writer::write_slice(bool sync) {
   written_ += stored;
 }
 
-void Writer::write_journal(std::string_view bytes) {
+// Whether the journal ends in a newline (or is empty), by its last byte. The file is shared
+// with other processes, and one of them may have left a torn line (SIGKILLed in the middle of
+// its write(), or out of space): appending right after it would merge our first line into
+// it. O_APPEND gives no atomic "append after a newline", so this look is racy: a process may
+// still tear a line between the look and our write(). Readers cover that window (decode_line
+// re-synchronises at the start of a record inside a malformed line, so the record after the
+// torn bytes still loads); the look keeps the common case clean: a batch after a torn tail
+// starts on a fresh line. It costs two system calls per batch (up to kSlice records), only for
+// a file given by path (a file of our own in a folder is written by us alone). Always
+// prefixing a batch with '\n' would need no look, but leaves a blank line before every batch.
+bool Writer::ends_with_newline() const {
+  const off_t size = ::lseek(fd_, 0, SEEK_END);
+  if (size <= 0) return true;
+  char last = '\n';
+  for (;;) {
+    const ssize_t n = ::pread(fd_, &last, 1, size - 1);
+    if (n < 0 && errno == EINTR) continue;
+    return n != 1 || last == '\n';  // unreadable: as before, trust our own writes
+  }
+}
+
+// Writes `bytes`; returns how many reached the file, with `error` set if not all of them did.
+size_t Writer::write_journal(std::string_view bytes, std::string &error) {
   size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    const ssize_t n = journal_write_for_tests(fd_, bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       // Part of the slice may be on disk, its last line cut: start the next write on a new line.
       torn_ = torn_ || done > 0;
-      throw IoError("cannot write journal " + journal_path_ + ": " + std::strerror(errno));
+      error = "cannot write journal " + journal_path_ + ": " + std::strerror(errno);
+      return done;
     }
     done += static_cast<size_t>(n);
   }
-  torn_ = false;
+  if (!bytes.empty()) torn_ = false;  // every write ends with a whole line
+  return done;
 }
 
 void Writer::sync_journal() {

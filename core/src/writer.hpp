@@ -3,9 +3,13 @@
 //
 // Journal: each write() carries whole lines only, to a file opened with O_APPEND, so several
 // processes may append to one file without interleaving lines (Linux serialises appends to a
-// regular file). A file whose last line was torn by a crash gets a newline before the first
-// new line, so the torn fragment never swallows a good record.
+// regular file). A batch written after a torn line (a crash or a full disk, ours or another
+// process's) starts with a newline, so the torn fragment never swallows a good record (see
+// Writer::ends_with_newline for the race, which readers cover). A record whose line would be
+// longer than kMaxLineBytes is not written and is counted as failed.
 #pragma once
+#include <sys/types.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -22,6 +26,10 @@
 namespace agentmetrics {
 
 class SqliteStore;
+
+// The write() the journal writer calls: a seam for tests of short writes (not thread-safe to
+// change while a writer runs).
+extern ssize_t (*journal_write_for_tests)(int fd, const void *data, size_t size);
 
 enum class FlushPolicy { kNone = 0, kInterval = 1, kEveryRecord = 2 };
 
@@ -73,7 +81,8 @@ class Writer {
   void push_packed(const Source &source);
   void write_blocks(const std::vector<std::unique_ptr<Block>> &blocks, bool sync);
   void write_slice(bool sync);
-  void write_journal(std::string_view bytes);
+  size_t write_journal(std::string_view bytes, std::string &error);
+  bool ends_with_newline() const;
   void sync_journal();
   void note_failure(uint64_t records, const std::string &error);
   void throw_if_failed_locked();
@@ -83,6 +92,7 @@ class Writer {
   std::string journal_path_, database_path_;
   int fd_ = -1;
   bool torn_ = false;              // the journal may not end in a newline
+  bool shared_ = false;            // the journal is a file other processes may append to
   std::vector<char> encoded_;      // the journal lines of a slice (writer thread only)
   std::vector<RecordView> views_;  // the records of a slice (writer thread only)
   std::unique_ptr<SqliteStore> db_;

@@ -1,8 +1,13 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "errors.hpp"
 #include "journal.hpp"
+#include "store_helpers.hpp"
+#include "writer.hpp"
 
 using namespace agentmetrics;
 
@@ -242,4 +247,201 @@ TEST(Journal, AFileSplitBetweenThreadsReadsLikeOneThread) {
   ASSERT_EQ(split.warnings.size(), one.warnings.size());
   for (size_t i = 0; i < one.warnings.size(); ++i) EXPECT_EQ(split.warnings[i].line, one.warnings[i].line);
   EXPECT_EQ(one.warnings[0].line, 20011u);
+}
+
+namespace {
+
+// A journal file with `text`, removed on destruction.
+struct TempJournal {
+  std::string path;
+  explicit TempJournal(const std::string &text) {
+    char tmpl[] = "/tmp/agm-journal-XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    EXPECT_GE(fd, 0);
+    path = tmpl;
+    for (size_t done = 0; done < text.size();) {
+      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      EXPECT_GT(n, 0);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+  }
+  ~TempJournal() { ::unlink(path.c_str()); }
+};
+
+RecordView tool_call(const char *id) {
+  RecordView r;
+  r.kind = RecordKind::kToolCall;
+  r.ts = 1763805600000000000;
+  r.session = "s";
+  r.tool = "grep";
+  r.call_id = id;
+  r.tags_json = "{\"v\":\"1\"}";  // a tag named "v": not mistaken for a record's start
+  return r;
+}
+
+std::string line_of(const RecordView &r) {
+  std::string s;
+  encode_record(r, s);
+  return s;
+}
+
+}  // namespace
+
+TEST(Journal, ATornFragmentDoesNotSwallowTheRecordAppendedAfterIt) {
+  // Process A was killed in the middle of its write(); process B then appended a batch right
+  // after the torn bytes. Every cut of A's line is tried, including cuts inside the record's
+  // opening and one just before its newline (a whole record, judged by its content).
+  const std::string a = line_of(tool_call("a1"));
+  for (size_t cut = 1; cut < a.size(); ++cut) {
+    SCOPED_TRACE("cut " + std::to_string(cut));
+    const TempJournal j(line_of(tool_call("before")) + a.substr(0, cut) + line_of(tool_call("b1")) +
+                        line_of(tool_call("b2")));
+    ReadReport report;
+    std::vector<std::string> ids;
+    read_journal(j.path, 0, 0, report, [&](const RecordView &r) { ids.emplace_back(r.call_id); });
+    const bool whole = cut == a.size() - 1;  // only the '\n' is missing
+    EXPECT_EQ(ids, whole ? (std::vector<std::string>{"before", "a1", "b1", "b2"})
+                         : (std::vector<std::string>{"before", "b1", "b2"}));
+    EXPECT_EQ(report.malformed, whole ? 0u : 1u);
+    EXPECT_EQ(report.lines, report.records + report.malformed);  // the fragment is a line of its own
+    if (!whole) {
+      ASSERT_EQ(report.warnings.size(), 1u);
+      EXPECT_EQ(report.warnings[0].line, 2u);
+    }
+  }
+  // Garbage before a record: the same; a record's opening inside garbage alone: one malformed line.
+  const TempJournal garbage("\x01\x02{\"v\":" + line_of(tool_call("c1")) + "xx{\"v\":1,\"kind\"\n");
+  ReadReport report;
+  std::vector<std::string> ids;
+  read_journal(garbage.path, 0, 0, report, [&](const RecordView &r) { ids.emplace_back(r.call_id); });
+  EXPECT_EQ(ids, std::vector<std::string>{"c1"});
+  EXPECT_EQ(report.malformed, 2u);
+  EXPECT_EQ(report.lines, 3u);
+}
+
+TEST(Journal, ALineLongerThanTheLimitIsSkippedWithBoundedMemory) {
+  // 100 MiB of one line between good lines: skipped as one malformed line, streaming.
+  const std::string good = line_of(tool_call("g"));
+  std::string text = good;
+  text += "{\"v\":1,\"kind\":\"tool_call\",\"ts\":1,\"tool\":\"";
+  text.append(size_t{100} << 20, 'x');
+  text += "\"}\n";
+  text += good;
+  text += std::string(kMaxLineBytes, 'y');  // exactly the limit: read (and malformed)
+  text += "\n";
+  text += good;
+  text.append(kMaxLineBytes + 1, 'z');  // a last line over the limit without a newline
+  const TempJournal j(text);
+  text.clear();
+  text.shrink_to_fit();
+
+  Fd fd(::open(j.path.c_str(), O_RDONLY));
+  LineReader lines(j.path, fd.get(), 0, UINT64_MAX, true);
+  LineReader::Line line;
+  std::vector<bool> too_long;
+  size_t most = 0;
+  while (lines.next(line)) {
+    too_long.push_back(line.too_long);
+    most = std::max(most, lines.buffer_capacity());
+  }
+  EXPECT_EQ(too_long, (std::vector<bool>{false, true, false, false, false, true}));
+  EXPECT_LE(most, kMaxLineBytes + (size_t{5} << 20));  // O(limit), not O(line)
+
+  ReadReport report;
+  uint64_t records = 0;
+  read_journal(j.path, 0, 0, report, [&](const RecordView &) { ++records; });
+  EXPECT_EQ(records, 3u);
+  EXPECT_EQ(report.malformed, 3u);
+  EXPECT_EQ(report.lines, 6u);
+  ASSERT_EQ(report.warnings.size(), 3u);
+  EXPECT_EQ(report.warnings[0].line, 2u);
+  EXPECT_NE(report.warnings[0].reason.find("longer than 1048576 bytes"), std::string::npos)
+      << report.warnings[0].reason;
+  EXPECT_EQ(report.warnings[2].line, 6u);
+  EXPECT_EQ(report.bytes, std::filesystem::file_size(j.path));
+}
+
+namespace {
+
+// The journal writer's write(): lets g_whole_lines lines through whole (over any number of
+// calls, however the writer batches them), then a few bytes of the next line (a disk filling
+// up), then fails with ENOSPC. g_whole_lines < 0: no fault.
+int g_whole_lines = -1;
+bool g_failing = false;
+
+ssize_t short_write(int fd, const void *data, size_t size) {
+  if (g_whole_lines < 0) return ::write(fd, data, size);
+  if (g_failing) {
+    errno = ENOSPC;
+    return -1;
+  }
+  const char *text = static_cast<const char *>(data);
+  size_t cut = 0;
+  while (g_whole_lines > 0 && cut < size) {
+    const char *nl = std::find(text + cut, text + size, '\n');
+    if (nl == text + size) break;
+    cut = static_cast<size_t>(nl - text) + 1;
+    --g_whole_lines;
+  }
+  if (cut < size) {
+    cut = std::min(size, cut + 7);  // and part of the next line
+    g_failing = true;
+  }
+  return ::write(fd, data, cut);
+}
+
+void record_tools(agm_recorder *rec, int count, const char *prefix) {
+  store_test::Session s;
+  agm_session *raw = nullptr;
+  agm_session_options options = AGM_SESSION_OPTIONS_INIT;
+  options.session_id = prefix;
+  ASSERT_EQ(agm_session_new(&raw, rec, &options), AGM_OK);
+  s.reset(raw);
+  for (int i = 0; i < count; ++i) {
+    const std::string id = std::string(prefix) + "-" + std::to_string(i);
+    agm_tool_call call = AGM_TOOL_CALL_INIT;
+    call.name = "grep";
+    call.call_id = id.c_str();
+    call.present = AGM_CALL_HAS_DURATION;
+    call.duration_ns = 1000;
+    ASSERT_EQ(agm_session_record_tool_call(s.get(), &call), AGM_OK);
+  }
+}
+
+}  // namespace
+
+TEST(JournalWriter, AfterAShortWriteTheWholeLinesOnDiskCountAsStored) {
+  store_test::TempDir dir;
+  const std::string journal = dir / "full.jsonl";
+  journal_write_for_tests = short_write;
+  g_whole_lines = 4;
+  g_failing = false;
+  store_test::Recorder rec = store_test::new_recorder();
+  agm_store_options options = AGM_STORE_OPTIONS_INIT;
+  options.journal = journal.c_str();
+  ASSERT_EQ(agm_recorder_open_store(rec.get(), &options), AGM_OK);
+  record_tools(rec.get(), 10, "a");  // a session record and 10 tool calls: one batch
+  EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_E_IO);
+  agm_store_status status = AGM_STORE_STATUS_INIT;
+  ASSERT_EQ(agm_recorder_store_status(&status, rec.get(), nullptr), AGM_OK);
+  EXPECT_EQ(status.queued, 11u);
+  EXPECT_EQ(status.written, 4u);  // the 4 whole lines that reached the file
+  EXPECT_EQ(status.failed, 7u);   // only the rest
+
+  g_whole_lines = -1;  // space again: the next batch starts on a fresh line
+  record_tools(rec.get(), 2, "b");
+  EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_OK) << agm_last_error_message();
+  ASSERT_EQ(agm_recorder_store_status(&status, rec.get(), nullptr), AGM_OK);
+  EXPECT_EQ(status.written, 4u + 3u);
+  EXPECT_EQ(status.failed, 7u);
+  journal_write_for_tests = ::write;
+
+  store_test::Recorder loaded = store_test::new_recorder();
+  agm_load_report report = AGM_LOAD_REPORT_INIT;
+  ASSERT_EQ(agm_recorder_load(loaded.get(), journal.c_str(), nullptr, &report, nullptr), AGM_OK);
+  EXPECT_EQ(report.records, status.written);  // exactly what was reported stored
+  EXPECT_EQ(report.malformed, 1u);            // the cut line
+  EXPECT_EQ(report.lines, report.records + report.malformed);
 }
