@@ -531,7 +531,12 @@ class RowReader {
     }
   }
   void fail(Column column, std::string_view why) {
-    if (ok_) reason_ = "\"" + std::string(kColumnNames[column]) + "\" " + std::string(why);
+    if (ok_) {
+      reason_ = '"';
+      reason_ += kColumnNames[column];
+      reason_ += "\" ";
+      reason_ += why;
+    }
     ok_ = false;
   }
 

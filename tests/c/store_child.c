@@ -7,6 +7,11 @@
  *   store_child burst JOURNAL DATABASE NAME THREADS COUNT
  *     THREADS threads each record COUNT invocations "NAME-t-i" and COUNT model calls (input
  *     tokens = i) into a session of their own, then flush and exit 0.
+ *   store_child shared JOURNAL NAME
+ *     Opens JOURNAL (a file other processes append to as well), prints "open", then obeys
+ *     commands on stdin: "record N" records N invocations "NAME-i" (i counting on from the
+ *     previous command), flushes, and prints "flushed LAST STATUS" (STATUS 0: AGM_OK, the
+ *     records are acknowledged); "quit" exits 0.
  * JOURNAL or DATABASE may be "-" for none. Exit status 1 on any unexpected error.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -142,11 +147,38 @@ static int burst_mode(const char *journal, const char *database, const char *nam
   return failed;
 }
 
+static int shared_mode(const char *journal, const char *name) {
+  char command[64], id[96];
+  long i = 0, n, k;
+  agm_recorder *rec = open_recorder(journal, "-");
+  agm_session *session;
+  if (!rec) return 1;
+  session = new_session(rec, name);
+  if (!session) return 1;
+  setvbuf(stdout, NULL, _IONBF, 0);
+  printf("open\n");
+  while (fgets(command, sizeof command, stdin)) {
+    if (strncmp(command, "quit", 4) == 0) break;
+    if (sscanf(command, "record %ld", &n) != 1) return 1;
+    for (k = 0; k < n; ++k) {
+      ++i;
+      snprintf(id, sizeof id, "%s-%ld", name, i);
+      if (record_one(rec, session, id, i)) return 1;
+    }
+    printf("flushed %ld %d\n", i, (int)agm_recorder_flush(rec));
+  }
+  agm_session_free(session);
+  agm_recorder_free(rec);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "shared") == 0) return shared_mode(argv[2], argv[3]);
   if (argc == 5 && strcmp(argv[1], "kill") == 0) return kill_mode(argv[2], argv[3], argv[4]);
   if (argc == 7 && strcmp(argv[1], "burst") == 0) {
     return burst_mode(argv[2], argv[3], argv[4], atoi(argv[5]), atol(argv[6]));
   }
-  fprintf(stderr, "usage: store_child kill JOURNAL DATABASE ROUND | burst JOURNAL DATABASE NAME THREADS COUNT\n");
+  fprintf(stderr, "usage: store_child kill JOURNAL DATABASE ROUND | burst JOURNAL DATABASE NAME THREADS COUNT"
+                  " | shared JOURNAL NAME\n");
   return 2;
 }

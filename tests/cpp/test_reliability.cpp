@@ -162,3 +162,139 @@ TEST(Reliability, TwoProcessesTimesFourThreadsAppendExactly) {
     EXPECT_EQ(records, 2 * pairs + 2 * kThreads);  // and one session record per thread
   }
 }
+
+namespace {
+
+// A store_child in "shared" mode: commands on its stdin, answers on its stdout.
+struct SharedWriter {
+  Child child;
+  FILE *in = nullptr;
+  long last = 0;  // the last record acknowledged (flushed with AGM_OK)
+
+  SharedWriter(const std::string &journal, const std::string &name) {
+    const char *exe = std::getenv("AGM_STORE_CHILD");
+    EXPECT_NE(exe, nullptr) << "AGM_STORE_CHILD is not set";
+    int to_child[2], from_child[2];
+    EXPECT_EQ(::pipe(to_child), 0);
+    EXPECT_EQ(::pipe(from_child), 0);
+    child.pid = ::fork();
+    if (child.pid == 0) {
+      ::dup2(to_child[0], 0);
+      ::dup2(from_child[1], 1);
+      for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) ::close(fd);
+      ::execl(exe, exe, "shared", journal.c_str(), name.c_str(), static_cast<char *>(nullptr));
+      ::_exit(127);
+    }
+    ::close(to_child[0]);
+    ::close(from_child[1]);
+    in = ::fdopen(to_child[1], "w");
+    child.out = ::fdopen(from_child[0], "r");
+    char line[64] = "";
+    EXPECT_TRUE(std::fgets(line, sizeof line, child.out) && std::string(line) == "open\n") << line;
+  }
+  // Records n more and flushes; the flush's status.
+  int record(long n) {
+    std::fprintf(in, "record %ld\n", n);
+    std::fflush(in);
+    char line[64] = "";
+    long now = 0;
+    int status = -1000;
+    EXPECT_TRUE(std::fgets(line, sizeof line, child.out));
+    EXPECT_EQ(std::sscanf(line, "flushed %ld %d", &now, &status), 2) << line;
+    if (status == AGM_OK) last = now;
+    return status;
+  }
+  int quit() {
+    std::fputs("quit\n", in);
+    std::fclose(in);
+    return wait_exit(child);
+  }
+};
+
+// The first `cut` bytes of a record's journal line, as a process killed in the middle of its
+// write() leaves them: no newline.
+std::string torn_line(size_t cut) {
+  const std::string line =
+      "{\"v\":1,\"kind\":\"invocation\",\"ts\":1763805600000000000,\"agent\":\"ghost\",\"timestamp\":"
+      "\"2025-11-22T10:00:00.000Z\",\"invocation_id\":\"ghost-1\",\"phase\":1,\"tokens\":5}";
+  return line.substr(0, std::min(cut, line.size()));
+}
+
+}  // namespace
+
+TEST(Reliability, ATornLineLeftByAnotherProcessLosesNoAcknowledgedRecord) {
+  TempDir dir;
+  const std::string journal = dir / "shared.jsonl";
+  SharedWriter b(journal, "b");  // has the file open before the tear
+  ASSERT_EQ(b.record(3), AGM_OK);
+  append_text(journal, torn_line(40));  // process A, killed in the middle of its write()
+  ASSERT_EQ(b.record(10), AGM_OK);
+  ASSERT_EQ(b.quit(), 0);
+
+  const Loaded l = load(journal);
+  ASSERT_EQ(l.ids.count("b"), 1u);
+  EXPECT_EQ(l.ids.at("b"), (std::vector<long>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}));
+  for (const auto &[id, n] : l.id_count) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(l.report.malformed, 1u);  // the torn bytes, and only them
+  EXPECT_EQ(l.report.lines, l.report.records + l.report.malformed);
+}
+
+// The crash test of a shared journal: in every round, process A records into the journal that
+// process B also writes, B records and flushes while A runs, A is killed with SIGKILL in the
+// middle of its recording, a torn line is left (as a kill in the middle of a write() leaves
+// it, at a different cut each round), and B records and flushes again. Every record either
+// process had acknowledged loads exactly once. Handshakes over pipes, no sleeps.
+TEST(Reliability, SharedJournalKillRoundsLoseNoAcknowledgedRecord) {
+  TempDir dir;
+  const std::string journal = dir / "shared.jsonl";
+  constexpr int kRounds = 40;
+  SharedWriter b(journal, "b");
+  std::map<std::string, long> acked;  // A's round -> last record it flushed
+  for (int round = 1; round <= kRounds; ++round) {
+    Child a = spawn({"kill", journal, "-", std::to_string(round)});
+    char line[64];
+    long last = 0;
+    ASSERT_TRUE(std::fgets(line, sizeof line, a.out)) << "round " << round;
+    ASSERT_EQ(std::sscanf(line, "flushed %ld", &last), 1) << line;
+    ASSERT_EQ(b.record(7), AGM_OK) << "round " << round;  // while A records
+    if (round % 2 == 0) {  // one more acknowledgement from A on even rounds
+      ASSERT_TRUE(std::fgets(line, sizeof line, a.out));
+      ASSERT_EQ(std::sscanf(line, "flushed %ld", &last), 1) << line;
+    }
+    ::kill(a.pid, SIGKILL);
+    EXPECT_EQ(wait_exit(a), 128 + SIGKILL);
+    acked[std::to_string(round)] = last;
+    append_text(journal, torn_line(static_cast<size_t>(round * 7 % 120 + 1)));
+    ASSERT_EQ(b.record(5), AGM_OK) << "round " << round;
+  }
+  ASSERT_EQ(b.quit(), 0);
+
+  const Loaded l = load(journal);
+  uint64_t acknowledged = 0, lost = 0;
+  for (const auto &[id, n] : l.id_count) EXPECT_EQ(n, 1) << id << " loaded " << n << " times";
+  for (const auto &[round, last] : acked) {
+    acknowledged += static_cast<uint64_t>(last);
+    const auto it = l.ids.find(round);
+    const std::vector<long> got = it == l.ids.end() ? std::vector<long>{} : it->second;
+    // A's records reach the file in order: what survived is 1..n, n >= what it flushed.
+    long contiguous = 0;
+    while (contiguous < static_cast<long>(got.size()) && got[static_cast<size_t>(contiguous)] == contiguous + 1)
+      ++contiguous;
+    EXPECT_EQ(contiguous, static_cast<long>(got.size())) << "round " << round;
+    if (contiguous < last) lost += static_cast<uint64_t>(last - contiguous);
+  }
+  acknowledged += static_cast<uint64_t>(b.last);
+  const auto bi = l.ids.find("b");
+  const size_t b_loaded = bi == l.ids.end() ? 0 : bi->second.size();
+  if (static_cast<long>(b_loaded) < b.last) lost += static_cast<uint64_t>(b.last - static_cast<long>(b_loaded));
+  EXPECT_EQ(b.last, 12L * kRounds);
+  EXPECT_EQ(b_loaded, static_cast<size_t>(b.last));
+  EXPECT_EQ(lost, 0u);
+  // The torn lines left (one per round), and at most one more per kill.
+  EXPECT_GE(l.report.malformed, static_cast<uint64_t>(kRounds));
+  EXPECT_LE(l.report.malformed, static_cast<uint64_t>(2 * kRounds));
+  EXPECT_EQ(l.report.lines, l.report.records + l.report.malformed);
+  std::printf("shared journal: %d kill rounds, %llu records acknowledged, %llu lost, %llu malformed lines\n",
+              kRounds, static_cast<unsigned long long>(acknowledged), static_cast<unsigned long long>(lost),
+              static_cast<unsigned long long>(l.report.malformed));
+}
