@@ -776,9 +776,13 @@ void SqliteStore::scan(const ScanFilter &filter, const std::function<void(const 
   if (version_ == 0 || kinds == 0 || filter.from >= filter.to) return;
 
   // All kinds: no kind condition, so rows of unknown kinds are read and counted as skipped.
-  Lease lease = this->lease(select_columns() + where_clause(filter, kinds, true) + " ORDER BY ts, id");
+  // Everything: no condition at all, so a row whose ts is not an integer is read (and skipped).
+  const bool everything =
+      kinds == kAllKinds && filter.from == INT64_MIN && filter.to == INT64_MAX && filter.session.empty();
+  Lease lease = this->lease(select_columns() + (everything ? "" : where_clause(filter, kinds, true)) +
+                            " ORDER BY ts, id");
   sqlite3_stmt *stmt = lease.get();
-  bind_filter(stmt, filter, kinds);
+  if (!everything) bind_filter(stmt, filter, kinds);
   read_rows(stmt, [&](int64_t, const RecordView &r) { fn(r); });
 }
 

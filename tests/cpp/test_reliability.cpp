@@ -257,7 +257,8 @@ TEST(Reliability, SharedJournalKillRoundsLoseNoAcknowledgedRecord) {
     ASSERT_TRUE(std::fgets(line, sizeof line, a.out)) << "round " << round;
     ASSERT_EQ(std::sscanf(line, "flushed %ld", &last), 1) << line;
     ASSERT_EQ(b.record(7), AGM_OK) << "round " << round;  // while A records
-    if (round % 2 == 0) {  // one more acknowledgement from A on even rounds
+    // One more acknowledgement from A on even rounds.
+    if (round % 2 == 0) {
       ASSERT_TRUE(std::fgets(line, sizeof line, a.out));
       ASSERT_EQ(std::sscanf(line, "flushed %ld", &last), 1) << line;
     }
@@ -278,7 +279,8 @@ TEST(Reliability, SharedJournalKillRoundsLoseNoAcknowledgedRecord) {
     const std::vector<long> got = it == l.ids.end() ? std::vector<long>{} : it->second;
     // A's records reach the file in order: what survived is 1..n, n >= what it flushed.
     long contiguous = 0;
-    while (contiguous < static_cast<long>(got.size()) && got[static_cast<size_t>(contiguous)] == contiguous + 1)
+    while (contiguous < static_cast<long>(got.size()) &&
+           got[static_cast<size_t>(contiguous)] == contiguous + 1)
       ++contiguous;
     EXPECT_EQ(contiguous, static_cast<long>(got.size())) << "round " << round;
     if (contiguous < last) lost += static_cast<uint64_t>(last - contiguous);
@@ -286,7 +288,8 @@ TEST(Reliability, SharedJournalKillRoundsLoseNoAcknowledgedRecord) {
   acknowledged += static_cast<uint64_t>(b.last);
   const auto bi = l.ids.find("b");
   const size_t b_loaded = bi == l.ids.end() ? 0 : bi->second.size();
-  if (static_cast<long>(b_loaded) < b.last) lost += static_cast<uint64_t>(b.last - static_cast<long>(b_loaded));
+  if (static_cast<long>(b_loaded) < b.last)
+    lost += static_cast<uint64_t>(b.last - static_cast<long>(b_loaded));
   EXPECT_EQ(b.last, 12L * kRounds);
   EXPECT_EQ(b_loaded, static_cast<size_t>(b.last));
   EXPECT_EQ(lost, 0u);

@@ -1,5 +1,6 @@
 // The SQLite store: round trips of every field, migrations, errors, filters, concurrency and
 // failed commits.
+#include <agentmetrics/metrics_c.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
@@ -733,6 +734,139 @@ TEST_F(SqliteTest, SqliteCreateAtVersionMakesANewDatabaseOnly) {
   EXPECT_EQ(reader.schema_version(), 0);
   EXPECT_EQ(reader.count({}), 0u);
   EXPECT_TRUE(scan_all(reader).empty());
+}
+
+}  // namespace
+}  // namespace agentmetrics
+
+namespace agentmetrics {
+namespace {
+
+// The malformed count and warnings every whole-store reader of the C ABI reports for `path`.
+std::vector<std::string> malformed_counts(const std::string &path) {
+  std::vector<std::string> counts;
+  agm_history *h = nullptr;
+  EXPECT_EQ(agm_history_open(&h, path.c_str()), AGM_OK) << agm_last_error_message();
+  auto warnings = [&](const std::string &what) {
+    agm_buffer buf{nullptr, 0, nullptr};
+    EXPECT_EQ(agm_history_warnings(&buf, h), AGM_OK);
+    const std::string doc(buf.data, buf.size);
+    agm_buffer_free(&buf);
+    const size_t at = doc.find("\"malformed\":");
+    counts.push_back(what + " " + doc.substr(at, doc.find(',', at) - at));
+  };
+  agm_query narrow = AGM_QUERY_INIT;  // a range that holds no bad row
+  narrow.period = AGM_PERIOD_RANGE;
+  narrow.from_ns = 1763805600000000000 + 2'000'000'000;
+  narrow.to_ns = narrow.from_ns + 1;
+  for (uint32_t kind = AGM_QUERY_SUMMARY; kind <= AGM_QUERY_INVOCATIONS; ++kind) {
+    for (bool all : {true, false}) {
+      agm_query q = all ? agm_query(AGM_QUERY_INIT) : narrow;
+      q.kind = kind;
+      q.name = kind == AGM_QUERY_SESSION ? "s" : nullptr;
+      agm_buffer out{nullptr, 0, nullptr};
+      const agm_status st = agm_history_query(&out, h, &q);
+      agm_buffer_free(&out);
+      EXPECT_TRUE(st == AGM_OK || (st == AGM_E_NOT_FOUND && !all))
+          << kind << ": " << agm_last_error_message();
+      if (st == AGM_OK) warnings("query " + std::to_string(kind) + (all ? "" : " narrow"));
+    }
+  }
+  for (uint32_t format = AGM_EXPORT_OTLP_JSON; format <= AGM_EXPORT_JSON; ++format) {
+    agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
+    o.format = format;
+    EXPECT_EQ(agm_history_export(
+                  h, &o, [](void *, const char *, size_t) { return 0; }, nullptr),
+              AGM_OK);
+    warnings("export " + std::to_string(format));
+  }
+  agm_buffer page{nullptr, 0, nullptr};
+  agm_report_options r = AGM_REPORT_OPTIONS_INIT;
+  EXPECT_EQ(agm_history_report_html(&page, h, &r), AGM_OK);
+  agm_buffer_free(&page);
+  warnings("report");
+  agm_history_free(h);
+
+  agm_follow *f = nullptr;
+  EXPECT_EQ(agm_follow_open(&f, path.c_str(), AGM_FOLLOW_FROM_START), AGM_OK);
+  uint64_t n = 0, malformed = 0;
+  do {
+    agm_buffer out{nullptr, 0, nullptr};
+    EXPECT_EQ(agm_follow_poll(&out, &n, f), AGM_OK);
+    agm_buffer_free(&out);
+  } while (n > 0);
+  EXPECT_EQ(agm_follow_malformed(&malformed, f), AGM_OK);
+  agm_follow_free(f);
+  counts.push_back("follow \"malformed\":" + std::to_string(malformed));
+  return counts;
+}
+
+TEST_F(SqliteTest, EveryReaderCountsLinesRecordsAndMalformedAlikeInBothStores) {
+  const std::string journal = path() + ".jsonl", database = path();
+  {
+    agm_recorder *rec = nullptr;
+    ASSERT_EQ(agm_recorder_new(&rec, nullptr), AGM_OK);
+    agm_store_options o = AGM_STORE_OPTIONS_INIT;
+    o.journal = journal.c_str();
+    o.database = database.c_str();
+    ASSERT_EQ(agm_recorder_open_store(rec, &o), AGM_OK) << agm_last_error_message();
+    agm_session *s = nullptr;
+    agm_session_options so = AGM_SESSION_OPTIONS_INIT;
+    so.session_id = "s";
+    ASSERT_EQ(agm_session_new(&s, rec, &so), AGM_OK);
+    for (int i = 0; i < 6; ++i) {
+      agm_tool_call call = AGM_TOOL_CALL_INIT;
+      call.name = "grep";
+      call.present = AGM_CALL_HAS_DURATION;
+      call.duration_ns = 1000;
+      ASSERT_EQ(agm_session_record_tool_call(s, &call), AGM_OK);
+    }
+    agm_session_free(s);
+    ASSERT_EQ(agm_recorder_close_store(rec), AGM_OK);
+    agm_recorder_free(rec);
+  }
+  {
+    // Rows no reader can load: of every kind of fault, in and out of any query's range.
+    RawDb raw(path());
+    raw.exec("INSERT INTO records (kind, ts) VALUES ('mystery', 1)");
+    raw.exec("INSERT INTO records (kind, ts, cost_total) VALUES ('model_call', 2, 'twelve dollars')");
+    raw.exec("INSERT INTO records (kind, ts, turn) VALUES ('turn', 3, 'third')");
+    raw.exec("INSERT INTO records (kind, ts, session) VALUES ('tool_call', 'yesterday', 's')");
+  }
+  std::ofstream(journal, std::ios::app) << "garbage\n{\"v\":99,\"kind\":\"turn\",\"ts\":1}\n"
+                                        << "{\"v\":1,\"kind\":\"turn\",\"ts\":\"third\"}\n"
+                                        // torn, then ended by the next writer's fresh line (follow
+                                        // leaves a last line without its newline for later)
+                                        << "{\"v\":1,\"ki\n";
+
+  for (const std::string &store : {path(), journal}) {
+    SCOPED_TRACE(store);
+    agm_recorder *rec = nullptr;
+    ASSERT_EQ(agm_recorder_new(&rec, nullptr), AGM_OK);
+    agm_load_report report = AGM_LOAD_REPORT_INIT;
+    agm_buffer warnings{nullptr, 0, nullptr};
+    ASSERT_EQ(agm_recorder_load(rec, store.c_str(), nullptr, &report, &warnings), AGM_OK);
+    const std::string list(warnings.data, warnings.size);
+    agm_buffer_free(&warnings);
+    agm_recorder_free(rec);
+    EXPECT_EQ(report.records, 7u);  // the session and its 6 tool calls
+    EXPECT_EQ(report.malformed, 4u);
+    EXPECT_EQ(report.lines, report.records + report.malformed);
+    // The warnings list every one: the database's by row id (8 to 11), with the reason.
+    size_t listed = 0;
+    for (size_t at = list.find("\"reason\""); at != std::string::npos; at = list.find("\"reason\"", at + 1))
+      ++listed;
+    EXPECT_EQ(listed, 4u) << list;
+    if (store == path()) {
+      EXPECT_EQ(report.first_malformed_line, 8u);
+      EXPECT_NE(list.find("\"line\":11,\"reason\":\"\\\"ts\\\" is not an integer\""), std::string::npos)
+          << list;
+      EXPECT_NE(list.find("unknown record kind \\\"mystery\\\""), std::string::npos) << list;
+    }
+    for (const std::string &count : malformed_counts(store)) {
+      EXPECT_NE(count.find("\"malformed\":4"), std::string::npos) << count;
+    }
+  }
 }
 
 }  // namespace
