@@ -1050,16 +1050,34 @@ typedef struct agm_load_options {
 #define AGM_LOAD_OPTIONS_SIZE_V0 24u
 #define AGM_LOAD_OPTIONS_INIT {(uint32_t)sizeof(agm_load_options), 0u, 0u, 0u}
 
+/*
+ * The longest journal line read, newline excluded (1 MiB; @since 0.2). A longer line is
+ * skipped and counted as malformed, read through without being kept whole, so a reader's
+ * memory stays bounded. The writer never writes one: a record whose line would be longer is
+ * not stored, and is counted as failed (agm_store_status, agm_recorder_flush).
+ */
+#define AGM_JOURNAL_MAX_LINE 1048576u
+
+/*
+ * Lines, records and malformed lines have one definition for journals and databases, and
+ * every reader (loads, history queries, exports, reports, follow) counts them alike (@since
+ * 0.2): a line is a journal line that is not blank, or a database row; it is a record (loaded
+ * or skipped) or malformed. A torn fragment followed on the same line by a record (a process
+ * appended after another one's torn write) counts as two lines, the fragment and the record.
+ * With nothing filtered out, lines = records + skipped + malformed.
+ */
 typedef struct agm_load_report {
   uint32_t struct_size;
   uint32_t reserved0;
   uint64_t files;                /* journal files read (1 for a database) */
-  uint64_t lines;                /* lines (database rows) read */
+  uint64_t lines;                /* lines (database rows) read, malformed ones included */
   uint64_t records;              /* records loaded */
   uint64_t skipped;              /* records passed over by agm_load_options.skip */
   uint64_t malformed;            /* lines skipped as malformed (torn, garbage, unknown schema
-                                    version or kind, wrong types) */
-  uint64_t first_malformed_line; /* 1-based line number of the first, in its file; 0: none */
+                                    version or kind, wrong types, longer than
+                                    AGM_JOURNAL_MAX_LINE; database rows that cannot be loaded) */
+  uint64_t first_malformed_line; /* 1-based line number of the first, in its file (a
+                                    database: its row id); 0: none */
 } agm_load_report;
 #define AGM_LOAD_REPORT_SIZE_V0 56u
 #define AGM_LOAD_REPORT_INIT {(uint32_t)sizeof(agm_load_report), 0u, 0u, 0u, 0u, 0u, 0u, 0u}
@@ -1070,7 +1088,8 @@ typedef struct agm_load_report {
  * records to its totals, durations and breakdowns (as the sessions that made them, by their
  * labels), invocations to its invocation list. Loaded records are not stored again.
  * Malformed lines are skipped, never fatal: `report` counts them, and `warnings` (optional)
- * receives a JSON array [{"file":…,"line":…,"reason":…}] of the first 1000.
+ * receives a JSON array [{"file":…,"line":…,"reason":…}] of the first 1000 ("line": the row
+ * id for a database row).
  * Resuming (seed 004): after a crash, a recorder that loads the journal has the totals of the
  * uninterrupted run; a process that restored the first N records from its checkpoint loads
  * with skip = N.
@@ -1271,7 +1290,10 @@ AGM_API agm_status agm_history_query(agm_buffer *out, agm_history *history,
 
 /**
  * What the last query skipped: {"lines":…,"records":…,"malformed":…,"warnings":[{"file":…,
- * "line":…,"reason":…}]}. @threadsafety any. @since 0.1
+ * "line":…,"reason":…}]}. Every line and row of the store is read whatever the query's
+ * range, kinds or session, so "lines" and "malformed" are the same for every query, export
+ * and report of one store (see agm_load_report; since 0.2); "records" counts those selected.
+ * @threadsafety any. @since 0.1
  */
 AGM_API agm_status agm_history_warnings(agm_buffer *out, agm_history *history);
 
@@ -1528,16 +1550,18 @@ AGM_API void agm_follow_free(agm_follow *follow);
  * Never blocks waiting for records: `out` receives the new records as JSON lines (one
  * AGM_EXPORT_JSON row object per line, "" when there are none) and `count` their number. One
  * poll reads at most about 1 MiB of journal or 20,000 database rows, so memory stays bounded:
- * poll until `count` is 0 to catch up with a large store. Malformed lines are skipped.
+ * poll until `count` is 0 to catch up with a large store. Malformed lines are skipped (a poll
+ * that finds only malformed lines reads on, so a `count` of 0 means caught up; since 0.2).
  * @return AGM_OK; AGM_E_IO; AGM_E_NOT_FOUND (the store was removed). @threadsafety exclusive
  *   (one poll at a time per handle). @since 0.1
  */
 AGM_API agm_status agm_follow_poll(agm_buffer *out, uint64_t *count, agm_follow *follow);
 
 /**
- * The journal lines the polls so far skipped as malformed (a torn or corrupt line, a record of
- * an unknown schema version); 0 for a database. A line still being written is not counted: it
- * waits for its newline.
+ * The journal lines and database rows the polls so far skipped as malformed, as
+ * agm_load_report counts them (a torn or corrupt line, a record of an unknown schema version,
+ * a line longer than AGM_JOURNAL_MAX_LINE; since 0.2 also a database row that cannot be
+ * loaded). A line still being written is not counted: it waits for its newline.
  * @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL). @threadsafety exclusive (not during a poll
  *   on the same handle). @since 0.1
  */

@@ -283,6 +283,40 @@ TEST(Store, ANewWriterStartsAfterATornTailOnAFreshLine) {
   EXPECT_EQ(t.model_calls, 1u);
 }
 
+TEST(Store, ARecordLongerThanTheJournalLineLimitIsReportedNotStoredNeverSkippedSilently) {
+  TempDir dir;
+  const std::string journal = dir / "long.jsonl";
+  const std::string huge(AGM_JOURNAL_MAX_LINE + 100, 'x');
+  Recorder rec = new_recorder();
+  open_store(rec.get(), journal.c_str(), nullptr);
+  Session s = new_session(rec.get(), "s", "a");
+  tool_call(s.get(), "before", 1);
+  agm_tool_call call = AGM_TOOL_CALL_INIT;
+  call.name = "huge";
+  call.outcome = AGM_OUTCOME_ERROR;
+  call.error_message = huge.c_str();
+  // A record-time limit may refuse it outright; else the writer must.
+  const bool accepted = agm_session_record_tool_call(s.get(), &call) == AGM_OK;
+  tool_call(s.get(), "after", 1);
+  agm_store_status status = AGM_STORE_STATUS_INIT;
+  Buffer error;
+  if (accepted) {
+    EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_E_IO);
+    EXPECT_NE(std::string(agm_last_error_message()).find("line limit"), std::string::npos)
+        << agm_last_error_message();
+    ASSERT_EQ(agm_recorder_store_status(&status, rec.get(), error.get()), AGM_OK);
+    EXPECT_EQ(status.failed, 1u);
+    EXPECT_EQ(status.written, 3u);
+  } else {
+    EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_OK);
+  }
+  agm_load_report report = AGM_LOAD_REPORT_INIT;
+  const agm_totals t = load_totals(journal, &report);
+  EXPECT_EQ(report.records, 3u);  // the session, "before" and "after"
+  EXPECT_EQ(report.malformed, 0u);
+  EXPECT_EQ(t.tool_calls, 2u);
+}
+
 TEST(Store, AFolderOfJournalsOneFilePerRecorder) {
   TempDir dir;
   const std::string folder = dir / "journals";
