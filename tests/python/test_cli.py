@@ -690,6 +690,38 @@ def test_database_store(database: pathlib.Path) -> None:
     assert [line.split()[1] for line in out[1:]] == ["session", "model_call", "model_call"]
 
 
+def test_every_command_reports_the_same_malformed_lines(database: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    """A database row that cannot be loaded is a malformed line, like a journal's, and every
+    command that reads the whole store reports the same number, whatever its period or kinds."""
+    import sqlite3
+
+    con = sqlite3.connect(database)
+    con.execute("INSERT INTO records (kind, ts) VALUES ('mystery', 1)")
+    con.execute("INSERT INTO records (kind, ts, cost_total) VALUES ('model_call', 2, 'twelve dollars')")
+    con.execute("INSERT INTO records (kind, ts, turn, session) VALUES ('turn', 3, 'third', 'db-1')")
+    con.execute("INSERT INTO records (kind, ts, tool) VALUES ('tool_call', 'yesterday', 'grep')")
+    con.commit()
+    con.close()
+    journal = write_journal(tmp_path / "bad.jsonl", RECORDS)
+    with journal.open("a") as f:
+        f.write('garbage\n{"v":99,"kind":"turn","ts":1}\n{"v":1,"kind":"turn","ts":"third"}\n{"v":1,"ki\n')
+
+    for store, session in ((database, "db-1"), (journal, "s1")):
+        commands = [["summary"], ["summary", "--period", "hour"], ["sessions"], ["session", session],
+                    ["tools"], ["slow"], ["errors"], ["invocations"],
+                    ["report", "--html", tmp_path / "report.html"], ["tail"]]
+        commands += [["export", "--format", f, "-o", tmp_path / f"out.{f}"]
+                     for f in ("otlp-json", "prometheus", "csv", "json")]
+        counts = {}
+        for command in commands:
+            res = run(command[0], store, *command[1:])
+            assert res.returncode == 0, (command, res.stderr)
+            counts[" ".join(map(str, command))] = re.findall(r"skipped (\d+) malformed lines?", res.stderr)
+        assert all(found == ["4"] for found in counts.values()), (store, counts)
+    res = run("summary", database)
+    assert f"skipped 4 malformed lines (first: {database}:4: unknown record kind" in res.stderr, res.stderr
+
+
 def _on_a_terminal(*args: str | os.PathLike[str], env: dict[str, str] | None = None) -> str:
     """stdout of the command when it is a terminal (a pseudo-terminal read back here)."""
     import pty
