@@ -670,6 +670,16 @@ size_t Writer::write_journal(std::string_view bytes, std::string &error) {
       return done;
     }
     done += static_cast<size_t>(n);
+    if (done < bytes.size() && bytes[done - 1] != '\n') {
+      // A short write cut a line (a disk filling up): writing the rest now could put it after
+      // another process's lines, where it would be a fragment of nothing. The lines before the
+      // cut are stored; the rest fail, and the next write starts on a fresh line.
+      torn_ = true;
+      error = "cannot write journal " + journal_path_ + ": a short write cut a line (" +
+              std::to_string(done) + " of " + std::to_string(bytes.size()) +
+              " bytes written; is the disk full?)";
+      return done;
+    }
   }
   if (!bytes.empty()) torn_ = false;  // every write ends with a whole line
   return done;

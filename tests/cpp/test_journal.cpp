@@ -370,6 +370,7 @@ namespace {
 // up), then fails with ENOSPC. g_whole_lines < 0: no fault.
 int g_whole_lines = -1;
 bool g_failing = false;
+bool g_space_freed = false;  // after the cut: writes succeed again at once
 
 ssize_t short_write(int fd, const void *data, size_t size) {
   if (g_whole_lines < 0) return ::write(fd, data, size);
@@ -387,7 +388,8 @@ ssize_t short_write(int fd, const void *data, size_t size) {
   }
   if (cut < size) {
     cut = std::min(size, cut + 7);  // and part of the next line
-    g_failing = true;
+    g_failing = !g_space_freed;
+    if (g_space_freed) g_whole_lines = -1;  // the next write() has room again
   }
   return ::write(fd, data, cut);
 }
@@ -417,7 +419,7 @@ TEST(JournalWriter, AfterAShortWriteTheWholeLinesOnDiskCountAsStored) {
   const std::string journal = dir / "full.jsonl";
   journal_write_for_tests = short_write;
   g_whole_lines = 4;
-  g_failing = false;
+  g_failing = g_space_freed = false;
   store_test::Recorder rec = store_test::new_recorder();
   agm_store_options options = AGM_STORE_OPTIONS_INIT;
   options.journal = journal.c_str();
@@ -444,4 +446,39 @@ TEST(JournalWriter, AfterAShortWriteTheWholeLinesOnDiskCountAsStored) {
   EXPECT_EQ(report.records, status.written);  // exactly what was reported stored
   EXPECT_EQ(report.malformed, 1u);            // the cut line
   EXPECT_EQ(report.lines, report.records + report.malformed);
+}
+
+TEST(JournalWriter, AShortWriteIsNotContinuedInTheMiddleOfALine) {
+  // Space comes back right after the short write: the rest of the cut line must not be
+  // appended later (after another process's lines it would be a fragment of nothing, and its
+  // record counted stored but lost). The records from the cut on fail; the rest is exact.
+  store_test::TempDir dir;
+  const std::string journal = dir / "freed.jsonl";
+  journal_write_for_tests = short_write;
+  g_whole_lines = 3;
+  g_failing = false;
+  g_space_freed = true;
+  store_test::Recorder rec = store_test::new_recorder();
+  agm_store_options options = AGM_STORE_OPTIONS_INIT;
+  options.journal = journal.c_str();
+  ASSERT_EQ(agm_recorder_open_store(rec.get(), &options), AGM_OK);
+  record_tools(rec.get(), 10, "a");
+  EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_E_IO);
+  EXPECT_NE(std::string(agm_last_error_message()).find("short write"), std::string::npos)
+      << agm_last_error_message();
+  record_tools(rec.get(), 2, "b");
+  EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_OK) << agm_last_error_message();
+  agm_store_status status = AGM_STORE_STATUS_INIT;
+  ASSERT_EQ(agm_recorder_store_status(&status, rec.get(), nullptr), AGM_OK);
+  journal_write_for_tests = ::write;
+  g_space_freed = false;
+  EXPECT_EQ(status.written, 3u + 3u);
+  EXPECT_EQ(status.failed, 8u);
+  EXPECT_EQ(status.written + status.failed, status.queued);
+
+  store_test::Recorder loaded = store_test::new_recorder();
+  agm_load_report report = AGM_LOAD_REPORT_INIT;
+  ASSERT_EQ(agm_recorder_load(loaded.get(), journal.c_str(), nullptr, &report, nullptr), AGM_OK);
+  EXPECT_EQ(report.records, status.written);
+  EXPECT_EQ(report.malformed, 1u);
 }
