@@ -438,6 +438,7 @@ TEST(JournalWriter, AfterAShortWriteTheWholeLinesOnDiskCountAsStored) {
   ASSERT_EQ(agm_recorder_store_status(&status, rec.get(), nullptr), AGM_OK);
   EXPECT_EQ(status.written, 4u + 3u);
   EXPECT_EQ(status.failed, 7u);
+  EXPECT_EQ(agm_recorder_close_store(rec.get()), AGM_OK);  // the writer thread is done with the seam
   journal_write_for_tests = ::write;
 
   store_test::Recorder loaded = store_test::new_recorder();
@@ -470,6 +471,7 @@ TEST(JournalWriter, AShortWriteIsNotContinuedInTheMiddleOfALine) {
   EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_OK) << agm_last_error_message();
   agm_store_status status = AGM_STORE_STATUS_INIT;
   ASSERT_EQ(agm_recorder_store_status(&status, rec.get(), nullptr), AGM_OK);
+  EXPECT_EQ(agm_recorder_close_store(rec.get()), AGM_OK);
   journal_write_for_tests = ::write;
   g_space_freed = false;
   EXPECT_EQ(status.written, 3u + 3u);

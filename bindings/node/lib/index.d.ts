@@ -265,7 +265,7 @@ export type Row = Record<string, string | number | null>;
 export class Follow {
   constructor(path: string, options?: { fromStart?: boolean });
   poll(): Row[];
-  /** Journal lines the polls so far skipped as malformed. */
+  /** Journal lines and database rows the polls so far skipped as malformed. */
   readonly malformed: number;
   readonly closed: boolean;
   close(): void;

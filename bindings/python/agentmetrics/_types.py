@@ -147,7 +147,8 @@ class StoreStatus:
 
 @dataclass(frozen=True, slots=True)
 class LoadReport:
-    """What a load read, skipped and found malformed (torn or garbage lines)."""
+    """What a load read, skipped and found malformed (torn or garbage lines, lines over 1 MiB,
+    database rows that cannot be loaded: a row is a line)."""
 
     files: int
     lines: int
