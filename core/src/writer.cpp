@@ -301,7 +301,10 @@ size_t queue_cost(const ModelCallParts &c) {
 size_t queue_cost(const Record &r) {
   size_t cost = sizeof(Packed) + r.stop_reason.size() + r.error_type.size() + r.error_message.size() +
                 r.tool.size() + r.call_id.size();
-  if (r.invocation) cost += sizeof(Record) + sizeof(Invocation) + encoded_size_bound(r.view());
+  if (const Invocation *i = r.invocation.get()) {  // spilled, with the Invocation it owns
+    cost += sizeof(Record) + sizeof(Invocation) + i->invocation_id.size() + i->agent.size() +
+            i->task_id.size() + i->model.size() + i->tier.size() + i->error_class.size();
+  }
   return cost;
 }
 
