@@ -988,8 +988,9 @@ typedef struct agm_store_options {
   /* @since 0.2, optional: called when a record is dropped after one was queued (so once per
    * overflow, not per record), with the store's total dropped so far. Called on the recording
    * thread whose record was dropped, after the record call's work and outside the library's
-   * locks, before that call returns; it may call the library (not agm_recorder_free) but
-   * should return quickly. */
+   * locks, before that call returns (agm_session_free too: a session's last turn record); it
+   * may call the library, except to free the recorder or the session being freed, and should
+   * return quickly. */
   agm_store_drop_fn on_drop;
   void *on_drop_payload; /* @since 0.2: passed to on_drop; retained until the store closes */
 } agm_store_options;
