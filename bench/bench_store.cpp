@@ -53,6 +53,10 @@ struct Setup {
       agm_store_options o = AGM_STORE_OPTIONS_INIT;
       o.journal = store.journal ? journal.c_str() : nullptr;
       o.database = store.database ? database.c_str() : nullptr;
+      // Back to back, the caller outruns the writer and the whole run queues (about 200 bytes a
+      // record): a bound above it, so that the writer's throughput is measured, not drops.
+      o.max_queue_bytes =
+          std::max<uint64_t>(AGM_STORE_DEFAULT_QUEUE_BYTES, uint64_t(std::max(g_ops, g_records)) * 512);
       check(agm_recorder_open_store(rec, &o), "open_store");
     }
     agm_session_options so = AGM_SESSION_OPTIONS_INIT;

@@ -822,7 +822,8 @@ struct PushJob {
 struct Callbacks {
   Napi::Env env;
   Napi::FunctionReference clock, wall_clock, observer;
-  bool finalizing = false;  // a garbage-collected session is being freed: no JS may run
+  Napi::FunctionReference on_drop;  // the open store's
+  bool finalizing = false;          // a garbage-collected session is being freed: no JS may run
   explicit Callbacks(Napi::Env e) : env(e) {}
 };
 
@@ -854,6 +855,19 @@ void observer_thunk(uint32_t kind, const char *json, size_t size, void *p) {
   if (c->observer.IsEmpty() || c->finalizing) return;
   try {
     c->observer.Call({Napi::Number::New(c->env, kind), Napi::String::New(c->env, json, size)});
+  } catch (const Napi::Error &e) {
+    AddonData &d = data(c->env);
+    if (!d.pending) d.pending = e;
+  }
+}
+
+// Records are made on the JavaScript thread, so the store calls on_drop there.
+void drop_thunk(uint64_t dropped, uint64_t queued_bytes, void *p) {
+  auto *c = static_cast<Callbacks *>(p);
+  if (c->on_drop.IsEmpty() || c->finalizing) return;
+  try {
+    c->on_drop.Call(
+        {Napi::Number::New(c->env, double(dropped)), Napi::Number::New(c->env, double(queued_bytes))});
   } catch (const Napi::Error &e) {
     AddonData &d = data(c->env);
     if (!d.pending) d.pending = e;
@@ -985,7 +999,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   Napi::Value Breakdown(const Napi::CallbackInfo &info) {
     return breakdown_of<agm_recorder>(info.Env(), agm_recorder_breakdown, live(info.Env()), info[0]);
   }
-  // (journal?, journalDir?, database?, flushPolicy, flushIntervalNs)
+  // (journal?, journalDir?, database?, flushPolicy, flushIntervalNs, maxQueueBytes, onDrop | null)
   Napi::Value OpenStore(const Napi::CallbackInfo &info) {
     const Str journal(info[0]), journal_dir(info[1]), database(info[2]);
     agm_store_options o = AGM_STORE_OPTIONS_INIT;
@@ -994,7 +1008,18 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     o.database = database.get();
     o.flush_policy = info[3].As<Napi::Number>().Uint32Value();
     o.flush_interval_ns = int_arg(info[4]);
-    check(info.Env(), agm_recorder_open_store(live(info.Env()), &o));
+    o.max_queue_bytes = uint64_t(int_arg(info[5]));  // checked >= 0 by lib/index.js
+    const bool on_drop = info[6].IsFunction();
+    if (on_drop) {
+      o.on_drop = drop_thunk;
+      o.on_drop_payload = callbacks.get();
+    }
+    // Set before the store opens; put back if it does not (a store already open keeps its own).
+    Napi::FunctionReference previous = std::move(callbacks->on_drop);
+    if (on_drop) callbacks->on_drop = Napi::Persistent(info[6].As<Napi::Function>());
+    const agm_status status = agm_recorder_open_store(live(info.Env()), &o);
+    if (AGM_FAILED(status)) callbacks->on_drop = std::move(previous);
+    check(info.Env(), status);
     return info.Env().Undefined();
   }
   Napi::Value Flush(const Napi::CallbackInfo &info) {
@@ -1021,6 +1046,9 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     o.Set("written", double(st.written));
     o.Set("failed", double(st.failed));
     o.Set("writeErrors", double(st.write_errors));
+    o.Set("dropped", double(st.dropped));
+    o.Set("queuedBytes", double(st.queued_bytes));
+    o.Set("maxQueueBytes", double(st.max_queue_bytes));
     o.Set("lastError", error.b.size ? Napi::Value(error.str(env)) : env.Null());
     return o;
   }

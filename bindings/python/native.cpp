@@ -150,7 +150,8 @@ PyObject *exception_for(agm_status status) {
     case AGM_E_EMPTY:
     case AGM_E_STATE: return g->exc_state;
     case AGM_E_NOT_FOUND: return g->exc_not_found;
-    case AGM_E_IO: return g->exc_io;
+    case AGM_E_IO:
+    case AGM_E_DROPPED: return g->exc_io;
     case AGM_E_CORRUPT: return g->exc_corrupt;
     case AGM_E_UNSUPPORTED: return g->exc_unsupported;
     default: return g->exc_base;
@@ -442,6 +443,7 @@ py::object parse_doc(const Buffer &buf) {
 struct Callbacks {
   py::object clock, wall_clock;
   py::object observer;
+  py::object on_drop;  // the open store's
 };
 
 int64_t call_clock(const py::object &clock, bool wall) {
@@ -482,6 +484,17 @@ void observer_thunk(uint32_t kind, const char *json, size_t size, void *payload)
     if (observer) observer(record_kind_name(kind), types().attr("parse_doc")(py::str(json, size)));
   } catch (py::error_already_set &e) {
     report_callback_error(e, "agentmetrics record observer");
+  }
+}
+
+void drop_thunk(uint64_t dropped, uint64_t queued_bytes, void *payload) {
+  py::gil_scoped_acquire gil;
+  auto *callbacks = static_cast<Callbacks *>(payload);
+  try {
+    py::object on_drop = callbacks->on_drop;
+    if (on_drop) on_drop(dropped, queued_bytes);
+  } catch (py::error_already_set &e) {
+    report_callback_error(e, "agentmetrics store on_drop");
   }
 }
 
@@ -1500,7 +1513,9 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
       .def(
           "open_store",
           [](Recorder &r, py::object journal, py::object journal_dir, py::object database, uint32_t flush,
-             int64_t flush_interval_ns) {
+             int64_t flush_interval_ns, uint64_t max_queue_bytes, py::object on_drop) {
+            if (!on_drop.is_none() && !PyCallable_Check(on_drop.ptr()))
+              throw py::type_error("open_store() on_drop must be callable or None");
             std::string paths[3];
             agm_store_options o = AGM_STORE_OPTIONS_INIT;
             const char **fields[3] = {&o.journal, &o.journal_dir, &o.database};
@@ -1512,18 +1527,29 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
               }
             o.flush_policy = flush;
             o.flush_interval_ns = flush_interval_ns;
+            o.max_queue_bytes = max_queue_bytes;
+            if (!on_drop.is_none()) {
+              o.on_drop = drop_thunk;
+              o.on_drop_payload = r.callbacks.get();
+            }
             RecorderUse use(r.g, "recorder", true);
+            // Set before the store opens (another thread's record may drop at once); put back
+            // if it does not open (a store already open keeps its own).
+            py::object previous = std::exchange(r.callbacks->on_drop, on_drop);
             agm_status status;
             {
               py::gil_scoped_release nogil;
               status = agm_recorder_open_store(r.g.h, &o);
             }
+            if (AGM_FAILED(status)) r.callbacks->on_drop = previous;
             check(status);
           },
           py::kw_only(), py::arg("journal") = py::none(), py::arg("journal_dir") = py::none(),
           py::arg("database") = py::none(), py::arg("flush") = 0u, py::arg("flush_interval_ns") = 0,
+          py::arg("max_queue_bytes") = uint64_t(0), py::arg("on_drop") = py::none(),
           "Keep every record in a JSONL journal (a file, or a file of its own in journal_dir) and/or a "
-          "SQLite database.")
+          "SQLite database; max_queue_bytes bounds the queue (0: 64 MiB), on_drop(dropped, queued_bytes) "
+          "hears of records dropped at the bound.")
       .def(
           "flush",
           [](Recorder &r) {
@@ -1555,7 +1581,8 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
             Buffer error;
             check(agm_recorder_store_status(&st, r.use_check(), &error.b));
             return types().attr("StoreStatus")(st.queued, st.written, st.failed, st.write_errors,
-                                               error.b.size ? py::object(error.str()) : py::none());
+                                               error.b.size ? py::object(error.str()) : py::none(),
+                                               st.dropped, st.queued_bytes, st.max_queue_bytes);
           },
           "Counters of the open store and its last error.")
       .def_property_readonly(

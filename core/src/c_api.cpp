@@ -75,8 +75,10 @@ static_assert(sizeof(agm_totals) == AGM_TOTALS_SIZE_V0);
 static_assert(sizeof(agm_duration_stats) == AGM_DURATION_STATS_SIZE_V0);
 static_assert(sizeof(agm_budget) == AGM_BUDGET_SIZE_V0);
 static_assert(sizeof(agm_cost_items) == 7 * sizeof(agm_money));
-static_assert(sizeof(agm_store_options) == AGM_STORE_OPTIONS_SIZE_V0);
-static_assert(sizeof(agm_store_status) == AGM_STORE_STATUS_SIZE_V0);
+static_assert(offsetof(agm_store_options, max_queue_bytes) == AGM_STORE_OPTIONS_SIZE_V0);  // 0.2 appended
+static_assert(sizeof(agm_store_options) == AGM_STORE_OPTIONS_SIZE_V0 + 8 + 2 * sizeof(void *));
+static_assert(offsetof(agm_store_status, dropped) == AGM_STORE_STATUS_SIZE_V0);  // 0.2 appended
+static_assert(sizeof(agm_store_status) == AGM_STORE_STATUS_SIZE_V0 + 3 * 8);
 static_assert(sizeof(agm_load_options) == AGM_LOAD_OPTIONS_SIZE_V0);
 static_assert(sizeof(agm_load_report) == AGM_LOAD_REPORT_SIZE_V0);
 static_assert(sizeof(agm_invocation) == AGM_INVOCATION_SIZE_V0);
@@ -123,6 +125,8 @@ agm_status guard(F &&body) noexcept {
     return fail(AGM_E_NOT_FOUND, e.what());
   } catch (const IoError &e) {
     return fail(AGM_E_IO, e.what());
+  } catch (const Dropped &e) {
+    return fail(AGM_E_DROPPED, e.what());
   } catch (const Unsupported &e) {
     return fail(AGM_E_UNSUPPORTED, e.what());
   } catch (const std::exception &e) {
@@ -711,6 +715,7 @@ const char *agm_status_name(agm_status status) {
     case AGM_E_STATE: return "AGM_E_STATE";
     case AGM_E_NOT_FOUND: return "AGM_E_NOT_FOUND";
     case AGM_E_IO: return "AGM_E_IO";
+    case AGM_E_DROPPED: return "AGM_E_DROPPED";
     case AGM_E_INTERNAL: return "AGM_E_INTERNAL";
     default: return "AGM_UNKNOWN_STATUS";
   }
@@ -1236,6 +1241,12 @@ agm_status agm_recorder_open_store(agm_recorder *rec, const agm_store_options *o
     o.policy = static_cast<FlushPolicy>(in.flush_policy);
     if (in.flush_interval_ns < 0) throw InvalidArgument("options->flush_interval_ns is negative");
     if (in.flush_interval_ns > 0) o.interval_ns = in.flush_interval_ns;
+    if (in.max_queue_bytes > 0) o.max_queue_bytes = in.max_queue_bytes;
+    if (in.on_drop != nullptr) {
+      o.on_drop = [fn = in.on_drop, payload = in.on_drop_payload](uint64_t dropped, uint64_t bytes) {
+        fn(dropped, bytes, payload);
+      };
+    }
     state.open_store(o);
     return AGM_OK;
   });
@@ -1266,6 +1277,9 @@ agm_status agm_recorder_store_status(agm_store_status *out, const agm_recorder *
     s.written = status->written;
     s.failed = status->failed;
     s.write_errors = status->write_errors;
+    s.dropped = status->dropped;
+    s.queued_bytes = status->queued_bytes;
+    s.max_queue_bytes = status->max_queue_bytes;
     if (last_error != nullptr) buffer_set(*last_error, status->last_error);
     write_struct(out, s);
     return AGM_OK;

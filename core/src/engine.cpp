@@ -213,6 +213,7 @@ void RecorderState::record_invocation(const InvocationView &invocation) {
     record.invocation = std::move(stored);
     emit(std::move(record));
   }
+  warn_dropped();
 }
 
 uint64_t RecorderState::invocation_count() const {
@@ -390,6 +391,7 @@ Session::Session(std::shared_ptr<RecorderState> recorder, Labels labels)
     std::optional<Record> observed;
     stage(RecordKind::kSession, started_wall_, observed).commit();
     if (observed) recorder_->emit(std::move(*observed));
+    recorder_->warn_dropped();
   }
 }
 
@@ -442,6 +444,7 @@ Session::~Session() {
       }
     }
     if (observed) recorder_->emit(std::move(*observed));
+    recorder_->warn_dropped();
     release_strings();
     recorder_->detach(this);
   } catch (...) {
@@ -627,6 +630,7 @@ Notice Session::record_model_call(const ModelCallInput &call, int64_t end, int64
     if (observed) stage_model_call(call, timing.duration, cost, calls, wall, *observed);
   }
   if (observed && *observed) recorder_->emit(std::move(**observed));
+  if (observed) recorder_->warn_dropped();
   for (auto &[budget, event] : fired) {
     if (budget->callback) budget->callback(event);
   }
@@ -680,6 +684,7 @@ void Session::record_tool_call(const ToolCallInput &call, int64_t end, int64_t w
     staged.commit();
   }
   if (observed && *observed) recorder_->emit(std::move(**observed));
+  if (observed) recorder_->warn_dropped();
 }
 
 void Session::tool_start(std::string_view name, std::string_view call_id, std::optional<int64_t> at) {
@@ -718,6 +723,7 @@ void Session::tool_end(const ToolCallInput &result, int64_t end, int64_t wall,
   open_tools_.erase(it);
   lock.unlock();
   if (observed && *observed) recorder_->emit(std::move(**observed));
+  if (observed) recorder_->warn_dropped();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -772,6 +778,7 @@ void Session::turn_end(std::optional<int64_t> at) {
     staged.commit();
   }
   if (observed) recorder_->emit(std::move(*observed));
+  recorder_->warn_dropped();
 }
 
 TurnStats Session::turn_stats_locked(int64_t now) const {

@@ -152,6 +152,13 @@ class RecorderState {
            observer_kinds_.load(std::memory_order_acquire) != 0;
   }
   void emit(Record &&record);
+  // After a record call's work, outside every lock: tells the store's on_drop callback about
+  // records it dropped (a relaxed load when there is nothing to tell).
+  void warn_dropped() const {
+    if (Writer *writer = writer_.load(std::memory_order_acquire); writer && writer->drop_warning_due()) {
+      writer->warn_dropped();
+    }
+  }
   // Keeps `owned` alive until the writer has stored every record queued before this call.
   void release(std::shared_ptr<const void> owned);
 

@@ -31,6 +31,10 @@ struct NotFound : Error {
 struct IoError : Error {
   using Error::Error;
 };
+// Records were dropped: the store's queue was at its bound (AGM_E_DROPPED).
+struct Dropped : Error {
+  using Error::Error;
+};
 // A struct from a newer header sets fields this library does not know, or a format is not
 // supported for an operation (AGM_E_UNSUPPORTED).
 struct Unsupported : Error {

@@ -292,18 +292,39 @@ void unpack(const Packed &p, const char *&text, RecordView &v) {
   }
 }
 
+// What a queued record takes from the queue's bound: its slot and its own strings; a record
+// that will be spilled (an invocation) also its Record and what it owns. Shared strings
+// (labels, call names) are the session's, not the queue's.
+size_t queue_cost(const ModelCallParts &c) {
+  return sizeof(Packed) + c.stop_reason.size() + c.error_type.size();
+}
+size_t queue_cost(const Record &r) {
+  size_t cost = sizeof(Packed) + r.stop_reason.size() + r.error_type.size() + r.error_message.size() +
+                r.tool.size() + r.call_id.size();
+  if (const Invocation *i = r.invocation.get()) {  // spilled, with the Invocation it owns
+    cost += sizeof(Record) + sizeof(Invocation) + i->invocation_id.size() + i->agent.size() +
+            i->task_id.size() + i->model.size() + i->tier.size() + i->error_class.size();
+  }
+  return cost;
+}
+
 }  // namespace
 
 ssize_t (*journal_write_for_tests)(int fd, const void *data, size_t size) = ::write;
 
 struct Writer::Block {
   size_t size = 0;
+  uint64_t bytes = 0;           // the queue_cost() of its records
   std::vector<char> text;       // the packed records' strings, one after another
   std::vector<Record> spilled;  // the records that did not pack, in order
   Packed slots[kBlock];
 };
 
-Writer::Writer(const StoreOptions &options) : policy_(options.policy), interval_ns_(options.interval_ns) {
+Writer::Writer(const StoreOptions &options)
+    : policy_(options.policy),
+      interval_ns_(options.interval_ns),
+      max_queue_bytes_(options.max_queue_bytes),
+      on_drop_(options.on_drop) {
   filling_ = std::make_unique_for_overwrite<Block>();
   if (!options.journal_file.empty() || !options.journal_dir.empty()) {
     int flags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC;  // read: the last byte, to detect a torn tail
@@ -372,8 +393,18 @@ const Record &whole(const Record &record) {
 
 }  // namespace
 
+// A record that does not fit under the bound: counted, and on_drop is due at the first of a run.
+void Writer::drop_locked() {
+  ++dropped_;
+  if (!dropping_) {
+    dropping_ = true;
+    if (on_drop_) warn_due_.store(true, std::memory_order_relaxed);
+  }
+}
+
 template <class Source>
 void Writer::push_packed(const Source &source) {
+  const size_t cost = queue_cost(source);
   bool wake;
   {
     std::lock_guard lock(mu_);
@@ -381,7 +412,15 @@ void Writer::push_packed(const Source &source) {
       ++failed_;
       return;
     }
+    // queued_bytes_ <= max_queue_bytes_, so this cannot overflow.
+    if (cost > max_queue_bytes_ - queued_bytes_) {
+      drop_locked();
+      return;
+    }
+    queued_bytes_ += cost;
+    dropping_ = false;
     Block &block = block_locked(wake);
+    block.bytes += cost;
     Packed &slot = block.slots[block.size];
     if (!pack(source, slot, block.text)) {
       block.spilled.push_back(whole(source));
@@ -419,6 +458,10 @@ void Writer::release(std::shared_ptr<const void> owned) {
     std::lock_guard lock(mu_);
     if (stop_) return;
     Block &block = block_locked(wake);
+    // Counted, though never dropped: it may take queued_bytes_ a little past the bound.
+    constexpr size_t cost = sizeof(Packed) + sizeof(Record);
+    queued_bytes_ += cost;
+    block.bytes += cost;
     block.spilled.emplace_back().release = std::move(owned);
     block.slots[block.size++].flags = Packed::kSpilled;
   }
@@ -426,13 +469,26 @@ void Writer::release(std::shared_ptr<const void> owned) {
 }
 
 void Writer::throw_if_failed_locked() {
-  if (write_errors_ == errors_reported_) return;
+  if (write_errors_ == errors_reported_ && dropped_ == dropped_reported_) return;
   const uint64_t lost = failed_ - failed_reported_;
+  const uint64_t dropped = dropped_ - dropped_reported_;
+  const bool errors = write_errors_ != errors_reported_;
   errors_reported_ = write_errors_;
   failed_reported_ = failed_;
-  throw IoError(lost == 0   ? "the store failed: " + last_error_
-                : lost == 1 ? "1 record was not stored: " + last_error_
-                            : std::to_string(lost) + " records were not stored: " + last_error_);
+  dropped_reported_ = dropped_;
+  std::string failure;
+  if (errors) {
+    failure = lost == 0   ? "the store failed: " + last_error_
+              : lost == 1 ? "1 record was not stored: " + last_error_
+                          : std::to_string(lost) + " records were not stored: " + last_error_;
+  }
+  if (dropped == 0) throw IoError(failure);
+  std::string message = std::to_string(dropped) + (dropped == 1 ? " record was" : " records were") +
+                        " dropped: the store's queue was full (max_queue_bytes " +
+                        std::to_string(max_queue_bytes_) +
+                        "; the store is slower than the recording, or stalled)";
+  if (errors) message += "; " + failure;
+  throw Dropped(message);
 }
 
 void Writer::flush() {
@@ -461,7 +517,20 @@ void Writer::close() {
 
 StoreStatus Writer::status() const {
   std::lock_guard lock(mu_);
-  return StoreStatus{queued_, written_, failed_, write_errors_, last_error_};
+  return StoreStatus{queued_,  written_,      failed_,          write_errors_,
+                     dropped_, queued_bytes_, max_queue_bytes_, last_error_};
+}
+
+void Writer::warn_dropped() {
+  if (!warn_due_.load(std::memory_order_relaxed) || !warn_due_.exchange(false, std::memory_order_acq_rel))
+    return;
+  uint64_t dropped, bytes;
+  {
+    std::lock_guard lock(mu_);
+    dropped = dropped_;
+    bytes = queued_bytes_;
+  }
+  on_drop_(dropped, bytes);
 }
 
 void Writer::note_failure(uint64_t records, const std::string &error) {
@@ -521,7 +590,10 @@ void Writer::run() {
       }
     }
     if (sync || !dirty) next_sync = now + interval_ns_;
+    uint64_t freed = 0;
     for (auto &block : batch) {  // frees the spilled records outside the lock
+      freed += block->bytes;
+      block->bytes = 0;
       block->size = 0;
       block->text.clear();
       block->spilled.clear();
@@ -533,6 +605,7 @@ void Writer::run() {
       if (spare_.size() < kSpareBlocks) spare_.push_back(std::move(block));
     }
     batch.clear();
+    queued_bytes_ -= freed;
     flush_done_ = target;
     if (stopping && empty()) {
       flush_done_ = UINT64_MAX;  // a flush() that comes too late has nothing left to wait for

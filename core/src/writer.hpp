@@ -13,6 +13,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,10 +40,24 @@ struct StoreOptions {
   std::string database;      // SQLite
   FlushPolicy policy = FlushPolicy::kNone;
   int64_t interval_ns = 1'000'000'000;
+  // The queue's bound: records that would take it past this many bytes are dropped (counted,
+  // reported by status(), on_drop and the next flush()). See kDefaultQueueBytes.
+  uint64_t max_queue_bytes = kDefaultQueueBytes;
+  // Called (see Writer::warn_dropped) when a drop follows a record that was queued: once per
+  // overflow, with the total dropped so far and the bytes queued.
+  std::function<void(uint64_t dropped, uint64_t queued_bytes)> on_drop;
+
+  // 64 MiB: about 280,000 queued records of ~240 bytes (a model call packs into 192 bytes plus
+  // its own strings), a stall of ~30 s at 10,000 records/s, hours at an agent's usual rate,
+  // while a process whose disk or database stalls stays far from being OOM-killed.
+  static constexpr uint64_t kDefaultQueueBytes = uint64_t{64} << 20;
 };
 
 struct StoreStatus {
   uint64_t queued = 0, written = 0, failed = 0, write_errors = 0;
+  uint64_t dropped = 0;       // records not queued: the queue was at its bound
+  uint64_t queued_bytes = 0;  // what the records queued and not yet written take
+  uint64_t max_queue_bytes = 0;
   std::string last_error;
 };
 
@@ -56,19 +71,27 @@ class Writer {
   Writer &operator=(const Writer &) = delete;
 
   // Never blocks on disk: takes the queue's lock only to copy the record into it, packed.
+  // A record that would take the queue past its bound is dropped and counted instead.
   void push(const Record &record);
   void push(const ModelCallParts &call);  // the same, without building a Record
-  // Queues a record that stores nothing and owns `owned` (see Record::release).
+  // Queues a record that stores nothing and owns `owned` (see Record::release). Never
+  // dropped: the records before it borrow what it owns.
   void release(std::shared_ptr<const void> owned);
   // Durability barrier: returns once every record pushed before the call is written and
-  // synced (fdatasync; a synchronous=FULL commit). Throws IoError if any record failed to be
-  // stored since the previous flush() (the message is the last error).
+  // synced (fdatasync; a synchronous=FULL commit). Dropped records are not waited for. Throws
+  // Dropped if records were dropped since the previous flush(), else IoError if any failed to
+  // be stored (the message counts them and gives the last error).
   void flush();
   // Drains the queue, syncs and stops the thread; later pushes are counted as failed.
   // Throws like flush(). Idempotent.
   void close();
 
   StoreStatus status() const;
+  // True when a drop is waiting to be reported to on_drop: cheap, for every record call.
+  bool drop_warning_due() const { return warn_due_.load(std::memory_order_relaxed); }
+  // Calls on_drop if a drop is waiting to be reported (once per report). Call it with no lock
+  // of the library held: the callback may call the library.
+  void warn_dropped();
   const std::string &journal_path() const { return journal_path_; }  // the file written, or ""
   const std::string &database_path() const { return database_path_; }
 
@@ -79,6 +102,7 @@ class Writer {
   Block &block_locked(bool &wake);
   template <class Source>
   void push_packed(const Source &source);
+  void drop_locked();
   void write_blocks(const std::vector<std::unique_ptr<Block>> &blocks, bool sync);
   void write_slice(bool sync);
   size_t write_journal(std::string_view bytes, std::string &error);
@@ -89,6 +113,8 @@ class Writer {
 
   const FlushPolicy policy_;
   const int64_t interval_ns_;
+  const uint64_t max_queue_bytes_;
+  const std::function<void(uint64_t, uint64_t)> on_drop_;
   std::string journal_path_, database_path_;
   int fd_ = -1;
   bool torn_ = false;              // the journal may not end in a newline
@@ -109,7 +135,12 @@ class Writer {
   uint64_t flush_requested_ = 0, flush_done_ = 0;
   bool stop_ = false, closed_ = false;
   uint64_t queued_ = 0, written_ = 0, failed_ = 0, write_errors_ = 0;
-  uint64_t failed_reported_ = 0, errors_reported_ = 0;  // as of the last flush() or close()
+  uint64_t queued_bytes_ = 0;  // of the records in pending_, filling_ and the writer's batch
+  uint64_t dropped_ = 0;
+  bool dropping_ = false;  // the last record pushed was dropped
+  std::atomic<bool> warn_due_{false};
+  uint64_t failed_reported_ = 0, errors_reported_ = 0,
+           dropped_reported_ = 0;  // as of the last flush() or close()
   std::string last_error_;
   std::thread thread_;
 };

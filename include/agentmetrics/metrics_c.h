@@ -120,6 +120,10 @@ typedef int32_t agm_status;
 #define AGM_E_NOT_FOUND (-8)
 /* An operating-system I/O call failed; the message names the file and the reason. */
 #define AGM_E_IO (-9)
+/* Records were dropped because a store's queue was at its bound (agm_store_options
+ * .max_queue_bytes): the store is slower than the recording, or stalled. Returned by the next
+ * agm_recorder_flush / agm_recorder_close_store; the message says how many. @since 0.2 */
+#define AGM_E_DROPPED (-10)
 /* A bug in agentmetrics: please report it with agm_last_error_message(). */
 #define AGM_E_INTERNAL (-99)
 
@@ -931,6 +935,15 @@ AGM_API agm_status agm_session_format_summary(agm_buffer *out, const agm_session
  * for each call, a "turn" record when a turn ends, and an "invocation" record for each
  * agm_recorder_record_invocation. Records made before the store was opened are not stored.
  *
+ * Memory: the queue is bounded (agm_store_options.max_queue_bytes, 64 MiB by default). When
+ * the store cannot keep up (a stalled disk, NFS server or a database locked by another
+ * process), a record that would take the queue past its bound is dropped: not stored, but kept
+ * in the recorder's totals like every record, and never dropped silently. Drops are counted
+ * (agm_store_status.dropped), reported to the optional on_drop callback, and make the next
+ * agm_recorder_flush (or close) return AGM_E_DROPPED with their number. Recording never waits
+ * for the store, and every record queued is stored once the store catches up (or counted as
+ * failed). A flush waits for the queued records only, not for dropped ones.
+ *
  * Crash safety: a process killed at any moment loses at most the records not yet written
  * (AGM_FLUSH_NONE and _INTERVAL: those still queued; everything before the last
  * agm_recorder_flush is on disk). A line torn by a crash is skipped by every reader, and the
@@ -947,6 +960,15 @@ AGM_API agm_status agm_session_format_summary(agm_buffer *out, const agm_session
 #define AGM_FLUSH_INTERVAL 1     /* also at most flush_interval_ns after a write */
 #define AGM_FLUSH_EVERY_RECORD 2 /* after every write: each batch is durable once written */
 
+/* Receives the number of records a store has dropped so far and the bytes then queued
+ * (agm_store_options.on_drop). */
+typedef void (*agm_store_drop_fn)(uint64_t dropped, uint64_t queued_bytes, void *payload);
+
+/* The default bound of a store's queue: 64 MiB, about 280,000 queued records (a model call
+ * takes ~240 bytes: 192 plus its own strings), i.e. a stall of ~30 s at 10,000 records per
+ * second and of hours at an agent's usual rate, far from what gets a process OOM-killed. */
+#define AGM_STORE_DEFAULT_QUEUE_BYTES (64ull << 20)
+
 typedef struct agm_store_options {
   uint32_t struct_size;
   uint32_t flush_policy;     /* AGM_FLUSH_* */
@@ -956,9 +978,24 @@ typedef struct agm_store_options {
   const char *database;      /* a SQLite database (created, or migrated to the current schema),
                                 or NULL. At least one of journal, journal_dir, database. */
   int64_t flush_interval_ns; /* AGM_FLUSH_INTERVAL; 0: one second */
+  /* @since 0.2: the bound of the queue of records waiting for the writer thread, in bytes
+   * (a record's packed form and its own strings; the process's memory for the queue stays
+   * within about this plus 1 MiB of reused buffers). Records beyond it are dropped (see
+   * "Memory" above); one bigger than the bound is always dropped. 0: the default,
+   * AGM_STORE_DEFAULT_QUEUE_BYTES. A struct of the first layout (AGM_STORE_OPTIONS_SIZE_V0)
+   * gets the default. */
+  uint64_t max_queue_bytes;
+  /* @since 0.2, optional: called when a record is dropped after one was queued (so once per
+   * overflow, not per record), with the store's total dropped so far. Called on the recording
+   * thread whose record was dropped, after the record call's work and outside the library's
+   * locks, before that call returns (agm_session_free too: a session's last turn record); it
+   * may call the library, except to free the recorder or the session being freed, and should
+   * return quickly. */
+  agm_store_drop_fn on_drop;
+  void *on_drop_payload; /* @since 0.2: passed to on_drop; retained until the store closes */
 } agm_store_options;
 #define AGM_STORE_OPTIONS_SIZE_V0 40u
-#define AGM_STORE_OPTIONS_INIT {(uint32_t)sizeof(agm_store_options), 0u, NULL, NULL, NULL, 0}
+#define AGM_STORE_OPTIONS_INIT {(uint32_t)sizeof(agm_store_options), 0u, NULL, NULL, NULL, 0, 0u, NULL, NULL}
 
 /**
  * Open a store for a recorder's records and start its writer thread. The metrics files are
@@ -974,9 +1011,12 @@ AGM_API agm_status agm_recorder_open_store(agm_recorder *rec, const agm_store_op
 /**
  * Durability barrier: returns once every record made before the call (on any thread) is
  * written and synced to disk.
- * @return AGM_OK; AGM_E_IO if any record failed to be stored since the previous flush (disk
- *   full, I/O error; the message says how many and why; the records stay in the recorder's
- *   totals, and everything stored earlier is intact); AGM_E_STATE (no store is open).
+ * Records dropped at the queue's bound are not waited for.
+ * @return AGM_OK; AGM_E_DROPPED (@since 0.2) if records were dropped since the previous flush
+ *   (the message says how many, and also reports any failure as AGM_E_IO would); else
+ *   AGM_E_IO if any record failed to be stored since the previous flush (disk full, I/O error;
+ *   the message says how many and why; the records stay in the recorder's totals, and
+ *   everything stored earlier is intact); AGM_E_STATE (no store is open).
  * @threadsafety any (blocks the calling thread only). @since 0.1
  */
 AGM_API agm_status agm_recorder_flush(agm_recorder *rec);
@@ -995,9 +1035,14 @@ typedef struct agm_store_status {
   uint64_t written;      /* records stored (in every destination) */
   uint64_t failed;       /* records that could not be stored */
   uint64_t write_errors; /* failed write(), fsync or transaction calls */
+  /* @since 0.2: records not queued because the queue was at its bound (counted in neither
+   * queued nor failed; queued records end up written or failed) */
+  uint64_t dropped;
+  uint64_t queued_bytes;    /* @since 0.2: bytes of the records queued and not yet stored */
+  uint64_t max_queue_bytes; /* @since 0.2: the queue's bound in effect */
 } agm_store_status;
 #define AGM_STORE_STATUS_SIZE_V0 40u
-#define AGM_STORE_STATUS_INIT {(uint32_t)sizeof(agm_store_status), 0u, 0u, 0u, 0u, 0u}
+#define AGM_STORE_STATUS_INIT {(uint32_t)sizeof(agm_store_status), 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u}
 
 /**
  * Counters of the open store; `last_error` (optional, may be NULL) receives the most recent

@@ -12,27 +12,42 @@
  *     commands on stdin: "record N" records N invocations "NAME-i" (i counting on from the
  *     previous command), flushes, and prints "flushed LAST STATUS" (STATUS 0: AGM_OK, the
  *     records are acknowledged); "quit" exits 0.
+ *   store_child stall JOURNAL DATABASE ROUND MAX_QUEUE_BYTES COUNT kill|release
+ *     With a queue bound of MAX_QUEUE_BYTES: records 97 records as kill does, flushes and
+ *     prints "flushed 97"; then holds DATABASE's write lock from a second connection (as
+ *     another process would) and records COUNT more, checking after each that the queue stays
+ *     within its bound; prints "stalled QUEUED DROPPED QUEUED_BYTES" (records queued and
+ *     dropped since the flush). kill: then waits to be killed. release: releases the lock,
+ *     flushes (which must report the drops) and prints "done MADE WRITTEN DROPPED FAILED" (the
+ *     store's records since it opened), then exits 0.
  * JOURNAL or DATABASE may be "-" for none. Exit status 1 on any unexpected error.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <agentmetrics/metrics_c.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static agm_recorder *open_recorder(const char *journal, const char *database) {
+static agm_recorder *open_bounded(const char *journal, const char *database, uint64_t max_queue_bytes) {
   agm_recorder *rec = NULL;
   agm_store_options options = AGM_STORE_OPTIONS_INIT;
   if (agm_recorder_new(&rec, NULL) != AGM_OK) return NULL;
   options.journal = strcmp(journal, "-") ? journal : NULL;
   options.database = strcmp(database, "-") ? database : NULL;
+  options.max_queue_bytes = max_queue_bytes;
   if (agm_recorder_open_store(rec, &options) != AGM_OK) {
     fprintf(stderr, "open_store: %s\n", agm_last_error_message());
     agm_recorder_free(rec);
     return NULL;
   }
   return rec;
+}
+
+static agm_recorder *open_recorder(const char *journal, const char *database) {
+  return open_bounded(journal, database, 0);
 }
 
 static int record_one(agm_recorder *rec, agm_session *session, const char *id, long i) {
@@ -172,13 +187,87 @@ static int shared_mode(const char *journal, const char *name) {
   return 0;
 }
 
+static int store_status(agm_recorder *rec, agm_store_status *status) {
+  agm_store_status init = AGM_STORE_STATUS_INIT;
+  *status = init;
+  if (agm_recorder_store_status(status, rec, NULL) != AGM_OK) {
+    fprintf(stderr, "store_status: %s\n", agm_last_error_message());
+    return 1;
+  }
+  return 0;
+}
+
+static int stall_mode(const char *journal, const char *database, const char *round, uint64_t max_queue_bytes,
+                      long count, int release) {
+  char session_id[64], id[64];
+  long i;
+  agm_status status;
+  agm_store_status before, st;
+  sqlite3 *lock = NULL;
+  agm_recorder *rec = open_bounded(journal, database, max_queue_bytes);
+  agm_session *session;
+  if (!rec) return 1;
+  snprintf(session_id, sizeof session_id, "round-%s", round);
+  session = new_session(rec, session_id);
+  if (!session) return 1;
+  setvbuf(stdout, NULL, _IONBF, 0);
+  for (i = 1; i <= 97; ++i) {
+    snprintf(id, sizeof id, "%s-%ld", round, i);
+    if (record_one(rec, session, id, i)) return 1;
+  }
+  if (agm_recorder_flush(rec) != AGM_OK) {
+    fprintf(stderr, "flush: %s\n", agm_last_error_message());
+    return 1;
+  }
+  printf("flushed 97\n");
+  if (store_status(rec, &before)) return 1;
+  if (sqlite3_open(database, &lock) != SQLITE_OK ||
+      sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+    fprintf(stderr, "lock: %s\n", sqlite3_errmsg(lock));
+    return 1;
+  }
+  for (i = 98; i < 98 + count; ++i) {
+    snprintf(id, sizeof id, "%s-%ld", round, i);
+    if (record_one(rec, session, id, i) || store_status(rec, &st)) return 1;
+    if (st.queued_bytes > st.max_queue_bytes || st.max_queue_bytes != max_queue_bytes) {
+      fprintf(stderr, "queue over its bound: %llu > %llu\n", (unsigned long long)st.queued_bytes,
+              (unsigned long long)st.max_queue_bytes);
+      return 1;
+    }
+  }
+  printf("stalled %llu %llu %llu\n", (unsigned long long)(st.queued - before.queued),
+         (unsigned long long)(st.dropped - before.dropped), (unsigned long long)st.queued_bytes);
+  if (!release) {
+    for (;;) pause();
+  }
+  sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close(lock);
+  status = agm_recorder_flush(rec);
+  if (status != (st.dropped ? AGM_E_DROPPED : AGM_OK)) {
+    fprintf(stderr, "flush: %s %s\n", agm_status_name(status), agm_last_error_message());
+    return 1;
+  }
+  agm_session_free(session);  /* its release record, not a record of the store */
+  if (agm_recorder_flush(rec) != AGM_OK || store_status(rec, &st)) return 1;
+  /* made: the session record, then an invocation and a model call per record */
+  printf("done %ld %llu %llu %llu\n", 1 + 2 * (97 + count), (unsigned long long)st.written,
+         (unsigned long long)st.dropped, (unsigned long long)st.failed);
+  agm_recorder_free(rec);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "shared") == 0) return shared_mode(argv[2], argv[3]);
   if (argc == 5 && strcmp(argv[1], "kill") == 0) return kill_mode(argv[2], argv[3], argv[4]);
   if (argc == 7 && strcmp(argv[1], "burst") == 0) {
     return burst_mode(argv[2], argv[3], argv[4], atoi(argv[5]), atol(argv[6]));
   }
-  fprintf(stderr, "usage: store_child kill JOURNAL DATABASE ROUND | burst JOURNAL DATABASE NAME THREADS COUNT"
-                  " | shared JOURNAL NAME\n");
+  if (argc == 8 && strcmp(argv[1], "stall") == 0) {
+    return stall_mode(argv[2], argv[3], argv[4], strtoull(argv[5], NULL, 10), atol(argv[6]),
+                      strcmp(argv[7], "release") == 0);
+  }
+  fprintf(stderr,
+          "usage: store_child kill JOURNAL DATABASE ROUND | burst JOURNAL DATABASE NAME THREADS COUNT"
+          " | shared JOURNAL NAME | stall JOURNAL DATABASE ROUND MAX_QUEUE_BYTES COUNT kill|release\n");
   return 2;
 }

@@ -301,3 +301,65 @@ TEST(Reliability, SharedJournalKillRoundsLoseNoAcknowledgedRecord) {
               kRounds, static_cast<unsigned long long>(acknowledged), static_cast<unsigned long long>(lost),
               static_cast<unsigned long long>(l.report.malformed));
 }
+
+// The queue's bound (issue 14, item 2): a child whose database is locked by another
+// connection records far more than its queue holds; the queue stays within its bound, the
+// child is killed while stalled (kill rounds) or the lock is released (the last round), and
+// every record flushed before the stall is stored exactly once, in order.
+TEST(Reliability, AStalledStoreStaysWithinItsBoundAndLosesNothingAcknowledged) {
+  TempDir dir;
+  const std::string journal = dir / "stall.jsonl", database = dir / "stall.db";
+  constexpr int kRounds = 4;  // the last one releases the lock
+  constexpr uint64_t kBound = 256 * 1024;
+  constexpr long kCount = 20000;  // ~8 MB of records: most are dropped
+  uint64_t dropped_total = 0;
+  for (int round = 1; round <= kRounds; ++round) {
+    const bool release = round == kRounds;
+    Child child = spawn({"stall", journal, database, std::to_string(round), std::to_string(kBound),
+                         std::to_string(kCount), release ? "release" : "kill"});
+    char line[160];
+    ASSERT_NE(std::fgets(line, sizeof line, child.out), nullptr) << "round " << round;
+    ASSERT_STREQ(line, "flushed 97\n");
+    unsigned long long queued = 0, dropped = 0, bytes = 0;
+    ASSERT_NE(std::fgets(line, sizeof line, child.out), nullptr) << "round " << round;
+    ASSERT_EQ(std::sscanf(line, "stalled %llu %llu %llu", &queued, &dropped, &bytes), 3) << line;
+    EXPECT_LE(bytes, kBound);
+    EXPECT_GT(dropped, 0u);
+    EXPECT_EQ(queued + dropped, 2u * kCount);  // each is queued or counted as dropped
+    dropped_total += dropped;
+    if (!release) {
+      ::kill(child.pid, SIGKILL);
+      EXPECT_EQ(wait_exit(child), 128 + SIGKILL);
+      continue;
+    }
+    unsigned long long made = 0, written = 0, all_dropped = 0, failed = 0;
+    ASSERT_NE(std::fgets(line, sizeof line, child.out), nullptr);
+    ASSERT_EQ(std::sscanf(line, "done %llu %llu %llu %llu", &made, &written, &all_dropped, &failed), 4)
+        << line;
+    EXPECT_EQ(wait_exit(child), 0);
+    EXPECT_EQ(all_dropped, dropped);
+    EXPECT_EQ(failed, 0u);
+    EXPECT_EQ(made, written + dropped);  // recorded = stored + dropped
+  }
+  std::printf("stall rounds %d (%d killed), bound %llu bytes, records dropped and reported %llu\n", kRounds,
+              kRounds - 1, static_cast<unsigned long long>(kBound),
+              static_cast<unsigned long long>(dropped_total));
+
+  for (const std::string &path : {journal, database}) {
+    SCOPED_TRACE(path);
+    const Loaded l = load(path);
+    EXPECT_EQ(l.report.malformed, 0u);
+    for (const auto &[id, n] : l.id_count) EXPECT_EQ(n, 1) << id << " loaded " << n << " times";
+    for (int round = 1; round <= kRounds; ++round) {
+      const auto it = l.ids.find(std::to_string(round));
+      ASSERT_NE(it, l.ids.end()) << "round " << round << " lost";
+      const std::vector<long> &got = it->second;
+      ASSERT_GE(got.size(), 97u) << "round " << round;
+      for (size_t i = 0; i < 97; ++i) ASSERT_EQ(got[i], static_cast<long>(i + 1)) << "round " << round;
+      // The killed rounds' database stops at the stall (the lock was never released).
+      if (path == database && round < kRounds) {
+        EXPECT_EQ(got.size(), 97u) << "round " << round;
+      }
+    }
+  }
+}

@@ -1,5 +1,6 @@
 // Persistence through the public C ABI: the journal and the SQLite store, loads and resume,
 // malformed input, invocations, observers and history queries.
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -653,4 +654,140 @@ TEST(Store, ClosingAndReopeningWhileThreadsRecordIsSafe) {
   EXPECT_EQ(report.malformed, 0u);
   EXPECT_GT(loaded.model_calls, 0u);
   EXPECT_LE(loaded.model_calls, totals(rec.get()).model_calls);  // some were made with no store open
+}
+
+// ---------------------------------------------------------------------------------------------
+// The queue's bound (issue 14, item 2): a stalled store drops records beyond it, counts and
+// reports them, and stores every record it queued once the stall ends.
+
+namespace {
+
+// Holds the database's write lock, as another process's open write transaction does.
+class DatabaseLock {
+ public:
+  explicit DatabaseLock(const std::string &path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db_);
+  }
+  void release() {
+    if (!db_) return;
+    EXPECT_EQ(sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+  ~DatabaseLock() { release(); }
+
+ private:
+  sqlite3 *db_ = nullptr;
+};
+
+struct Drops {
+  std::atomic<int> calls{0};
+  std::atomic<uint64_t> dropped{0}, queued_bytes{0};
+};
+
+void on_drop(uint64_t dropped, uint64_t queued_bytes, void *payload) {
+  auto *drops = static_cast<Drops *>(payload);
+  drops->calls.fetch_add(1);
+  drops->dropped = dropped;
+  drops->queued_bytes = queued_bytes;
+}
+
+agm_store_status store_status(agm_recorder *rec) {
+  agm_store_status status = AGM_STORE_STATUS_INIT;
+  EXPECT_EQ(agm_recorder_store_status(&status, rec, nullptr), AGM_OK) << agm_last_error_message();
+  return status;
+}
+
+}  // namespace
+
+TEST(Store, AStalledStoreKeepsItsQueueWithinTheBoundAndCountsEveryDrop) {
+  TempDir dir;
+  const std::string db = dir / "metrics.db";
+  constexpr uint64_t kBound = 64 * 1024;
+  Drops drops;
+  Recorder rec = new_recorder();
+  agm_store_options o = AGM_STORE_OPTIONS_INIT;
+  o.database = db.c_str();
+  o.max_queue_bytes = kBound;
+  o.on_drop = on_drop;
+  o.on_drop_payload = &drops;
+  ASSERT_EQ(agm_recorder_open_store(rec.get(), &o), AGM_OK) << agm_last_error_message();
+  Session s = new_session(rec.get(), "stalled", "agent");
+  ASSERT_EQ(agm_recorder_flush(rec.get()), AGM_OK) << agm_last_error_message();
+  const agm_store_status before = store_status(rec.get());
+  EXPECT_EQ(before.written, 1u);  // the session record
+  EXPECT_EQ(before.max_queue_bytes, kBound);
+  EXPECT_EQ(before.queued_bytes, 0u);
+
+  constexpr uint64_t kRecords = 5000;
+  DatabaseLock lock(db);  // the writer now waits for the lock (up to 10 s per transaction)
+  for (uint64_t i = 0; i < kRecords; ++i) {
+    model_call(s.get(), "gpt-4o", 100 + int64_t(i), 10, 1000);
+    ASSERT_LE(store_status(rec.get()).queued_bytes, kBound);
+  }
+  const agm_store_status stalled = store_status(rec.get());
+  const uint64_t accepted = stalled.queued - before.queued;
+  EXPECT_GT(accepted, 0u);
+  EXPECT_GT(stalled.dropped, 0u);
+  EXPECT_EQ(accepted + stalled.dropped, kRecords);  // every record is queued or counted
+  EXPECT_LE(stalled.queued_bytes, kBound);
+  EXPECT_GT(stalled.queued_bytes, kBound - 1024);  // filled to the bound, less than a record
+  // One overflow, one warning: the first drop, with what was queued then.
+  EXPECT_EQ(drops.calls.load(), 1);
+  EXPECT_EQ(drops.dropped.load(), 1u);
+  EXPECT_EQ(drops.queued_bytes.load(), stalled.queued_bytes);
+  EXPECT_EQ(totals(rec.get()).model_calls, kRecords);  // the totals keep every record
+
+  lock.release();
+  EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_E_DROPPED);
+  const std::string message = agm_last_error_message();
+  EXPECT_NE(message.find(std::to_string(stalled.dropped) + " records were dropped"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("max_queue_bytes 65536"), std::string::npos) << message;
+  const agm_store_status after = store_status(rec.get());
+  EXPECT_EQ(after.written, before.written + accepted);  // nothing queued was lost
+  EXPECT_EQ(after.failed, 0u);
+  EXPECT_EQ(after.dropped, stalled.dropped);
+  EXPECT_EQ(after.queued_bytes, 0u);
+  EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_OK);  // the drops were reported once
+
+  // The queue has room again: records are stored, and a new overflow warns again.
+  model_call(s.get(), "gpt-4o", 1, 1, 1000);
+  ASSERT_EQ(agm_recorder_flush(rec.get()), AGM_OK) << agm_last_error_message();
+  EXPECT_EQ(store_status(rec.get()).written, after.written + 1);
+  s.reset();  // its turn-less end stores nothing more than the release
+  ASSERT_EQ(agm_recorder_close_store(rec.get()), AGM_OK) << agm_last_error_message();
+
+  // Recorded = stored + dropped, exactly.
+  Recorder loaded = new_recorder();
+  agm_load_report report = AGM_LOAD_REPORT_INIT;
+  ASSERT_EQ(agm_recorder_load(loaded.get(), db.c_str(), nullptr, &report, nullptr), AGM_OK);
+  EXPECT_EQ(report.malformed, 0u);
+  EXPECT_EQ(totals(loaded.get()).model_calls + stalled.dropped, kRecords + 1);
+}
+
+TEST(Store, TheQueueBoundDefaultsForOldAndZeroOptionsAndStatusStructsStayTheirSize) {
+  TempDir dir;
+  const std::string journal = dir / "m.jsonl";
+  Recorder rec = new_recorder();
+  agm_store_options o = AGM_STORE_OPTIONS_INIT;
+  o.struct_size = AGM_STORE_OPTIONS_SIZE_V0;  // a program built against the first header
+  o.journal = journal.c_str();
+  o.max_queue_bytes = 1;  // beyond its struct: never read
+  ASSERT_EQ(agm_recorder_open_store(rec.get(), &o), AGM_OK) << agm_last_error_message();
+  agm_store_status status;
+  std::memset(&status, 0xAB, sizeof status);
+  status.struct_size = AGM_STORE_STATUS_SIZE_V0;
+  ASSERT_EQ(agm_recorder_store_status(&status, rec.get(), nullptr), AGM_OK);
+  EXPECT_EQ(status.queued, 0u);
+  EXPECT_EQ(status.dropped, 0xABABABABABABABABu);  // not written past the old size
+  EXPECT_EQ(store_status(rec.get()).max_queue_bytes, AGM_STORE_DEFAULT_QUEUE_BYTES);
+  ASSERT_EQ(agm_recorder_close_store(rec.get()), AGM_OK);
+  o = AGM_STORE_OPTIONS_INIT;
+  o.journal = journal.c_str();
+  ASSERT_EQ(agm_recorder_open_store(rec.get(), &o), AGM_OK);  // 0: the default too
+  EXPECT_EQ(store_status(rec.get()).max_queue_bytes, AGM_STORE_DEFAULT_QUEUE_BYTES);
+  EXPECT_STREQ(agm_status_name(AGM_E_DROPPED), "AGM_E_DROPPED");
 }

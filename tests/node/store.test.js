@@ -138,3 +138,61 @@ test("flushAsync leaves the event loop free", { timeout: 60_000 }, async () => {
   rec.close();
   reader.destroy();
 });
+
+// The queue's bound: with the database locked by another process (python3 holding a write
+// transaction), records beyond maxQueueBytes are dropped, counted and reported.
+test("a stalled store drops records beyond maxQueueBytes and reports every drop", async () => {
+  const { spawn } = require("node:child_process");
+  const { once } = require("node:events");
+  const db = path.join(tmp(), "m.db");
+  const drops = [];
+  const rec = new am.Recorder();
+  rec.openStore({ database: db, maxQueueBytes: 64 * 1024, onDrop: (n, queued) => drops.push([n, queued]) });
+  const s = rec.session({ sessionId: "stalled", agent: "a" });
+  rec.flush();
+  const before = rec.storeStatus();
+  assert.deepEqual([before.maxQueueBytes, before.dropped, before.queuedBytes], [64 * 1024, 0, 0]);
+  const locker = spawn("python3", ["-c", [
+    "import sqlite3, sys",
+    "db = sqlite3.connect(sys.argv[1], isolation_level=None)",
+    "db.execute('BEGIN IMMEDIATE')",
+    "print('locked', flush=True)",
+    "sys.stdin.read()",
+    "db.execute('ROLLBACK')",
+  ].join("\n"), db], { stdio: ["pipe", "pipe", "inherit"] });
+  const [line] = await once(locker.stdout, "data");
+  assert.equal(String(line).trim(), "locked");
+  for (let i = 0; i < 3000; i++) {
+    s.recordModelCall({ model: "gpt-4o", usage: { inputTokens: 100, outputTokens: 10 }, durationMs: 1 });
+  }
+  const stalled = rec.storeStatus();
+  locker.stdin.end();
+  assert.equal((await once(locker, "exit"))[0], 0);
+  const accepted = stalled.queued - before.queued;
+  assert.ok(stalled.queuedBytes > 0 && stalled.queuedBytes <= 64 * 1024, `${stalled.queuedBytes}`);
+  assert.ok(stalled.dropped > 0);
+  assert.equal(accepted + stalled.dropped, 3000);
+  assert.deepEqual(drops, [[1, stalled.queuedBytes]]);  // once per overflow, at its first drop
+  assert.throws(() => rec.flush(), (e) => e instanceof am.AgentMetricsError && e.status === "AGM_E_DROPPED" &&
+    e.message.includes(`${stalled.dropped} records were dropped`));
+  const after = rec.storeStatus();
+  assert.deepEqual([after.failed, after.queuedBytes, after.dropped], [0, 0, stalled.dropped]);
+  assert.equal(after.written, before.written + accepted);  // nothing queued was lost
+  rec.flush();  // reported once
+  s.close();
+  rec.close();
+  const loaded = new am.Recorder();
+  loaded.load(db);
+  assert.equal(loaded.totals().modelCalls + stalled.dropped, 3000);
+  loaded.close();
+});
+
+test("maxQueueBytes defaults to 64 MiB and is checked", () => {
+  const rec = new am.Recorder();
+  rec.openStore({ journal: path.join(tmp(), "m.jsonl") });
+  assert.equal(rec.storeStatus().maxQueueBytes, 64 * 1024 * 1024);
+  rec.closeStore();
+  assert.throws(() => rec.openStore({ journal: path.join(tmp(), "m.jsonl"), maxQueueBytes: -1 }), RangeError);
+  assert.throws(() => rec.openStore({ journal: path.join(tmp(), "m.jsonl"), onDrop: 42 }), TypeError);
+  rec.close();
+});

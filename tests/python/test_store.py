@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import sqlite3
 import subprocess
 import sys
 from decimal import Decimal
@@ -184,3 +185,48 @@ def test_flush_releases_the_gil(tmp_path: pathlib.Path) -> None:
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 1 << 16
+
+
+def test_a_stalled_store_drops_beyond_max_queue_bytes_and_reports_every_drop(
+    tmp_path: pathlib.Path, recorder: am.Recorder
+) -> None:
+    db = tmp_path / "m.db"
+    drops: list[tuple[int, int]] = []
+    recorder.open_store(database=db, max_queue_bytes=64 * 1024, on_drop=lambda n, queued: drops.append((n, queued)))
+    with recorder.session("stalled", agent="a") as s:
+        recorder.flush()
+        before = recorder.store_status()
+        assert (before.max_queue_bytes, before.dropped, before.queued_bytes) == (64 * 1024, 0, 0)
+        lock = sqlite3.connect(db, isolation_level=None)  # another writer holds the database
+        lock.execute("BEGIN IMMEDIATE")
+        for _ in range(3000):
+            s.record_model_call(model="gpt-4o", usage=USAGE, duration_ns=1000)
+        stalled = recorder.store_status()
+        lock.execute("ROLLBACK")
+        lock.close()
+    accepted = stalled.queued - before.queued
+    assert 0 < stalled.queued_bytes <= 64 * 1024
+    assert stalled.dropped > 0 and accepted + stalled.dropped == 3000
+    assert drops == [(1, stalled.queued_bytes)]  # once per overflow, at its first drop
+    with pytest.raises(am.StoreError) as failure:
+        recorder.flush()
+    assert failure.value.status == "AGM_E_DROPPED"  # type: ignore[attr-defined]
+    assert f"{stalled.dropped} records were dropped" in str(failure.value)
+    after = recorder.store_status()
+    assert (after.failed, after.queued_bytes, after.dropped) == (0, 0, stalled.dropped)
+    assert after.written == before.written + accepted  # nothing queued was lost
+    recorder.flush()  # reported once
+    recorder.close_store()
+    with am.Recorder() as loaded:
+        loaded.load(db)
+        assert loaded.totals().model_calls + stalled.dropped == 3000
+
+
+def test_max_queue_bytes_defaults_and_is_checked(tmp_path: pathlib.Path, recorder: am.Recorder) -> None:
+    recorder.open_store(journal=tmp_path / "m.jsonl")
+    assert recorder.store_status().max_queue_bytes == 64 << 20
+    recorder.close_store()
+    with pytest.raises(TypeError):
+        recorder.open_store(journal=tmp_path / "m.jsonl", on_drop=42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        recorder.open_store(journal=tmp_path / "m.jsonl", max_queue_bytes=-1)

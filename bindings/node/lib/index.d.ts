@@ -314,6 +314,32 @@ export interface StoreStatus {
   failed: number;
   writeErrors: number;
   lastError: string | null;
+  /** Records not queued because the queue was at its bound (maxQueueBytes); not in queued or failed. */
+  dropped: number;
+  /** Bytes of the records queued and not yet stored. */
+  queuedBytes: number;
+  /** The queue's bound in effect. */
+  maxQueueBytes: number;
+}
+
+export interface StoreOptions {
+  /** A JSONL file to append to. */
+  journal?: string;
+  /** Or a folder where this recorder creates a journal file of its own. */
+  journalDir?: string;
+  /** A SQLite database. */
+  database?: string;
+  flush?: FlushPolicy;
+  flushIntervalMs?: number;
+  /**
+   * Bound of the queue of records waiting for the store's writer thread, in bytes (0 or
+   * absent: 64 MiB). Recording never waits for the store: when it stalls, records beyond the
+   * bound are dropped (kept in the totals), counted in storeStatus().dropped, reported to
+   * onDrop, and the next flush() throws an AgentMetricsError with status "AGM_E_DROPPED".
+   */
+  maxQueueBytes?: number;
+  /** Called on the recording call that drops a record after one was queued (once per overflow). */
+  onDrop?: (droppedSoFar: number, queuedBytes: number) => void;
 }
 
 export interface RecorderOptions {
@@ -342,7 +368,7 @@ export class Recorder {
   totals(): Totals;
   durations(kind?: DurationKind): DurationStats;
   breakdown(by?: Dimension): Record<string, Group>;
-  openStore(options: { journal?: string; journalDir?: string; database?: string; flush?: FlushPolicy; flushIntervalMs?: number }): void;
+  openStore(options: StoreOptions): void;
   flush(): void;
   flushAsync(): Promise<void>;
   closeStore(): void;

@@ -74,6 +74,12 @@ function count(value, what) {
   return value;
 }
 
+function onDrop(callback) {
+  if (callback === undefined || callback === null) return null;
+  if (typeof callback !== "function") throw new TypeError("openStore: onDrop must be a function");
+  return callback;
+}
+
 function options(value, what) {
   if (value === undefined || value === null) return {};
   if (typeof value !== "object") throw new TypeError(`${what} must be an object`);
@@ -478,7 +484,8 @@ class Recorder {
     o = options(o, "openStore options");
     this._native.openStore(optString(o.journal, "journal"), optString(o.journalDir, "journalDir"),
       optString(o.database, "database"), enumValue(FLUSH, o.flush ?? "none", "flush policy"),
-      o.flushIntervalMs === undefined ? 0 : msToNs(o.flushIntervalMs, "flushIntervalMs"));
+      o.flushIntervalMs === undefined ? 0 : msToNs(o.flushIntervalMs, "flushIntervalMs"),
+      o.maxQueueBytes === undefined ? 0 : count(o.maxQueueBytes, "maxQueueBytes"), onDrop(o.onDrop));
   }
   flush() { this._native.flush(); }
   /** flush() without blocking the event loop. */

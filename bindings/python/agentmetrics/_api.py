@@ -365,11 +365,20 @@ class Recorder(_native.Recorder):
         database: Optional[PathLike] = None,
         flush: Union[Flush, str] = Flush.NONE,
         flush_interval_ns: int = 0,
+        max_queue_bytes: int = 0,
+        on_drop: Optional[Callable[[int, int], object]] = None,
     ) -> None:
         """Keep every record in a JSONL journal (a file, or a file of its own in journal_dir)
-        and/or a SQLite database. flush: "none", "interval" or "every_record"."""
+        and/or a SQLite database. flush: "none", "interval" or "every_record".
+
+        Recording never waits for the store: records queue for its writer thread, up to
+        max_queue_bytes (0: 64 MiB). When the store stalls, records beyond the bound are
+        dropped (they stay in the totals), counted in :meth:`store_status`, reported to
+        on_drop(dropped_so_far, queued_bytes) once per overflow, on the recording thread, and
+        the next :meth:`flush` raises StoreError with status "AGM_E_DROPPED"."""
         super().open_store(journal=journal, journal_dir=journal_dir, database=database,
-                           flush=enum_value(Flush, flush, "flush policy"), flush_interval_ns=flush_interval_ns)
+                           flush=enum_value(Flush, flush, "flush policy"), flush_interval_ns=flush_interval_ns,
+                           max_queue_bytes=max_queue_bytes, on_drop=on_drop)
 
     @property
     def history(self) -> _Queries:

@@ -138,11 +138,14 @@ class Group:
 class StoreStatus:
     """Counters of a recorder's open store."""
 
-    queued: int
-    written: int
-    failed: int
+    queued: int  #: records handed to the writer
+    written: int  #: records stored
+    failed: int  #: records that could not be stored
     write_errors: int
     last_error: Optional[str]
+    dropped: int = 0  #: records not queued: the queue was at its bound (max_queue_bytes)
+    queued_bytes: int = 0  #: bytes of the records queued and not yet stored
+    max_queue_bytes: int = 0  #: the queue's bound in effect
 
 
 @dataclass(frozen=True, slots=True)
