@@ -287,6 +287,7 @@ struct ModelSeries {
   Histogram ttft;
   std::array<int64_t, 6> tokens{};  // by kind, kInput..kReasoning
   uint32_t token_present = 0;
+  bool saturated = false;  // a token sum stopped at INT64_MAX, as the summaries' sums do
   std::array<u128, kCostItems> cost{};
   bool priced = false;
   // [error][usage missing][unpriced]
@@ -304,7 +305,8 @@ struct AgentSeries {
   Histogram turn_duration;
   KeyMap<Histogram> invocation_duration;  // by error.type
   uint64_t invocations[2] = {};           // [failed]
-  int64_t invocation_tokens = 0;
+  int64_t invocation_tokens = 0;          // saturating, as the summaries' sums
+  bool saturated = false;
   u128 invocation_cost = 0;
 };
 
@@ -450,7 +452,8 @@ void ExportRun::State::add_metrics(const RecordView &r) {
       }
       if (u.has(kOutput)) s.output_tokens.add(u.get(kOutput), kTokenBounds);
       for (int k = kInput; k <= kReasoning; ++k) {
-        if (u.has(static_cast<TokenKind>(k))) s.tokens[k] += u.get(static_cast<TokenKind>(k));
+        if (u.has(static_cast<TokenKind>(k)))
+          add_saturating(s.tokens[k], u.get(static_cast<TokenKind>(k)), s.saturated);
       }
       s.token_present |= u.present;
       if (r.cost.priced) {
@@ -479,7 +482,7 @@ void ExportRun::State::add_metrics(const RecordView &r) {
       slot(s.invocation_duration, error_type_of(!v.success, v.error_class))
           .add(v.duration_ns, kDurationBounds);
       ++s.invocations[!v.success];
-      s.invocation_tokens += v.tokens;
+      add_saturating(s.invocation_tokens, v.tokens, s.saturated);
       s.invocation_cost += v.cost;
       break;
     }

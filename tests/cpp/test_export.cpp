@@ -246,6 +246,53 @@ TEST(Export, RecordsWithoutProviderOrAgent) {
   EXPECT_EQ(parser.parse(export_text(h.get(), AGM_EXPORT_OTLP_JSON)).error(), simdjson::SUCCESS);
 }
 
+// Token sums saturate at INT64_MAX, as the summaries' do: 2,000 calls of 2^53 - 1 input tokens
+// (and invocations of as many tokens) export INT64_MAX, never a wrapped negative count.
+TEST(Export, TokenSumsSaturate) {
+  TempDir dir;
+  const std::string path = dir / "big.jsonl";
+  std::string text;
+  for (int i = 0; i < 2000; ++i) {
+    text +=
+        R"({"v":1,"kind":"model_call","ts":)" + std::to_string(1000000000 + i) +
+        R"(,"model":"m","provider":"p","agent":"a","usage":{"input":9007199254740991,"output":9007199254740991}})"
+        "\n";
+    text += R"({"v":1,"kind":"invocation","ts":)" + std::to_string(1000000000 + i) +
+            R"(,"invocation_id":"i)" + std::to_string(i) +
+            R"(","agent":"a","phase":1,"task_id":"t","duration_ns":1,"tokens":9007199254740991,"cost":0,)"
+            R"("exit_code":0,"success":true,"attempt":1,"output_parsed":true})"
+            "\n";
+  }
+  append_text(path, text);
+  History h = open_history(path);
+  const std::string prom = export_text(h.get(), AGM_EXPORT_PROMETHEUS);
+  EXPECT_EQ(prom.find("} -"), std::string::npos) << prom.substr(0, 2000);
+  EXPECT_NE(prom.find(R"(agentmetrics_token_kind="input"} 9223372036854775807)"
+                      "\n"),
+            std::string::npos)
+      << prom;
+  EXPECT_NE(prom.find(R"(agentmetrics_token_kind="output"} 9223372036854775807)"
+                      "\n"),
+            std::string::npos)
+      << prom;
+  EXPECT_NE(
+      prom.find(
+          R"(agentmetrics_invocation_tokens_total{gen_ai_operation_name="invoke_agent",gen_ai_agent_name="a"} )"
+          "9223372036854775807\n"),
+      std::string::npos)
+      << prom;
+  const std::string otlp = export_text(h.get(), AGM_EXPORT_OTLP_JSON);
+  EXPECT_EQ(otlp.find("\"asInt\":\"-"), std::string::npos);
+  EXPECT_NE(otlp.find("\"asInt\":\"9223372036854775807\""), std::string::npos);
+  // The summary agrees.
+  agm_query q = AGM_QUERY_INIT;
+  q.kind = AGM_QUERY_SUMMARY;
+  agm_buffer out = AGM_BUFFER_INIT;
+  ASSERT_EQ(agm_history_query(&out, h.get(), &q), AGM_OK) << agm_last_error_message();
+  EXPECT_NE(std::string(out.data, out.size).find("\"input\":9223372036854775807"), std::string::npos);
+  agm_buffer_free(&out);
+}
+
 TEST(Export, LargeExportsArriveInPieces) {
   TempDir dir;
   const std::string path = dir / "big.jsonl";
