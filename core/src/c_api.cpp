@@ -1193,6 +1193,17 @@ agm_status agm_format_cost(agm_buffer *out, const agm_money *amount) {
   return string_result(out, [&] { return format_cost(money_in(require(amount, "amount"))); });
 }
 
+agm_status agm_format_terminal_text(agm_buffer *out, uint64_t *cells, const char *text, size_t size,
+                                    uint32_t max_cells) {
+  if (cells) *cells = 0;
+  return string_result(out, [&] {
+    if (text == nullptr && size > 0) throw InvalidArgument("text is NULL");
+    TerminalText t = terminal_text(text ? std::string_view(text, size) : std::string_view(), max_cells);
+    if (cells) *cells = t.cells;
+    return std::move(t.text);
+  });
+}
+
 int32_t agm_color_enabled(int32_t is_tty) {
   const char *no_color = std::getenv("NO_COLOR");
   return is_tty != 0 && (no_color == nullptr || no_color[0] == '\0') ? 1 : 0;

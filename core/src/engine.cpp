@@ -964,7 +964,8 @@ std::string Session::format_summary(bool color) const {
   std::lock_guard lock(mu_);
   const Group total = total_locked();
   const Totals &t = total.totals;
-  std::vector<std::string> parts{"session " + labels_.session_id, plural(t.turns, "turn", "turns"),
+  std::vector<std::string> parts{"session " + terminal_text(labels_.session_id).text,
+                                 plural(t.turns, "turn", "turns"),
                                  plural(t.model_calls, "model call", "model calls")};
   if (t.calls_with_usage) {
     std::string tokens = format_tokens(t.all_tokens()) + " tokens";

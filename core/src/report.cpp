@@ -38,7 +38,7 @@ constexpr int64_t kMaxParallelismBuckets = 200;
 // values alike, in HTML and inside SVG.
 
 // Appends `s` with & < > " ' as character references. Invalid UTF-8 (records are validated, a
-// path or title may not be) and control characters other than tab and newlines become U+FFFD,
+// path or title may not be) and control characters other than tab and newlines (C1 too) become U+FFFD,
 // so the page is always well-formed UTF-8.
 void escape(std::string &out, std::string_view s) {
   static constexpr char kReplacement[] = "\xEF\xBF\xBD";
@@ -59,6 +59,10 @@ void escape(std::string &out, std::string_view s) {
           out += kReplacement;
         } else if (c < 0x80) {
           out += static_cast<char>(c);
+        } else if (c == 0xC2 && i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xE0) == 0x80) {
+          out += kReplacement;  // a C1 control (U+0080..U+009F): a parse error in HTML
+          i += 2;
+          continue;
         } else {
           const size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
           if (utf8 || (i + n <= s.size() && valid_utf8(s.substr(i, n)))) {

@@ -887,6 +887,33 @@ AGM_API agm_status agm_format_duration_ms(agm_buffer *out, double duration_ms);
  *  exact amount. @threadsafety any. @since 0.1 */
 AGM_API agm_status agm_format_cost(agm_buffer *out, const agm_money *amount);
 
+/**
+ * `text` made safe to print on a terminal: the rule the agentmetrics command applies to every
+ * stored string (a label, an error message) in its human-readable output, and that
+ * agm_session_format_summary applies to the session id. Stored strings may come from anywhere
+ * (an exception text from a fetched web page): printed raw, an escape sequence could clear the
+ * screen, retitle the window or forge lines. Rule:
+ * - C0 controls and DEL become "\t", "\n", "\r" or "\xHH" (e.g. ESC: "\x1b");
+ * - C1 controls (U+0080..U+009F, e.g. the CSI U+009B), the bidirectional embedding, override
+ *   and isolate controls (U+202A..U+202E, U+2066..U+2069) and U+2028/U+2029 become "\uHHHH";
+ * - each byte of invalid UTF-8 becomes "\xHH";
+ * - everything else is kept (a backslash too: the result is for people, not to be parsed back).
+ * `cells` receives the terminal columns the result takes: East Asian Wide and Fullwidth
+ * characters count 2, combining marks and format characters 0, the others 1 (tables of
+ * Unicode 14, tools/gen_wcwidth.py). With `max_cells` > 0, a result wider than that keeps the
+ * characters and escapes that fit in max_cells - 1 columns, never part of one, then "…"
+ * (U+2026, one column). The result never contains a control character and is unchanged by a
+ * second pass.
+ * @param out      receives the text (NUL-terminated; size excludes the NUL).
+ * @param cells    optional (NULL: not wanted).
+ * @param text     `size` bytes, any content (NULL only when size is 0).
+ * @param max_cells 0: no limit.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (out NULL, text NULL with size > 0).
+ * @threadsafety any. @since 0.2
+ */
+AGM_API agm_status agm_format_terminal_text(agm_buffer *out, uint64_t *cells, const char *text, size_t size,
+                                            uint32_t max_cells);
+
 /* Display flags */
 #define AGM_DISPLAY_F_COLOR (1u << 0) /* wrap the line in dim grey ANSI (ESC[2m ... ESC[0m) */
 
@@ -912,7 +939,7 @@ AGM_API agm_status agm_session_format_turn(agm_buffer *out, const agm_session *s
 /**
  * A one-line session summary, indented by two spaces, e.g.
  * "  session thread-42 · 3 turns · 5 model calls · 4,210 tokens · $0.0123 · 4 tool calls
- * (1 error) · 12.3s".
+ * (1 error) · 12.3s". The session id is escaped as agm_format_terminal_text says (since 0.2).
  * @return AGM_OK; AGM_E_INVALID_ARGUMENT. @threadsafety any. @since 0.1
  */
 AGM_API agm_status agm_session_format_summary(agm_buffer *out, const agm_session *session,

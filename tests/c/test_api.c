@@ -698,6 +698,70 @@ static void test_display_and_money(void) {
   CHECK(agm_color_enabled(1) == 1);
 }
 
+/* Stored strings made safe for a terminal: controls escaped, cut by cell, never inside a
+ * character or an escape. */
+static int shown(const char *text, size_t size, uint32_t max_cells, const char *expected, uint64_t cells) {
+  agm_buffer b = AGM_BUFFER_INIT;
+  uint64_t got = 99;
+  int ok = agm_format_terminal_text(&b, &got, text, size, max_cells) == AGM_OK && str_eq(&b, expected);
+  if (got != cells)
+    printf("# cells %llu, expected %llu\n", (unsigned long long)got, (unsigned long long)cells);
+  agm_buffer_free(&b);
+  return ok && got == cells;
+}
+#define SHOWN(text, max, expected, cells) shown(text, sizeof(text) - 1, max, expected, cells)
+
+static void test_terminal_text(void) {
+  agm_buffer b = AGM_BUFFER_INIT;
+  agm_recorder *rec;
+  agm_session *s;
+  CHECK(SHOWN("plain", 0, "plain", 5));
+  CHECK(SHOWN("", 0, "", 0));
+  CHECK(SHOWN("\x1b]0;title\x07\r\x1b[K\n\t", 0, "\\x1b]0;title\\x07\\r\\x1b[K\\n\\t", 28));
+  CHECK(SHOWN("a\0b\x7f", 0, "a\\x00b\\x7f", 10));
+  CHECK(
+      SHOWN("\xc2\x9b"
+            "31m",
+            0, "\\u009b31m", 9)); /* C1 CSI as U+009B */
+  CHECK(
+      SHOWN("\x9b"
+            "31m\xff\xc3",
+            0, "\\x9b31m\\xff\\xc3", 15));                                  /* invalid UTF-8 */
+  CHECK(SHOWN("\xed\xa0\x80\xc0\xaf", 0, "\\xed\\xa0\\x80\\xc0\\xaf", 20)); /* surrogate, overlong */
+  CHECK(
+      SHOWN("\xe2\x80\xae"
+            "x\xe2\x80\xa8",
+            0, "\\u202ex\\u2028", 13));                                       /* bidi override, LS */
+  CHECK(SHOWN("\xe6\xbc\xa2\xe5\xad\x97", 0, "\xe6\xbc\xa2\xe5\xad\x97", 4)); /* wide: 2 cells each */
+  CHECK(SHOWN("e\xcc\x81\xe2\x80\x94", 0, "e\xcc\x81\xe2\x80\x94", 2));       /* combining acute: 0 */
+  /* Cuts: whole characters and escapes only, then the ellipsis. */
+  CHECK(SHOWN("abcdef", 4, "abc\xe2\x80\xa6", 4));
+  CHECK(SHOWN("abcd", 4, "abcd", 4));
+  CHECK(SHOWN("\xe6\xbc\xa2\xe5\xad\x97\xe6\xbc\xa2", 4, "\xe6\xbc\xa2\xe2\x80\xa6", 3));
+  CHECK(SHOWN("ab\x1b[K", 5, "ab\xe2\x80\xa6", 3));
+  CHECK(
+      SHOWN("e\xcc\x81"
+            "fgh",
+            3,
+            "e\xcc\x81"
+            "f\xe2\x80\xa6",
+            3));
+  CHECK(SHOWN("ab", 1, "\xe2\x80\xa6", 1));
+  /* A second pass changes nothing. */
+  CHECK(SHOWN("\\x1b[K\xe2\x80\xa6", 0, "\\x1b[K\xe2\x80\xa6", 7));
+  CHECK(agm_format_terminal_text(&b, NULL, NULL, 0, 0) == AGM_OK && str_eq(&b, ""));
+  CHECK(agm_format_terminal_text(&b, NULL, NULL, 1, 0) == AGM_E_INVALID_ARGUMENT);
+  CHECK(agm_format_terminal_text(NULL, NULL, "x", 1, 0) == AGM_E_INVALID_ARGUMENT);
+  /* The session summary line escapes its id. */
+  CHECK(agm_recorder_new(&rec, NULL) == AGM_OK);
+  s = new_session(rec, "id\x1b[2J", "planner");
+  CHECK(agm_session_format_summary(&b, s, 0) == AGM_OK &&
+        strstr(b.data, "session id\\x1b[2J \xc2\xb7") != NULL && strchr(b.data, 0x1b) == NULL);
+  agm_session_free(s);
+  agm_recorder_free(rec);
+  agm_buffer_free(&b);
+}
+
 /* ---- bad input ----------------------------------------------------------------------------- */
 
 static void test_invalid_arguments_change_nothing(void) {
@@ -1006,6 +1070,7 @@ int main(void) {
   RUN(test_budgets);
   RUN(test_budget_callback_reentrancy);
   RUN(test_display_and_money);
+  RUN(test_terminal_text);
   RUN(test_invalid_arguments_change_nothing);
   RUN(test_struct_sizes);
   RUN(test_state_errors);
