@@ -5,6 +5,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "errors.hpp"
 #include "wcwidth_table.hpp"
 
 namespace agentmetrics {
@@ -46,6 +47,20 @@ bool valid_utf8(std::string_view s) noexcept {
     p += extra + 1;
   }
   return true;
+}
+
+void check_label_size(std::string_view label, const char *what) {
+  if (label.size() <= AGM_MAX_LABEL_BYTES) return;
+  throw InvalidArgument(std::string(what) + " is " + std::to_string(label.size()) +
+                        " bytes long: labels and names are limited to " +
+                        std::to_string(AGM_MAX_LABEL_BYTES) + " bytes (AGM_MAX_LABEL_BYTES)");
+}
+
+std::string_view cut_utf8(std::string_view s, size_t max) noexcept {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // s[n] starts the next character
+  return s.substr(0, n);
 }
 
 namespace {

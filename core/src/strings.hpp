@@ -1,6 +1,8 @@
 // String helpers: transparent hashing for string_view lookups, UTF-8 validation, text made
 // safe for a terminal.
 #pragma once
+#include <agentmetrics/metrics_c.h>
+
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -17,6 +19,13 @@ struct StringHash {
 
 // True if `s` is well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
 bool valid_utf8(std::string_view s) noexcept;
+
+// Throws InvalidArgument if `label` (a label or name a record carries: model, tool, agent, ...)
+// is longer than AGM_MAX_LABEL_BYTES; `what` names it in the message.
+void check_label_size(std::string_view label, const char *what);
+
+// `s` cut to at most `max` bytes between whole UTF-8 characters (`s` is valid UTF-8).
+std::string_view cut_utf8(std::string_view s, size_t max) noexcept;
 
 // `s` made safe to print on a terminal, and the cells it takes there: the one rule for every
 // human-readable output of stored strings (agm_format_terminal_text documents it). C0 controls

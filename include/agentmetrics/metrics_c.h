@@ -461,6 +461,34 @@ AGM_API agm_status agm_recorder_cost(agm_cost *out, const agm_recorder *rec, con
 
 /* ===== Section: Sessions ===== */
 
+/*
+ * Limits (since 0.2). Labels and names are what records are grouped and exported by, so
+ * their size and number are bounded: a hostile or buggy caller (a model name taken from a
+ * response, a tool name per URL) cannot make a recorder, a store or an export grow without
+ * bound.
+ * - AGM_MAX_LABEL_BYTES: the longest label or name a record carries: a session's id, agent,
+ *   phase, task, tag keys and values; a model call's model, provider, source, stop_reason
+ *   and error_type; a tool call's name, call_id and error_type; an invocation's
+ *   invocation_id, agent, task_id, model, tier and error_class. A longer one is refused with
+ *   AGM_E_INVALID_ARGUMENT and a message naming the field: nothing is recorded, nothing
+ *   already recorded changes.
+ * - AGM_MAX_MESSAGE_BYTES: a tool call's error_message is free text (an exception's): a longer
+ *   one is cut to its first AGM_MAX_MESSAGE_BYTES bytes (whole UTF-8 characters), not refused.
+ * - AGM_MAX_SESSION_KEYS: distinct (model, provider, source) and distinct tool names a session
+ *   aggregates separately. Calls beyond them still count in every total and keep their names
+ *   in the store, but their breakdown group is AGM_OTHER_KEY, and agm_totals.folded_calls
+ *   counts them.
+ * - AGM_MAX_GROUP_KEYS: distinct keys of one breakdown of a recorder (agm_recorder_breakdown)
+ *   and of one grouping of a history query or metric export (groups, series): further keys
+ *   fold into AGM_OTHER_KEY, counted in folded_calls (breakdowns) or "folded_calls" (query
+ *   documents and exports: see the README).
+ */
+#define AGM_MAX_LABEL_BYTES 1024u
+#define AGM_MAX_MESSAGE_BYTES 4096u
+#define AGM_MAX_SESSION_KEYS 1000u
+#define AGM_MAX_GROUP_KEYS 10000u
+#define AGM_OTHER_KEY "(other)"
+
 /* A session is the scope of cumulative totals: one conversation, one plan/build iteration,
  * one task. Totals never leak between sessions, even with the same session id. */
 typedef struct agm_session agm_session;
@@ -710,11 +738,16 @@ typedef struct agm_totals {
   double tool_success_rate;  /* (tool_calls - tool_errors) / tool_calls; see present */
   double model_success_rate; /* (model_calls - model_errors) / model_calls */
   agm_cost_items cost;       /* sums over priced calls (see AGM_TOTALS_HAS_COST) */
+  /* Since 0.2: model and tool calls whose model or tool name was folded into the
+   * AGM_OTHER_KEY group of breakdowns (AGM_MAX_SESSION_KEYS, AGM_MAX_GROUP_KEYS); they count
+   * in every other field as usual. 0 when struct_size is AGM_TOTALS_SIZE_V0. */
+  uint64_t folded_calls;
 } agm_totals;
 #define AGM_TOTALS_SIZE_V0 272u
+#define AGM_TOTALS_SIZE_V1 280u /* since 0.2: folded_calls */
 #define AGM_TOTALS_INIT                                                                     \
   {(uint32_t)sizeof(agm_totals), 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0, 0, 0, 0, 0, 0, \
-   0, 0.0, 0.0, {{0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}}}
+   0, 0.0, 0.0, {{0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}}, 0u}
 
 /** Cumulative totals of a session. @return AGM_OK; AGM_E_INVALID_ARGUMENT.
  *  @threadsafety any (a consistent snapshot of the session). @since 0.1 */
