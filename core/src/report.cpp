@@ -611,7 +611,8 @@ struct ReportRun::State {
   uint64_t records = 0;
   int64_t first = kMaxTs, last = kMinTs;  // record timestamps in range
   Group all;                              // every call: totals, and durations by kind
-  KeyMap<Group> models, tools;
+  KeyMap<Group> models, tools;            // at most AGM_MAX_GROUP_KEYS names each, then AGM_OTHER_KEY
+  bool folded = false;
   // Model calls per UTC hour (floor(ts / 1 h)): tokens over time, and cost by day at finish.
   std::map<int64_t, Totals> hours;
   int64_t hour_index = 0;
@@ -647,7 +648,7 @@ void ReportRun::State::add(const RecordView &r) {
   switch (r.kind) {
     case RecordKind::kModelCall: {
       const bool retry = r.attempt > 1;
-      Group &m = slot(models, model_key(r.model));
+      Group &m = capped_slot(models, model_key(r.model), folded);
       all.totals.add_model_call(r.usage, r.cost, r.error, retry);
       m.totals.add_model_call(r.usage, r.cost, r.error, retry);
       hour_of(r.ts).add_model_call(r.usage, r.cost, r.error, retry);
@@ -658,7 +659,7 @@ void ReportRun::State::add(const RecordView &r) {
       break;
     }
     case RecordKind::kToolCall: {
-      Group &t = slot(tools, r.tool);
+      Group &t = capped_slot(tools, r.tool, folded);
       all.totals.add_tool_call(r.error);
       t.totals.add_tool_call(r.error);
       if (duration) {

@@ -293,6 +293,77 @@ TEST(Export, TokenSumsSaturate) {
   agm_buffer_free(&out);
 }
 
+// A hostile store: megabyte labels are cut to AGM_MAX_LABEL_BYTES in the metric exports, and
+// past AGM_MAX_GROUP_KEYS distinct names the series and query groups fold into "(other)".
+TEST(Export, HugeAndCountlessLabelsStayBounded) {
+  TempDir dir;
+  const std::string path = dir / "hostile.jsonl";
+  const std::string huge(1 << 20, 'x');
+  std::string text;
+  for (int i = 0; i < 5; ++i) {
+    text += R"({"v":1,"kind":"model_call","ts":1000000000,"model":")" + huge + std::to_string(i) +
+            R"(","provider":")" + huge + R"(","agent":")" + huge + R"(","outcome":"error","error_type":")" +
+            huge +
+            R"(","duration_ns":5,"usage":{"input":1,"output":1}})"
+            "\n";
+  }
+  append_text(path, text);
+  History h = open_history(path);
+  const std::string prom = export_text(h.get(), AGM_EXPORT_PROMETHEUS);
+  EXPECT_LT(prom.size(), 2u << 20) << "5 records of 1 MB labels";  // was 515 MB
+  EXPECT_NE(prom.find("gen_ai_request_model=\"" + std::string(AGM_MAX_LABEL_BYTES, 'x') + "\""),
+            std::string::npos);
+  EXPECT_LT(export_text(h.get(), AGM_EXPORT_OTLP_JSON).size(), 2u << 20);
+
+  const std::string many = dir / "many.jsonl";
+  text.clear();
+  const int n = AGM_MAX_GROUP_KEYS + 5;
+  for (int i = 0; i < n; ++i) {
+    text += R"({"v":1,"kind":"model_call","ts":1000000000,"model":"m)" + std::to_string(i) +
+            R"(","usage":{"input":1,"output":1}})"
+            "\n";
+  }
+  append_text(many, text);
+  History m = open_history(many);
+  const std::string prom2 = export_text(m.get(), AGM_EXPORT_PROMETHEUS);
+  size_t series = 0;
+  for (size_t at = 0; (at = prom2.find("agentmetrics_model_calls_total{", at)) != std::string::npos; ++at)
+    ++series;
+  EXPECT_EQ(series, static_cast<size_t>(AGM_MAX_GROUP_KEYS) + 1);
+  EXPECT_NE(
+      prom2.find(
+          R"x(agentmetrics_model_calls_total{gen_ai_operation_name="chat",gen_ai_provider_name="(other)",)x"
+          R"x(gen_ai_request_model="(other)",gen_ai_agent_name="(other)")x"),
+      std::string::npos);
+  // The cost breakdown by model: 10,000 groups and "(other)" with the 5 folded calls.
+  agm_query q = AGM_QUERY_INIT;
+  q.kind = AGM_QUERY_COST_BREAKDOWN;
+  q.group_by = AGM_BY_MODEL;
+  agm_buffer out = AGM_BUFFER_INIT;
+  ASSERT_EQ(agm_history_query(&out, m.get(), &q), AGM_OK) << agm_last_error_message();
+  simdjson::dom::parser parser;
+  const auto doc = parser.parse(out.data, out.size);
+  EXPECT_EQ(uint64_t(doc["folded_records"]), 5u);
+  EXPECT_EQ(doc["model_calls"].get_uint64().value(), static_cast<uint64_t>(n));
+  size_t groups = 0;
+  bool other = false;
+  for (auto g : doc["groups"].get_array()) {
+    ++groups;
+    if (std::string_view(g["key"]) == AGM_OTHER_KEY) {
+      other = true;
+      EXPECT_EQ(uint64_t(g["model_calls"]), 5u);
+    }
+  }
+  EXPECT_EQ(groups, static_cast<size_t>(AGM_MAX_GROUP_KEYS) + 1);
+  EXPECT_TRUE(other);
+  agm_buffer_free(&out);
+  // Below the cap, no member.
+  q.group_by = AGM_BY_PROVIDER;
+  ASSERT_EQ(agm_history_query(&out, m.get(), &q), AGM_OK);
+  EXPECT_EQ(std::string(out.data, out.size).find("folded_records"), std::string::npos);
+  agm_buffer_free(&out);
+}
+
 TEST(Export, LargeExportsArriveInPieces) {
   TempDir dir;
   const std::string path = dir / "big.jsonl";
