@@ -273,7 +273,13 @@ using Renderer = std::string (*)(const Json &, const Style &);
 
 void show(const Args &a, const std::string &doc, Renderer render) {
   if (a.json) return emit_json(doc);
-  emit(render(Json::parse(doc), Style{bold_output(a)}));
+  const Json parsed = Json::parse(doc);
+  const int64_t folded = parsed["folded_records"].as_int();
+  if (folded > 0) {
+    warn(plural(folded, "record", "records") + " grouped under " + AGM_OTHER_KEY + ": more than " +
+         tokens(AGM_MAX_GROUP_KEYS) + " distinct names");
+  }
+  emit(render(parsed, Style{bold_output(a)}));
 }
 
 // ---- Query commands --------------------------------------------------------------------------

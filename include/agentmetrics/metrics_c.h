@@ -740,7 +740,7 @@ typedef struct agm_totals {
   agm_cost_items cost;       /* sums over priced calls (see AGM_TOTALS_HAS_COST) */
   /* Since 0.2: model and tool calls whose model or tool name was folded into the
    * AGM_OTHER_KEY group of breakdowns (AGM_MAX_SESSION_KEYS, AGM_MAX_GROUP_KEYS); they count
-   * in every other field as usual. 0 when struct_size is AGM_TOTALS_SIZE_V0. */
+   * in every other field as usual. Not written when struct_size is AGM_TOTALS_SIZE_V0. */
   uint64_t folded_calls;
 } agm_totals;
 #define AGM_TOTALS_SIZE_V0 272u

@@ -803,3 +803,15 @@ def test_summary_by_escapes_hostile_strings(hostile: pathlib.Path) -> None:
 def test_messages_escape_arguments(tmp_path: pathlib.Path) -> None:
     res = run("summary", tmp_path / "no\x1b[2Jstore.jsonl")
     assert res.returncode == 3 and "no\\x1b[2Jstore.jsonl" in res.stderr and "\x1b" not in res.stderr
+
+
+def test_more_names_than_the_cap_fold_into_other(tmp_path: pathlib.Path) -> None:
+    many = write_journal(tmp_path / "many.jsonl", [
+        {"v": 1, "kind": "model_call", "ts": T0, "model": f"m{i}", "usage": {"input": 1, "output": 1}}
+        for i in range(10_003)])  # AGM_MAX_GROUP_KEYS + 3
+    res = run("summary", many, "--by", "model")
+    assert res.returncode == 0, res.stderr
+    assert "agentmetrics: warning: 3 records grouped under (other): more than 10,000 distinct names" in res.stderr
+    assert lines_with(res.stdout, "(other)")[0].split()[:2] == ["(other)", "3"]
+    d = doc("summary", many, "--by", "model")
+    assert d["folded_records"] == 3 and len(d["groups"]) == 10_001
