@@ -98,7 +98,7 @@ void emit_json(std::string_view doc) {
 }
 
 void warn(const std::string &message) {
-  const std::string line = "agentmetrics: warning: " + message + "\n";
+  const std::string line = "agentmetrics: warning: " + safe(message) + "\n";
   write_all(STDERR_FILENO, line);
 }
 
@@ -273,7 +273,13 @@ using Renderer = std::string (*)(const Json &, const Style &);
 
 void show(const Args &a, const std::string &doc, Renderer render) {
   if (a.json) return emit_json(doc);
-  emit(render(Json::parse(doc), Style{bold_output(a)}));
+  const Json parsed = Json::parse(doc);
+  const int64_t folded = parsed["folded_records"].as_int();
+  if (folded > 0) {
+    warn(plural(folded, "record", "records") + " grouped under " + AGM_OTHER_KEY + ": more than " +
+         tokens(AGM_MAX_GROUP_KEYS) + " distinct names");
+  }
+  emit(render(parsed, Style{bold_output(a)}));
 }
 
 // ---- Query commands --------------------------------------------------------------------------
@@ -357,7 +363,7 @@ void emit_written(const Args &a, const std::string &path, uint64_t bytes, agm_hi
     return emit("{\"path\":" + json_quote(path) + ",\"bytes\":" + std::to_string(bytes) +
                 ",\"records\":" + std::to_string(records) + "}\n");
   }
-  emit("wrote " + path + " (" + tokens(static_cast<int64_t>(bytes)) + " bytes, " +
+  emit("wrote " + safe(path) + " (" + tokens(static_cast<int64_t>(bytes)) + " bytes, " +
        plural(records, "record", "records") + ")\n");
 }
 
@@ -436,7 +442,7 @@ void cmd_push(const Args &a, const agm_export_options &options, agm_history *h) 
   check(st, st == AGM_E_IO ? "nothing was pushed to " + a.endpoint : "");
   if (a.json) return emit_json(response.view().empty() ? "{}" : response.view());
   const int64_t records = records_read(h);
-  emit("pushed " + plural(records, "record", "records") + " to " + a.endpoint + "\n");
+  emit("pushed " + plural(records, "record", "records") + " to " + safe(a.endpoint) + "\n");
 }
 
 void cmd_export(const Args &a) {
@@ -558,8 +564,8 @@ void cmd_prices_check(const Args &a) {
          "}\n");
     return;
   }
-  std::string out = a.check_file + ": OK · " + plural(priced, "priced model", "priced models") + " of " +
-                    plural(entries, "entry", "entries");
+  std::string out = safe(a.check_file) + ": OK · " + plural(priced, "priced model", "priced models") +
+                    " of " + plural(entries, "entry", "entries");
   if (entries > priced) out += " (" + tokens(entries - priced) + " skipped: not a model or no token rates)";
   emit(out + "\n");
 }
@@ -941,13 +947,14 @@ int main(int argc, char **argv, agm_http_send_fn send, void *send_user) noexcept
       code = run(argc, argv, send, send_user);
     } catch (const Failure &f) {
       if (!f.message.empty()) {
-        std::string text = "agentmetrics: error: " + f.message + "\n";
-        if (!f.hint.empty()) text += "hint: " + f.hint + "\n";
+        // Messages may quote stored strings or arguments: printed under the one rule too.
+        std::string text = "agentmetrics: error: " + safe(f.message) + "\n";
+        if (!f.hint.empty()) text += "hint: " + safe(f.hint) + "\n";
         write_all(STDERR_FILENO, text);
       }
       code = f.code;
     } catch (const std::exception &e) {
-      write_all(STDERR_FILENO, std::string("agentmetrics: error: ") + e.what() + "\n");
+      write_all(STDERR_FILENO, std::string("agentmetrics: error: ") + safe(e.what()) + "\n");
       code = kExitFailure;
     }
   } catch (...) {  // out of memory for a message, or not an exception of ours

@@ -278,7 +278,7 @@ std::string render_session(const Json &doc, const Style &style) {
 std::string render_tools(const Json &doc, const Style &style) {
   const Json &tools = doc["tools"];
   if (tools.size() == 0) {
-    return doc["name"].is_string() ? "no calls of tool " + doc["name"].text() + " in this period\n"
+    return doc["name"].is_string() ? "no calls of tool " + safe(doc["name"].text()) + " in this period\n"
                                    : "no tool calls in this period\n";
   }
   Table t({{"TOOL"},
@@ -304,7 +304,7 @@ std::string render_tools(const Json &doc, const Style &style) {
 
 std::string render_slow(const Json &doc, const Style &style) {
   const Json &ops = doc["operations"];
-  std::string out = "Operations at or over " + duration_ms(doc["threshold_ms"]) + " (" + period(doc) +
+  std::string out = "Operations at or over " + duration_ms(doc["threshold_ms"]) + " (" + safe(period(doc)) +
                     "): " + tokens(static_cast<int64_t>(ops.size())) + "\n";
   if (ops.size() == 0) return out;
   Table t({{"DURATION", Align::kRight}, {"TYPE"}, {"NAME"}, {"TIME"}, {"SESSION"}});
@@ -428,7 +428,7 @@ std::string row_line(const std::string &time, const std::string &kind, const std
                      fit(name, kNameWidth, Align::kLeft) + "  " + fit(session, kSessionWidth, Align::kLeft) +
                      "  " + fit(tok, kTokensWidth, Align::kRight) + "  " +
                      fit(money, kCostWidth, Align::kRight) + "  " + fit(dur, kDurationWidth, Align::kRight);
-  if (!error.empty()) line += "  " + error;
+  if (!error.empty()) line += "  " + safe(error);
   while (!line.empty() && line.back() == ' ') line.pop_back();
   return line;
 }

@@ -8,9 +8,22 @@
 
 namespace agmcli {
 
-// Columns on a terminal: UTF-8 code points ("—" and "·" are one column each).
+// Text as a terminal may show it: agm_format_terminal_text, the one rule for every stored
+// string in human-readable output (control characters, C1 controls and invalid UTF-8 escaped,
+// e.g. ESC as "\x1b"), and the columns it takes (wide characters 2, combining marks 0).
+// Tables, blocks, headings and messages pass everything they print through it.
+struct Shown {
+  std::string text;
+  size_t cells = 0;
+};
+// With max_cells > 0: at most that many columns, the cut (between whole characters or escapes)
+// marked with "…".
+Shown shown(std::string_view text, size_t max_cells = 0);
+// shown(text).text
+std::string safe(std::string_view text);
+// Columns on a terminal of shown(text).
 size_t display_width(std::string_view text);
-// At most `width` columns, the cut marked with "…".
+// At most `width` columns of shown(text), the cut marked with "…"; "" for width 0.
 std::string truncate(std::string_view text, size_t width);
 
 enum class Align { kLeft, kRight };

@@ -13,6 +13,7 @@ void Totals::merge(const Totals &o) {
   tool_errors += o.tool_errors;
   turns += o.turns;
   priced_calls += o.priced_calls;
+  folded_calls += o.folded_calls;
   for (int k = 0; k < kTokenKinds; ++k) add_saturating(tokens[k], o.tokens[k], saturated);
   token_present |= o.token_present;
   saturated = saturated || o.saturated;

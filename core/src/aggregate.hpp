@@ -25,6 +25,7 @@ struct Totals {
   uint64_t model_calls = 0, calls_with_usage = 0, calls_missing_usage = 0, calls_unpriced = 0;
   uint64_t model_errors = 0, retries = 0, tool_calls = 0, tool_errors = 0, turns = 0;
   uint64_t priced_calls = 0;
+  uint64_t folded_calls = 0;  // calls folded into an AGM_OTHER_KEY group by a key cap
   int64_t tokens[kTokenKinds] = {};
   uint32_t token_present = 0;  // kinds at least one call reported
   bool saturated = false;      // a token sum stopped at INT64_MAX

@@ -71,7 +71,7 @@ static_assert(sizeof(agm_session_options) == AGM_SESSION_OPTIONS_SIZE_V0);
 static_assert(sizeof(agm_turn_stats) == AGM_TURN_STATS_SIZE_V0);
 static_assert(sizeof(agm_model_call) == AGM_MODEL_CALL_SIZE_V0);
 static_assert(sizeof(agm_tool_call) == AGM_TOOL_CALL_SIZE_V0);
-static_assert(sizeof(agm_totals) == AGM_TOTALS_SIZE_V0);
+static_assert(sizeof(agm_totals) == AGM_TOTALS_SIZE_V1);
 static_assert(sizeof(agm_duration_stats) == AGM_DURATION_STATS_SIZE_V0);
 static_assert(sizeof(agm_budget) == AGM_BUDGET_SIZE_V0);
 static_assert(sizeof(agm_cost_items) == 7 * sizeof(agm_money));
@@ -227,6 +227,13 @@ std::string_view opt_str(const char *s, const char *what) {
   return v;
 }
 
+// A label or name a record carries: valid UTF-8 of at most AGM_MAX_LABEL_BYTES.
+std::string_view label_str(const char *s, const char *what) {
+  const std::string_view v = opt_str(s, what);
+  check_label_size(v, what);
+  return v;
+}
+
 // A string whose UTF-8 is checked later, where it is cheaper: the model, provider and source
 // of a model call and a recorded tool call's name are validated when the session first sees
 // them (Session::call_slot, Session::tool_group).
@@ -237,6 +244,12 @@ std::string_view unchecked_str(const char *s) {
 std::string_view req_str(const char *s, const char *what) {
   std::string_view v = opt_str(s, what);
   if (v.empty()) invalid(what, " is NULL or empty");
+  return v;
+}
+
+std::string_view label_req(const char *s, const char *what) {
+  const std::string_view v = req_str(s, what);
+  check_label_size(v, what);
   return v;
 }
 
@@ -421,13 +434,14 @@ ModelCallInput model_call_in(const agm_model_call *src) {
   in.model = unchecked_str(c.model);
   in.provider = unchecked_str(c.provider);
   in.source = unchecked_str(c.source);
+  check_label_size(in.source, "call->source");  // before the message below quotes it
   if (!in.source.empty() && in.source != "agent" &&
       !(in.source.size() > 5 && in.source.substr(0, 5) == "tool:")) {
     throw InvalidArgument("call->source must be \"agent\" or \"tool:<name>\", not \"" +
                           std::string(in.source) + "\"");
   }
-  in.stop_reason = opt_str(c.stop_reason, "call->stop_reason");
-  in.error_type = opt_str(c.error_type, "call->error_type");
+  in.stop_reason = label_str(c.stop_reason, "call->stop_reason");
+  in.error_type = label_str(c.error_type, "call->error_type");
   in.timing = timing_in(c.present, c.start_ns, c.end_ns, c.duration_ns);
   in.ttft = count_in(c.present, AGM_CALL_HAS_TTFT, c.ttft_ns, "call->ttft_ns");
   if (c.present & AGM_CALL_HAS_ATTEMPT) {
@@ -446,10 +460,11 @@ ToolCallInput tool_call_in(const agm_tool_call *src, uint64_t allowed_timing, bo
              "call->present");
   ToolCallInput in;
   in.error = outcome_in(c.outcome);
-  in.name = checked_name ? opt_str(c.name, "call->name") : unchecked_str(c.name);
-  in.call_id = opt_str(c.call_id, "call->call_id");
-  in.error_type = opt_str(c.error_type, "call->error_type");
-  in.error_message = opt_str(c.error_message, "call->error_message");
+  in.name = checked_name ? label_str(c.name, "call->name") : unchecked_str(c.name);
+  in.call_id = label_str(c.call_id, "call->call_id");
+  in.error_type = label_str(c.error_type, "call->error_type");
+  // A message is free text (an exception's): cut, not refused, at AGM_MAX_MESSAGE_BYTES.
+  in.error_message = cut_utf8(opt_str(c.error_message, "call->error_message"), AGM_MAX_MESSAGE_BYTES);
   in.timing = timing_in(c.present, c.start_ns, c.end_ns, c.duration_ns);
   in.input_bytes = count_in(c.present, AGM_CALL_HAS_INPUT_BYTES, c.input_bytes, "call->input_bytes");
   in.output_bytes = count_in(c.present, AGM_CALL_HAS_OUTPUT_BYTES, c.output_bytes, "call->output_bytes");
@@ -485,6 +500,7 @@ agm_totals totals_out(const Totals &t) {
         static_cast<double>(t.model_calls - t.model_errors) / static_cast<double>(t.model_calls);
   }
   if (t.saturated) out.present |= AGM_TOTALS_SATURATED;
+  out.folded_calls = t.folded_calls;
   return out;
 }
 
@@ -929,14 +945,15 @@ agm_status agm_session_new(agm_session **out, agm_recorder *rec, const agm_sessi
     if (opts != nullptr) o = read_struct(opts, AGM_SESSION_OPTIONS_SIZE_V0, "opts");
     if (o.reserved0 != 0) throw InvalidArgument("opts->reserved0 must be 0");
     Labels labels;
-    labels.session_id = opt_str(o.session_id, "opts->session_id");
+    labels.session_id = label_str(o.session_id, "opts->session_id");
     if (labels.session_id.empty()) labels.session_id = state.next_session_id();
-    labels.agent = opt_str(o.agent, "opts->agent");
-    labels.phase = opt_str(o.phase, "opts->phase");
-    labels.task = opt_str(o.task, "opts->task");
+    labels.agent = label_str(o.agent, "opts->agent");
+    labels.phase = label_str(o.phase, "opts->phase");
+    labels.task = label_str(o.task, "opts->task");
     if (o.tag_count != 0 && o.tags == nullptr) throw InvalidArgument("opts->tags is NULL");
     for (size_t i = 0; i < o.tag_count; ++i) {
       const std::string_view key = req_str(o.tags[i].key, "tag key");
+      check_label_size(key, "tag key");
       if (key == "session_id" || key == "agent" || key == "phase" || key == "task") {
         throw InvalidArgument("tag key \"" + std::string(key) + "\" is reserved for the label of that name");
       }
@@ -944,7 +961,7 @@ agm_status agm_session_new(agm_session **out, agm_recorder *rec, const agm_sessi
         throw InvalidArgument("tag key \"" + std::string(key) + "\" is repeated");
       if (o.tags[i].value == nullptr)
         throw InvalidArgument("tag \"" + std::string(key) + "\" has a NULL value");
-      labels.tags.emplace_back(key, opt_str(o.tags[i].value, "tag value"));
+      labels.tags.emplace_back(key, label_str(o.tags[i].value, "tag value"));
     }
     *out = new agm_session(rec->state, std::move(labels));
     return AGM_OK;
@@ -1034,7 +1051,7 @@ agm_status agm_session_tool_start(agm_session *session, const char *name, const 
                                   const int64_t *at_ns) {
   return guard([&] {
     require(session, "session")
-        .impl.tool_start(req_str(name, "name"), req_str(call_id, "call_id"), at_arg(at_ns));
+        .impl.tool_start(label_req(name, "name"), label_req(call_id, "call_id"), at_arg(at_ns));
     return AGM_OK;
   });
 }
@@ -1196,6 +1213,17 @@ agm_status agm_format_duration_ms(agm_buffer *out, double duration_ms) {
 
 agm_status agm_format_cost(agm_buffer *out, const agm_money *amount) {
   return string_result(out, [&] { return format_cost(money_in(require(amount, "amount"))); });
+}
+
+agm_status agm_format_terminal_text(agm_buffer *out, uint64_t *cells, const char *text, size_t size,
+                                    uint32_t max_cells) {
+  if (cells) *cells = 0;
+  return string_result(out, [&] {
+    if (text == nullptr && size > 0) throw InvalidArgument("text is NULL");
+    TerminalText t = terminal_text(text ? std::string_view(text, size) : std::string_view(), max_cells);
+    if (cells) *cells = t.cells;
+    return std::move(t.text);
+  });
 }
 
 int32_t agm_color_enabled(int32_t is_tty) {

@@ -283,11 +283,10 @@ class LoadedTotals {
 
   static void merge_groups(GroupMap &into, GroupMap &&from) {
     for (auto &[key, group] : from) {
-      auto it = into.find(key);
-      if (it == into.end()) {
+      if (into.size() < AGM_MAX_GROUP_KEYS && !into.contains(key)) {
         into.emplace(key, std::move(group));
       } else {
-        it->second.merge(group);
+        merge_capped(into, key, group);
       }
     }
   }
@@ -321,7 +320,18 @@ class LoadedTotals {
   void add_to(Dimension d, std::string_view key, const RecordView &r) {
     if (!last_[d] || last_key_[d] != key) {
       auto it = dims[d].find(key);
-      if (it == dims[d].end()) it = dims[d].try_emplace(std::string(key)).first;
+      if (it == dims[d].end()) {
+        // Past AGM_MAX_GROUP_KEYS keys, a hostile store's names fold into AGM_OTHER_KEY.
+        const bool fold = dims[d].size() >= AGM_MAX_GROUP_KEYS;
+        it = dims[d].try_emplace(fold ? std::string(AGM_OTHER_KEY) : std::string(key)).first;
+        if (fold) {
+          if (r.kind == RecordKind::kModelCall || r.kind == RecordKind::kToolCall)
+            ++it->second.totals.folded_calls;
+          apply(it->second, r);
+          last_[d] = nullptr;  // the next record looks its key up again
+          return;
+        }
+      }
       last_[d] = &it->second;
       last_key_[d] = it->first;
     }
@@ -475,6 +485,7 @@ bool same(const std::string &a, std::string_view b) {
 Session::CallSlot &Session::call_slot(std::string_view model, std::string_view provider,
                                       std::string_view source) {
   CallSlot *s = last_call_;
+  bool folded = false;
   if (s == nullptr || !same(s->model, model) || !same(s->provider, provider) || !same(s->source, source)) {
     key_buffer_.assign(model).append(1, '\0').append(provider).append(1, '\0').append(source);
     auto it = calls_.find(key_buffer_);
@@ -484,24 +495,40 @@ Session::CallSlot &Session::call_slot(std::string_view model, std::string_view p
       for (auto [value, what] : {std::pair{model, "call->model"}, std::pair{provider, "call->provider"},
                                  std::pair{source, "call->source"}}) {
         if (!valid_utf8(value)) throw InvalidArgument(std::string(what) + " is not valid UTF-8");
+        check_label_size(value, what);
       }
-      it = calls_.try_emplace(key_buffer_).first;
-      it->second.model = model;
-      it->second.provider = provider;
-      it->second.source = source;
-      it->second.names = std::make_shared<const CallNames>(
-          CallNames{it->second.model, it->second.provider, it->second.source});
+      if (calls_.size() >= AGM_MAX_SESSION_KEYS) {
+        // Past the cap, calls share the AGM_OTHER_KEY slot; its names and price are the
+        // current call's (record_model_call releases the names behind its record).
+        folded = true;
+        if (other_call_ == nullptr) {
+          // '\1' parts: no (model, provider, source) key can equal it (labels are text).
+          other_call_ = &calls_.try_emplace(std::string("\1\0\1\0\1", 5)).first->second;
+          other_call_->model = other_call_->provider = other_call_->source = AGM_OTHER_KEY;
+        }
+        other_call_->names = std::make_shared<const CallNames>(
+            CallNames{std::string(model), std::string(provider), std::string(source)});
+        ++other_call_->group.totals.folded_calls;
+        s = other_call_;
+      } else {
+        it = calls_.try_emplace(key_buffer_).first;
+        it->second.model = model;
+        it->second.provider = provider;
+        it->second.source = source;
+        it->second.names = std::make_shared<const CallNames>(
+            CallNames{it->second.model, it->second.provider, it->second.source});
+      }
     }
-    s = last_call_ = &it->second;
+    if (!folded) s = last_call_ = &it->second;
   }
   const uint64_t gen = recorder_->price_generation();
   if (gen != prices_gen_) {
     prices_ = recorder_->prices();
     prices_gen_ = gen;
   }
-  if (s->price_gen != gen) {
+  if (folded || s->price_gen != gen) {
     s->price = prices_->resolve(model, provider);
-    s->price_gen = gen;
+    s->price_gen = folded ? 0 : gen;  // the folded slot resolves each call's own model
   }
   return *s;
 }
@@ -511,6 +538,12 @@ Group &Session::tool_group(std::string_view name) {
   auto it = by_tool_.find(name);
   if (it == by_tool_.end()) {
     if (!valid_utf8(name)) throw InvalidArgument("call->name is not valid UTF-8");
+    check_label_size(name, "call->name");
+    if (by_tool_.size() >= AGM_MAX_SESSION_KEYS) {  // past the cap: the AGM_OTHER_KEY group
+      Group &other = by_tool_[AGM_OTHER_KEY];
+      ++other.totals.folded_calls;  // the caller adds the call itself, without failing
+      return other;
+    }
     it = by_tool_.try_emplace(std::string(name)).first;
   }
   last_tool_ = &*it;  // unordered_map nodes stay put, and tool groups are never erased
@@ -610,6 +643,7 @@ Notice Session::record_model_call(const ModelCallInput &call, int64_t end, int64
                                   std::optional<Record> *observed) {
   std::vector<std::pair<Budget *, BudgetEvent>> fired;
   Notice notice = Notice::kNone;
+  std::shared_ptr<const CallNames> folded_names;
   {
     std::lock_guard lock(mu_);
     const ResolvedTiming timing = resolve_timing(call.timing, end, step_mark_locked());
@@ -628,8 +662,11 @@ Notice Session::record_model_call(const ModelCallInput &call, int64_t end, int64
     last_step_ = end;
     if (!budgets_.empty()) notice = check_budgets_locked(fired);
     if (observed) stage_model_call(call, timing.duration, cost, calls, wall, *observed);
+    if (&calls == other_call_) folded_names = calls.names;
   }
   if (observed && *observed) recorder_->emit(std::move(**observed));
+  // A folded call's names belong to it alone: kept until the writer is past its record.
+  if (folded_names && observed) recorder_->release(std::move(folded_names));
   if (observed) recorder_->warn_dropped();
   for (auto &[budget, event] : fired) {
     if (budget->callback) budget->callback(event);
@@ -876,21 +913,36 @@ Sketch Session::durations(DurationKind kind) const {
   return total_locked().durations[kind];
 }
 
+void merge_capped(GroupMap &into, std::string_view key, const Group &group) {
+  auto it = into.find(key);
+  if (it == into.end()) {
+    if (into.size() >= AGM_MAX_GROUP_KEYS) {  // past the cap: the AGM_OTHER_KEY group
+      Group &other = into[AGM_OTHER_KEY];
+      other.merge(group);
+      const Totals &t = group.totals;
+      other.totals.folded_calls += t.model_calls + t.tool_calls - t.folded_calls;  // the rest were
+      return;
+    }
+    it = into.try_emplace(std::string(key)).first;
+  }
+  it->second.merge(group);
+}
+
 void Session::merge_dimension_locked(Dimension by, GroupMap &into) const {
   auto merge_calls = [&](std::string CallSlot::*key) {
-    for (const auto &[k, call] : calls_) slot(into, call.*key).merge(call.group);
+    for (const auto &[k, call] : calls_) merge_capped(into, call.*key, call.group);
   };
   switch (by) {
     case kByModel: merge_calls(&CallSlot::model); break;
     case kByProvider: merge_calls(&CallSlot::provider); break;
     case kBySource: merge_calls(&CallSlot::source); break;
     case kByTool:
-      for (const auto &[name, group] : by_tool_) slot(into, name).merge(group);
+      for (const auto &[name, group] : by_tool_) merge_capped(into, name, group);
       break;
-    case kByAgent: slot(into, labels_.agent).merge(total_locked()); break;
-    case kByPhase: slot(into, labels_.phase).merge(total_locked()); break;
-    case kByTask: slot(into, labels_.task).merge(total_locked()); break;
-    case kBySession: slot(into, labels_.session_id).merge(total_locked()); break;
+    case kByAgent: merge_capped(into, labels_.agent, total_locked()); break;
+    case kByPhase: merge_capped(into, labels_.phase, total_locked()); break;
+    case kByTask: merge_capped(into, labels_.task, total_locked()); break;
+    case kBySession: merge_capped(into, labels_.session_id, total_locked()); break;
     case kDimensions: break;
   }
 }
@@ -971,7 +1023,8 @@ std::string Session::format_summary(bool color) const {
   std::lock_guard lock(mu_);
   const Group total = total_locked();
   const Totals &t = total.totals;
-  std::vector<std::string> parts{"session " + labels_.session_id, plural(t.turns, "turn", "turns"),
+  std::vector<std::string> parts{"session " + terminal_text(labels_.session_id).text,
+                                 plural(t.turns, "turn", "turns"),
                                  plural(t.model_calls, "model call", "model calls")};
   if (t.calls_with_usage) {
     std::string tokens = format_tokens(t.all_tokens()) + " tokens";

@@ -111,6 +111,9 @@ enum Dimension : int {
   kDimensions
 };
 using GroupMap = std::map<std::string, Group, std::less<>>;
+// Merges `group` into into[key], or into into[AGM_OTHER_KEY] when `into` already has
+// AGM_MAX_GROUP_KEYS other keys (counting the calls folded there in totals.folded_calls).
+void merge_capped(GroupMap &into, std::string_view key, const Group &group);
 
 // Called with each new record's journal line (a "metric recorded" event).
 using RecordObserver = std::function<void(RecordKind, std::string_view line)>;
@@ -311,8 +314,9 @@ class Session {
   int64_t running_tokens_ = 0;  // every reported input, cache and output token (saturating)
   u128 running_cost_ = 0;       // for budgets and display lines, without a merge
   std::unordered_map<std::string, CallSlot, StringHash, std::equal_to<>> calls_;  // by call_key()
-  CallSlot *last_call_ = nullptr;  // agents mostly repeat one model: skip the hash lookup
-  std::string key_buffer_;         // reused to build call_slot keys without allocating
+  CallSlot *last_call_ = nullptr;   // agents mostly repeat one model: skip the hash lookup
+  CallSlot *other_call_ = nullptr;  // in calls_: the calls past AGM_MAX_SESSION_KEYS slots
+  std::string key_buffer_;          // reused to build call_slot keys without allocating
   std::unordered_map<std::string, Group, StringHash, std::equal_to<>> by_tool_;
   std::pair<const std::string, Group> *last_tool_ = nullptr;  // a tool called in a loop: no lookup
   std::unordered_map<std::string, OpenTool, StringHash, std::equal_to<>> open_tools_;

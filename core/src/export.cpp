@@ -287,6 +287,7 @@ struct ModelSeries {
   Histogram ttft;
   std::array<int64_t, 6> tokens{};  // by kind, kInput..kReasoning
   uint32_t token_present = 0;
+  bool saturated = false;  // a token sum stopped at INT64_MAX, as the summaries' sums do
   std::array<u128, kCostItems> cost{};
   bool priced = false;
   // [error][usage missing][unpriced]
@@ -304,7 +305,8 @@ struct AgentSeries {
   Histogram turn_duration;
   KeyMap<Histogram> invocation_duration;  // by error.type
   uint64_t invocations[2] = {};           // [failed]
-  int64_t invocation_tokens = 0;
+  int64_t invocation_tokens = 0;          // saturating, as the summaries' sums
+  bool saturated = false;
   u128 invocation_cost = 0;
 };
 
@@ -324,8 +326,13 @@ std::vector<std::string_view> key_parts(std::string_view key) {
 // The error.type of a failure: its type, else the semantic conventions' "_OTHER".
 std::string_view error_type_of(bool error, std::string_view type) {
   if (!error) return {};
-  return type.empty() ? std::string_view("_OTHER") : type;
+  return type.empty() ? std::string_view("_OTHER") : cut_utf8(type, AGM_MAX_LABEL_BYTES);
 }
+
+// Series keys of the records past AGM_MAX_GROUP_KEYS series: every label AGM_OTHER_KEY.
+constexpr std::string_view kOther = AGM_OTHER_KEY;
+constexpr std::string_view kOtherTool("(other)\0(other)", 15);
+constexpr std::string_view kOtherModel("(other)\0(other)\0(other)", 23);
 
 // How one metric is written, whatever the format.
 struct MetricInfo {
@@ -407,6 +414,26 @@ struct ExportRun::State {
   uint64_t rows = 0;
   RowBuilder row;
 
+  // The entry of `key` in one of the series maps; once AGM_MAX_GROUP_KEYS keys exist in all
+  // of them, a new key's entry is `other`'s, so a store of a million names exports in bounded
+  // memory and size (the "(other)" series count what was folded into them).
+  template <class T>
+  T &series(KeyMap<T> &m, std::string_view key, std::string_view other) {
+    auto it = m.find(key);
+    if (it == m.end()) {
+      if (keys >= AGM_MAX_GROUP_KEYS) {
+        key = other;
+        it = m.find(key);
+        if (it != m.end()) return it->second;
+      } else {
+        ++keys;
+      }
+      it = m.emplace(std::string(key), T{}).first;
+    }
+    return it->second;
+  }
+
+  size_t keys = 0;             // series keys made, in all maps
   std::string key;             // scratch for series keys
   KeyMap<ModelSeries> models;  // provider \0 model \0 agent
   KeyMap<ToolSeries> tools;    // tool \0 agent
@@ -420,7 +447,7 @@ std::string_view ExportRun::State::series_key(std::initializer_list<std::string_
   for (std::string_view p : parts) {
     if (!first) key += '\0';
     first = false;
-    key += p;
+    key += cut_utf8(p, AGM_MAX_LABEL_BYTES);  // a hostile store's megabyte labels: cut
   }
   return key;
 }
@@ -443,14 +470,15 @@ void ExportRun::State::add_metrics(const RecordView &r) {
   last = std::max(last, r.ts);
   switch (r.kind) {
     case RecordKind::kModelCall: {
-      ModelSeries &s = slot(models, series_key({r.provider, r.model, r.agent}));
+      ModelSeries &s = series(models, series_key({r.provider, r.model, r.agent}), kOtherModel);
       const Usage &u = r.usage;
       if (u.has(kInput) || u.has(kCacheRead) || u.has(kCacheWrite)) {
         s.input_tokens.add(u.get(kInput) + u.get(kCacheRead) + u.get(kCacheWrite), kTokenBounds);
       }
       if (u.has(kOutput)) s.output_tokens.add(u.get(kOutput), kTokenBounds);
       for (int k = kInput; k <= kReasoning; ++k) {
-        if (u.has(static_cast<TokenKind>(k))) s.tokens[k] += u.get(static_cast<TokenKind>(k));
+        if (u.has(static_cast<TokenKind>(k)))
+          add_saturating(s.tokens[k], u.get(static_cast<TokenKind>(k)), s.saturated);
       }
       s.token_present |= u.present;
       if (r.cost.priced) {
@@ -458,28 +486,30 @@ void ExportRun::State::add_metrics(const RecordView &r) {
         for (int i = 0; i < kCostItems; ++i) s.cost[i] += r.cost.item[i];
       }
       if (r.duration_ns)
-        slot(s.duration, error_type_of(r.error, r.error_type)).add(*r.duration_ns, kDurationBounds);
+        series(s.duration, error_type_of(r.error, r.error_type), kOther).add(*r.duration_ns, kDurationBounds);
       if (r.ttft_ns) s.ttft.add(*r.ttft_ns, kDurationBounds);
       ++s.calls[r.error][u.empty()][!r.cost.priced];
       break;
     }
     case RecordKind::kToolCall: {
-      ToolSeries &s = slot(tools, series_key({r.tool, r.agent}));
+      ToolSeries &s = series(tools, series_key({r.tool, r.agent}), kOtherTool);
       if (r.duration_ns)
-        slot(s.duration, error_type_of(r.error, r.error_type)).add(*r.duration_ns, kDurationBounds);
+        series(s.duration, error_type_of(r.error, r.error_type), kOther).add(*r.duration_ns, kDurationBounds);
       ++s.calls[r.error];
       break;
     }
     case RecordKind::kTurn:
-      if (r.duration_ns) slot(agents, r.agent).turn_duration.add(*r.duration_ns, kDurationBounds);
+      if (r.duration_ns)
+        series(agents, cut_utf8(r.agent, AGM_MAX_LABEL_BYTES), kOther)
+            .turn_duration.add(*r.duration_ns, kDurationBounds);
       break;
     case RecordKind::kInvocation: {
       const InvocationView &v = r.invocation;
-      AgentSeries &s = slot(agents, v.agent);
-      slot(s.invocation_duration, error_type_of(!v.success, v.error_class))
+      AgentSeries &s = series(agents, cut_utf8(v.agent, AGM_MAX_LABEL_BYTES), kOther);
+      series(s.invocation_duration, error_type_of(!v.success, v.error_class), kOther)
           .add(v.duration_ns, kDurationBounds);
       ++s.invocations[!v.success];
-      s.invocation_tokens += v.tokens;
+      add_saturating(s.invocation_tokens, v.tokens, s.saturated);
       s.invocation_cost += v.cost;
       break;
     }

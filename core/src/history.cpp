@@ -191,7 +191,8 @@ struct QueryRun::State {
   TopK<SlowOp<std::string>> slow;
   TopK<ErrorEntry<std::string>> errors;
   std::vector<Invocation> invocations;
-  int64_t day = kMin;  // the day whose key is in day_key: most records share their neighbour's
+  uint64_t folded_records = 0;  // records some grouping put under AGM_OTHER_KEY
+  int64_t day = kMin;           // the day whose key is in day_key: most records share their neighbour's
   std::string day_key;
 };
 
@@ -238,9 +239,10 @@ void QueryRun::State::add(const RecordView &r) {
   std::optional<int64_t> duration;
   if (r.duration_ns) duration = std::max<int64_t>(*r.duration_ns, 0);
 
+  bool folded = false;  // set when a grouping put the record under AGM_OTHER_KEY
   SessionAcc *session = nullptr;
   if (want_sessions && !r.session.empty()) {
-    session = &slot(sessions, r.session);
+    session = &capped_slot(sessions, r.session, folded);
     session->agent.offer(r.agent, r.ts);
     session->phase.offer(r.phase, r.ts);
     session->task.offer(r.task, r.ts);
@@ -253,21 +255,22 @@ void QueryRun::State::add(const RecordView &r) {
     case RecordKind::kModelCall:
       all.totals.add_model_call(r.usage, r.cost, r.error, retry);
       if (duration) all.durations[kDurModelCall].add(*duration);
-      if (want_models) slot(models, r.model).add_model_call(r.usage, r.cost, r.error, retry);
+      if (want_models) capped_slot(models, r.model, folded).add_model_call(r.usage, r.cost, r.error, retry);
       if (q.kind == QueryKind::kCostBreakdown)
-        slot(groups, group_key(r)).add_model_call(r.usage, r.cost, r.error, retry);
+        capped_slot(groups, group_key(r), folded).add_model_call(r.usage, r.cost, r.error, retry);
       if (session) session->totals.add_model_call(r.usage, r.cost, r.error, retry);
       break;
     case RecordKind::kToolCall:
       all.totals.add_tool_call(r.error);
       if (duration) all.durations[kDurToolCall].add(*duration);
       if (want_tools) {
-        Group &g = slot(tools, r.tool);
+        Group &g = capped_slot(tools, r.tool, folded);
         g.totals.add_tool_call(r.error);
         if (duration) g.durations[kDurToolCall].add(*duration);
         if (r.error) note_latest_error(g, error_text(r), r.ts);
       }
-      if (q.kind == QueryKind::kCostBreakdown) slot(groups, group_key(r)).add_tool_call(r.error);
+      if (q.kind == QueryKind::kCostBreakdown)
+        capped_slot(groups, group_key(r), folded).add_tool_call(r.error);
       if (session) session->totals.add_tool_call(r.error);
       break;
     case RecordKind::kTurn:  // its tokens and cost are its model calls': not added again
@@ -281,6 +284,7 @@ void QueryRun::State::add(const RecordView &r) {
     case RecordKind::kInvocation: break;
   }
 
+  if (folded) ++folded_records;
   if (q.kind == QueryKind::kSlow && duration && *duration >= q.threshold_ns) {
     // A turn's name is built from its index when shown.
     slow.offer(SlowOp<std::string_view>{*duration, r.ts, r.kind, r.turn, call_name(r), r.session});
@@ -297,6 +301,8 @@ void QueryRun::State::header(Json &w) const {
   q.from == kMin ? w.null() : w.time(q.from);
   w.key("to");
   q.to == kMax ? w.null() : w.time(q.to);
+  // Only when some grouping passed AGM_MAX_GROUP_KEYS keys (a hostile or huge store).
+  if (folded_records) w.key("folded_records").num(folded_records);
 }
 
 // Sessions with model calls by cost (descending), then id; at most `limit`.

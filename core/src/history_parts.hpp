@@ -2,6 +2,8 @@
 // stored strings, the cost ranking, bounded top-N lists and the rows of the slow and errors
 // queries.
 #pragma once
+#include <agentmetrics/metrics_c.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +27,23 @@ template <class T>
 T &slot(KeyMap<T> &m, std::string_view key) {
   auto it = m.find(key);
   if (it == m.end()) it = m.emplace(std::string(key), T{}).first;
+  return it->second;
+}
+
+// As slot(), for maps keyed by stored strings that a hostile store could make huge: once `m`
+// has AGM_MAX_GROUP_KEYS keys, a new key's entry is the AGM_OTHER_KEY one, and `folded` is set.
+template <class T>
+T &capped_slot(KeyMap<T> &m, std::string_view key, bool &folded) {
+  auto it = m.find(key);
+  if (it == m.end()) {
+    if (m.size() >= AGM_MAX_GROUP_KEYS) {
+      folded = true;
+      key = AGM_OTHER_KEY;
+      it = m.find(key);
+      if (it != m.end()) return it->second;
+    }
+    it = m.emplace(std::string(key), T{}).first;
+  }
   return it->second;
 }
 

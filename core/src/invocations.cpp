@@ -43,6 +43,7 @@ namespace {
 void check_string(std::string_view s, const char *name, bool required) {
   if (required && s.empty()) throw InvalidArgument(std::string("invocation ") + name + " is empty");
   if (!valid_utf8(s)) throw InvalidArgument(std::string("invocation ") + name + " is not valid UTF-8");
+  check_label_size(s, (std::string("invocation ") + name).c_str());
 }
 
 void check_count(int64_t n, const char *name) {

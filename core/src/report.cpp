@@ -38,7 +38,7 @@ constexpr int64_t kMaxParallelismBuckets = 200;
 // values alike, in HTML and inside SVG.
 
 // Appends `s` with & < > " ' as character references. Invalid UTF-8 (records are validated, a
-// path or title may not be) and control characters other than tab and newlines become U+FFFD,
+// path or title may not be) and control characters other than tab and newlines (C1 too) become U+FFFD,
 // so the page is always well-formed UTF-8.
 void escape(std::string &out, std::string_view s) {
   static constexpr char kReplacement[] = "\xEF\xBF\xBD";
@@ -59,6 +59,10 @@ void escape(std::string &out, std::string_view s) {
           out += kReplacement;
         } else if (c < 0x80) {
           out += static_cast<char>(c);
+        } else if (c == 0xC2 && i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xE0) == 0x80) {
+          out += kReplacement;  // a C1 control (U+0080..U+009F): a parse error in HTML
+          i += 2;
+          continue;
         } else {
           const size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
           if (utf8 || (i + n <= s.size() && valid_utf8(s.substr(i, n)))) {
@@ -607,7 +611,8 @@ struct ReportRun::State {
   uint64_t records = 0;
   int64_t first = kMaxTs, last = kMinTs;  // record timestamps in range
   Group all;                              // every call: totals, and durations by kind
-  KeyMap<Group> models, tools;
+  KeyMap<Group> models, tools;            // at most AGM_MAX_GROUP_KEYS names each, then AGM_OTHER_KEY
+  bool folded = false;
   // Model calls per UTC hour (floor(ts / 1 h)): tokens over time, and cost by day at finish.
   std::map<int64_t, Totals> hours;
   int64_t hour_index = 0;
@@ -643,7 +648,7 @@ void ReportRun::State::add(const RecordView &r) {
   switch (r.kind) {
     case RecordKind::kModelCall: {
       const bool retry = r.attempt > 1;
-      Group &m = slot(models, model_key(r.model));
+      Group &m = capped_slot(models, model_key(r.model), folded);
       all.totals.add_model_call(r.usage, r.cost, r.error, retry);
       m.totals.add_model_call(r.usage, r.cost, r.error, retry);
       hour_of(r.ts).add_model_call(r.usage, r.cost, r.error, retry);
@@ -654,7 +659,7 @@ void ReportRun::State::add(const RecordView &r) {
       break;
     }
     case RecordKind::kToolCall: {
-      Group &t = slot(tools, r.tool);
+      Group &t = capped_slot(tools, r.tool, folded);
       all.totals.add_tool_call(r.error);
       t.totals.add_tool_call(r.error);
       if (duration) {

@@ -465,6 +465,34 @@ AGM_API agm_status agm_recorder_cost(agm_cost *out, const agm_recorder *rec, con
 
 /* ===== Section: Sessions ===== */
 
+/*
+ * Limits (since 0.2). Labels and names are what records are grouped and exported by, so
+ * their size and number are bounded: a hostile or buggy caller (a model name taken from a
+ * response, a tool name per URL) cannot make a recorder, a store or an export grow without
+ * bound.
+ * - AGM_MAX_LABEL_BYTES: the longest label or name a record carries: a session's id, agent,
+ *   phase, task, tag keys and values; a model call's model, provider, source, stop_reason
+ *   and error_type; a tool call's name, call_id and error_type; an invocation's
+ *   invocation_id, agent, task_id, model, tier and error_class. A longer one is refused with
+ *   AGM_E_INVALID_ARGUMENT and a message naming the field: nothing is recorded, nothing
+ *   already recorded changes.
+ * - AGM_MAX_MESSAGE_BYTES: a tool call's error_message is free text (an exception's): a longer
+ *   one is cut to its first AGM_MAX_MESSAGE_BYTES bytes (whole UTF-8 characters), not refused.
+ * - AGM_MAX_SESSION_KEYS: distinct (model, provider, source) and distinct tool names a session
+ *   aggregates separately. Calls beyond them still count in every total and keep their names
+ *   in the store, but their breakdown group is AGM_OTHER_KEY, and agm_totals.folded_calls
+ *   counts them.
+ * - AGM_MAX_GROUP_KEYS: distinct keys of one breakdown of a recorder (agm_recorder_breakdown)
+ *   and of one grouping of a history query or metric export (groups, series): further keys
+ *   fold into AGM_OTHER_KEY, counted in folded_calls (breakdowns) or "folded_calls" (query
+ *   documents and exports: see the README).
+ */
+#define AGM_MAX_LABEL_BYTES 1024u
+#define AGM_MAX_MESSAGE_BYTES 4096u
+#define AGM_MAX_SESSION_KEYS 1000u
+#define AGM_MAX_GROUP_KEYS 10000u
+#define AGM_OTHER_KEY "(other)"
+
 /* A session is the scope of cumulative totals: one conversation, one plan/build iteration,
  * one task. Totals never leak between sessions, even with the same session id. */
 typedef struct agm_session agm_session;
@@ -714,11 +742,16 @@ typedef struct agm_totals {
   double tool_success_rate;  /* (tool_calls - tool_errors) / tool_calls; see present */
   double model_success_rate; /* (model_calls - model_errors) / model_calls */
   agm_cost_items cost;       /* sums over priced calls (see AGM_TOTALS_HAS_COST) */
+  /* Since 0.2: model and tool calls whose model or tool name was folded into the
+   * AGM_OTHER_KEY group of breakdowns (AGM_MAX_SESSION_KEYS, AGM_MAX_GROUP_KEYS); they count
+   * in every other field as usual. Not written when struct_size is AGM_TOTALS_SIZE_V0. */
+  uint64_t folded_calls;
 } agm_totals;
 #define AGM_TOTALS_SIZE_V0 272u
+#define AGM_TOTALS_SIZE_V1 280u /* since 0.2: folded_calls */
 #define AGM_TOTALS_INIT                                                                     \
   {(uint32_t)sizeof(agm_totals), 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0, 0, 0, 0, 0, 0, \
-   0, 0.0, 0.0, {{0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}}}
+   0, 0.0, 0.0, {{0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}, {0u, 0u}}, 0u}
 
 /** Cumulative totals of a session. @return AGM_OK; AGM_E_INVALID_ARGUMENT.
  *  @threadsafety any (a consistent snapshot of the session). @since 0.1 */
@@ -891,6 +924,33 @@ AGM_API agm_status agm_format_duration_ms(agm_buffer *out, double duration_ms);
  *  exact amount. @threadsafety any. @since 0.1 */
 AGM_API agm_status agm_format_cost(agm_buffer *out, const agm_money *amount);
 
+/**
+ * `text` made safe to print on a terminal: the rule the agentmetrics command applies to every
+ * stored string (a label, an error message) in its human-readable output, and that
+ * agm_session_format_summary applies to the session id. Stored strings may come from anywhere
+ * (an exception text from a fetched web page): printed raw, an escape sequence could clear the
+ * screen, retitle the window or forge lines. Rule:
+ * - C0 controls and DEL become "\t", "\n", "\r" or "\xHH" (e.g. ESC: "\x1b");
+ * - C1 controls (U+0080..U+009F, e.g. the CSI U+009B), the bidirectional embedding, override
+ *   and isolate controls (U+202A..U+202E, U+2066..U+2069) and U+2028/U+2029 become "\uHHHH";
+ * - each byte of invalid UTF-8 becomes "\xHH";
+ * - everything else is kept (a backslash too: the result is for people, not to be parsed back).
+ * `cells` receives the terminal columns the result takes: East Asian Wide and Fullwidth
+ * characters count 2, combining marks and format characters 0, the others 1 (tables of
+ * Unicode 14, tools/gen_wcwidth.py). With `max_cells` > 0, a result wider than that keeps the
+ * characters and escapes that fit in max_cells - 1 columns, never part of one, then "…"
+ * (U+2026, one column). The result never contains a control character and is unchanged by a
+ * second pass.
+ * @param out      receives the text (NUL-terminated; size excludes the NUL).
+ * @param cells    optional (NULL: not wanted).
+ * @param text     `size` bytes, any content (NULL only when size is 0).
+ * @param max_cells 0: no limit.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (out NULL, text NULL with size > 0).
+ * @threadsafety any. @since 0.2
+ */
+AGM_API agm_status agm_format_terminal_text(agm_buffer *out, uint64_t *cells, const char *text, size_t size,
+                                            uint32_t max_cells);
+
 /* Display flags */
 #define AGM_DISPLAY_F_COLOR (1u << 0) /* wrap the line in dim grey ANSI (ESC[2m ... ESC[0m) */
 
@@ -916,7 +976,7 @@ AGM_API agm_status agm_session_format_turn(agm_buffer *out, const agm_session *s
 /**
  * A one-line session summary, indented by two spaces, e.g.
  * "  session thread-42 · 3 turns · 5 model calls · 4,210 tokens · $0.0123 · 4 tool calls
- * (1 error) · 12.3s".
+ * (1 error) · 12.3s". The session id is escaped as agm_format_terminal_text says (since 0.2).
  * @return AGM_OK; AGM_E_INVALID_ARGUMENT. @threadsafety any. @since 0.1
  */
 AGM_API agm_status agm_session_format_summary(agm_buffer *out, const agm_session *session,

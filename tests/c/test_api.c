@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tap.h"
 
@@ -698,6 +699,255 @@ static void test_display_and_money(void) {
   CHECK(agm_color_enabled(1) == 1);
 }
 
+/* Stored strings made safe for a terminal: controls escaped, cut by cell, never inside a
+ * character or an escape. */
+static int shown(const char *text, size_t size, uint32_t max_cells, const char *expected, uint64_t cells) {
+  agm_buffer b = AGM_BUFFER_INIT;
+  uint64_t got = 99;
+  int ok = agm_format_terminal_text(&b, &got, text, size, max_cells) == AGM_OK && str_eq(&b, expected);
+  if (got != cells)
+    printf("# cells %llu, expected %llu\n", (unsigned long long)got, (unsigned long long)cells);
+  agm_buffer_free(&b);
+  return ok && got == cells;
+}
+#define SHOWN(text, max, expected, cells) shown(text, sizeof(text) - 1, max, expected, cells)
+
+static void test_terminal_text(void) {
+  agm_buffer b = AGM_BUFFER_INIT;
+  agm_recorder *rec;
+  agm_session *s;
+  CHECK(SHOWN("plain", 0, "plain", 5));
+  CHECK(SHOWN("", 0, "", 0));
+  CHECK(SHOWN("\x1b]0;title\x07\r\x1b[K\n\t", 0, "\\x1b]0;title\\x07\\r\\x1b[K\\n\\t", 28));
+  CHECK(SHOWN("a\0b\x7f", 0, "a\\x00b\\x7f", 10));
+  CHECK(
+      SHOWN("\xc2\x9b"
+            "31m",
+            0, "\\u009b31m", 9)); /* C1 CSI as U+009B */
+  CHECK(
+      SHOWN("\x9b"
+            "31m\xff\xc3",
+            0, "\\x9b31m\\xff\\xc3", 15));                                  /* invalid UTF-8 */
+  CHECK(SHOWN("\xed\xa0\x80\xc0\xaf", 0, "\\xed\\xa0\\x80\\xc0\\xaf", 20)); /* surrogate, overlong */
+  CHECK(
+      SHOWN("\xe2\x80\xae"
+            "x\xe2\x80\xa8",
+            0, "\\u202ex\\u2028", 13));                                       /* bidi override, LS */
+  CHECK(SHOWN("\xe6\xbc\xa2\xe5\xad\x97", 0, "\xe6\xbc\xa2\xe5\xad\x97", 4)); /* wide: 2 cells each */
+  CHECK(SHOWN("e\xcc\x81\xe2\x80\x94", 0, "e\xcc\x81\xe2\x80\x94", 2));       /* combining acute: 0 */
+  /* Cuts: whole characters and escapes only, then the ellipsis. */
+  CHECK(SHOWN("abcdef", 4, "abc\xe2\x80\xa6", 4));
+  CHECK(SHOWN("abcd", 4, "abcd", 4));
+  CHECK(SHOWN("\xe6\xbc\xa2\xe5\xad\x97\xe6\xbc\xa2", 4, "\xe6\xbc\xa2\xe2\x80\xa6", 3));
+  CHECK(SHOWN("ab\x1b[K", 5, "ab\xe2\x80\xa6", 3));
+  CHECK(
+      SHOWN("e\xcc\x81"
+            "fgh",
+            3,
+            "e\xcc\x81"
+            "f\xe2\x80\xa6",
+            3));
+  CHECK(SHOWN("ab", 1, "\xe2\x80\xa6", 1));
+  /* A second pass changes nothing. */
+  CHECK(SHOWN("\\x1b[K\xe2\x80\xa6", 0, "\\x1b[K\xe2\x80\xa6", 7));
+  CHECK(agm_format_terminal_text(&b, NULL, NULL, 0, 0) == AGM_OK && str_eq(&b, ""));
+  CHECK(agm_format_terminal_text(&b, NULL, NULL, 1, 0) == AGM_E_INVALID_ARGUMENT);
+  CHECK(agm_format_terminal_text(NULL, NULL, "x", 1, 0) == AGM_E_INVALID_ARGUMENT);
+  /* The session summary line escapes its id. */
+  CHECK(agm_recorder_new(&rec, NULL) == AGM_OK);
+  s = new_session(rec, "id\x1b[2J", "planner");
+  CHECK(agm_session_format_summary(&b, s, 0) == AGM_OK &&
+        strstr(b.data, "session id\\x1b[2J \xc2\xb7") != NULL && strchr(b.data, 0x1b) == NULL);
+  agm_session_free(s);
+  agm_recorder_free(rec);
+  agm_buffer_free(&b);
+}
+
+/* ---- limits: label sizes, distinct keys -------------------------------------------------- */
+
+/* A string of n copies of c (static, rotating: good for two per call). */
+static const char *repeat(char c, size_t n) {
+  static char slots[2][20000];
+  static int next;
+  char *out = slots[next++ % 2];
+  memset(out, c, n);
+  out[n] = '\0';
+  return out;
+}
+
+static void test_label_limits(void) {
+  agm_recorder *rec = new_recorder(NULL);
+  agm_session_options options = AGM_SESSION_OPTIONS_INIT;
+  agm_session *s = NULL;
+  agm_model_call call = AGM_MODEL_CALL_INIT;
+  agm_tool_call tool = AGM_TOOL_CALL_INIT;
+  agm_invocation inv = AGM_INVOCATION_INIT;
+  agm_usage u = usage_io(10, 1);
+  agm_breakdown *bd = NULL;
+  agm_totals t;
+  agm_tag tag;
+  /* Session labels: AGM_MAX_LABEL_BYTES is fine, one byte more is refused, nothing created. */
+  options.agent = repeat('a', AGM_MAX_LABEL_BYTES + 1);
+  CHECK(agm_session_new(&s, rec, &options) == AGM_E_INVALID_ARGUMENT && s == NULL);
+  CHECK(strstr(agm_last_error_message(), "opts->agent is 1025 bytes long") != NULL);
+  CHECK(strstr(agm_last_error_message(), "AGM_MAX_LABEL_BYTES") != NULL);
+  options.agent = NULL;
+  tag.key = "k";
+  tag.value = repeat('v', AGM_MAX_LABEL_BYTES + 1);
+  options.tags = &tag;
+  options.tag_count = 1;
+  CHECK(agm_session_new(&s, rec, &options) == AGM_E_INVALID_ARGUMENT && s == NULL);
+  options.tags = NULL;
+  options.tag_count = 0;
+  options.session_id = repeat('s', AGM_MAX_LABEL_BYTES + 1);
+  CHECK(agm_session_new(&s, rec, &options) == AGM_E_INVALID_ARGUMENT && s == NULL);
+  options.session_id = repeat('s', AGM_MAX_LABEL_BYTES);
+  options.agent = repeat('a', AGM_MAX_LABEL_BYTES);
+  CHECK(agm_session_new(&s, rec, &options) == AGM_OK && s != NULL);
+
+  /* A model call's names: refused, and the session's totals do not move. */
+  call.usage = &u;
+  call.model = repeat('m', AGM_MAX_LABEL_BYTES + 1);
+  CHECK(agm_session_record_model_call(s, &call) == AGM_E_INVALID_ARGUMENT);
+  CHECK(strstr(agm_last_error_message(), "call->model is 1025 bytes long") != NULL);
+  call.model = "gpt-4o";
+  call.provider = repeat('p', AGM_MAX_LABEL_BYTES + 1);
+  CHECK(agm_session_record_model_call(s, &call) == AGM_E_INVALID_ARGUMENT);
+  call.provider = NULL;
+  call.error_type = repeat('e', 5000);
+  CHECK(agm_session_record_model_call(s, &call) == AGM_E_INVALID_ARGUMENT);
+  call.error_type = NULL;
+  call.model = repeat('m', AGM_MAX_LABEL_BYTES);
+  CHECK(agm_session_record_model_call(s, &call) == AGM_OK);
+  t = session_totals(s);
+  CHECK(t.model_calls == 1 && t.input_tokens == 10);
+
+  /* Tool calls: names refused; an error message is cut at AGM_MAX_MESSAGE_BYTES, not refused. */
+  tool.name = repeat('t', AGM_MAX_LABEL_BYTES + 1);
+  CHECK(agm_session_record_tool_call(s, &tool) == AGM_E_INVALID_ARGUMENT);
+  CHECK(strstr(agm_last_error_message(), "call->name is 1025 bytes long") != NULL);
+  CHECK(agm_session_tool_start(s, repeat('t', AGM_MAX_LABEL_BYTES + 1), "c1", NULL) ==
+        AGM_E_INVALID_ARGUMENT);
+  CHECK(agm_session_tool_start(s, "fetch", repeat('c', AGM_MAX_LABEL_BYTES + 1), NULL) ==
+        AGM_E_INVALID_ARGUMENT);
+  tool.name = "fetch";
+  tool.call_id = repeat('c', AGM_MAX_LABEL_BYTES + 1);
+  CHECK(agm_session_record_tool_call(s, &tool) == AGM_E_INVALID_ARGUMENT);
+  tool.call_id = NULL;
+  t = session_totals(s);
+  CHECK(t.tool_calls == 0);
+  tool.outcome = AGM_OUTCOME_ERROR;
+  tool.error_message = repeat('x', 10000);
+  CHECK(agm_session_record_tool_call(s, &tool) == AGM_OK);
+  CHECK(agm_session_breakdown(&bd, s, AGM_BY_TOOL) == AGM_OK && agm_breakdown_count(bd) == 1);
+  CHECK(agm_breakdown_last_error(bd, 0) != NULL &&
+        strlen(agm_breakdown_last_error(bd, 0)) == AGM_MAX_MESSAGE_BYTES);
+  agm_breakdown_free(bd);
+  /* Cut between whole characters: 4,095 ASCII bytes then a 2-byte character. */
+  {
+    static char msg[AGM_MAX_MESSAGE_BYTES + 8];
+    memset(msg, 'y', AGM_MAX_MESSAGE_BYTES - 1);
+    memcpy(msg + AGM_MAX_MESSAGE_BYTES - 1, "\xc3\xa9z", 4);
+    tool.error_message = msg;
+    CHECK(agm_session_record_tool_call(s, &tool) == AGM_OK);
+    CHECK(agm_session_breakdown(&bd, s, AGM_BY_TOOL) == AGM_OK &&
+          strlen(agm_breakdown_last_error(bd, 0)) == AGM_MAX_MESSAGE_BYTES - 1);
+    agm_breakdown_free(bd);
+  }
+  t = session_totals(s);
+  CHECK(t.tool_calls == 2 && t.tool_errors == 2);
+
+  /* Invocations. */
+  inv.invocation_id = "i1";
+  inv.agent = repeat('a', AGM_MAX_LABEL_BYTES + 1);
+  CHECK(agm_recorder_record_invocation(rec, &inv) == AGM_E_INVALID_ARGUMENT);
+  CHECK(strstr(agm_last_error_message(), "invocation agent is 1025 bytes long") != NULL);
+  inv.agent = "builder";
+  inv.tier = repeat('t', AGM_MAX_LABEL_BYTES + 1);
+  CHECK(agm_recorder_record_invocation(rec, &inv) == AGM_E_INVALID_ARGUMENT);
+  inv.tier = NULL;
+  CHECK(agm_recorder_record_invocation(rec, &inv) == AGM_OK);
+  agm_session_free(s);
+  agm_recorder_free(rec);
+}
+
+static void test_distinct_key_caps(void) {
+  agm_recorder *rec = new_recorder(NULL);
+  agm_session *s = new_session(rec, "s", "planner");
+  agm_store_options store = AGM_STORE_OPTIONS_INIT;
+  agm_tool_call tool = AGM_TOOL_CALL_INIT;
+  agm_breakdown *bd = NULL;
+  agm_totals t = AGM_TOTALS_INIT;
+  char name[64], path[] = "/tmp/agm_test_keysXXXXXX";
+  char journal[128];
+  FILE *f;
+  static char text[1 << 20];
+  static agm_session *open_sessions[AGM_MAX_GROUP_KEYS + 3];
+  size_t n;
+  unsigned i;
+  CHECK(mkdtemp(path) != NULL);
+  snprintf(journal, sizeof journal, "%s/keys.jsonl", path);
+  store.journal = journal;
+  CHECK(agm_recorder_open_store(rec, &store) == AGM_OK);
+  /* AGM_MAX_SESSION_KEYS + 5 distinct models and tools: the last 5 fold into "(other)". */
+  for (i = 0; i < AGM_MAX_SESSION_KEYS + 5; ++i) {
+    snprintf(name, sizeof name, "model-%04u", i);
+    CHECK(record(s, name, 1, 1) == AGM_OK);
+    snprintf(name, sizeof name, "tool-%04u", i);
+    tool.name = name;
+    CHECK(agm_session_record_tool_call(s, &tool) == AGM_OK);
+  }
+  CHECK(record(s, "model-0000", 1, 1) == AGM_OK); /* a known one still has its own group */
+  CHECK(record(s, "model-9999", 1, 1) == AGM_OK); /* a new one folds */
+  t = session_totals(s);
+  CHECK(t.model_calls == AGM_MAX_SESSION_KEYS + 7 && t.tool_calls == AGM_MAX_SESSION_KEYS + 5);
+  CHECK(t.folded_calls == 11 && t.input_tokens == AGM_MAX_SESSION_KEYS + 7);
+  CHECK(agm_session_breakdown(&bd, s, AGM_BY_MODEL) == AGM_OK &&
+        agm_breakdown_count(bd) == AGM_MAX_SESSION_KEYS + 1);
+  CHECK(strcmp(agm_breakdown_key(bd, 0), AGM_OTHER_KEY) == 0);
+  CHECK(agm_breakdown_totals(&t, bd, 0) == AGM_OK && t.model_calls == 6 && t.folded_calls == 6);
+  CHECK(agm_breakdown_totals(&t, bd, 1) == AGM_OK && t.model_calls == 2 && t.folded_calls == 0);
+  agm_breakdown_free(bd);
+  CHECK(agm_session_breakdown(&bd, s, AGM_BY_TOOL) == AGM_OK &&
+        agm_breakdown_count(bd) == AGM_MAX_SESSION_KEYS + 1);
+  CHECK(strcmp(agm_breakdown_key(bd, 0), AGM_OTHER_KEY) == 0);
+  CHECK(agm_breakdown_totals(&t, bd, 0) == AGM_OK && t.tool_calls == 5 && t.folded_calls == 5);
+  agm_breakdown_free(bd);
+  /* The store keeps every call's own names. */
+  CHECK(agm_recorder_flush(rec) == AGM_OK);
+  f = fopen(journal, "rb");
+  n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+  if (f) fclose(f);
+  text[n] = '\0';
+  CHECK(strstr(text, "\"model\":\"model-1004\"") != NULL && strstr(text, "\"model\":\"model-9999\"") != NULL);
+  CHECK(strstr(text, "\"tool\":\"tool-1004\"") != NULL && strstr(text, "(other)") == NULL);
+  agm_session_free(s);
+  agm_recorder_free(rec);
+  remove(journal);
+  rmdir(path);
+
+  /* A recorder's breakdowns: AGM_MAX_GROUP_KEYS keys, then "(other)". */
+  rec = new_recorder(NULL);
+  for (i = 0; i < AGM_MAX_GROUP_KEYS + 3; ++i) {
+    snprintf(name, sizeof name, "s%05u", i);
+    open_sessions[i] = s = new_session(rec, name, "planner");
+    CHECK(record(s, "gpt-4o", 1, 1) == AGM_OK);
+    if (i % 2) { /* freed sessions fold as well as open ones */
+      agm_session_free(s);
+      open_sessions[i] = NULL;
+    }
+  }
+  CHECK(agm_recorder_breakdown(&bd, rec, AGM_BY_SESSION) == AGM_OK &&
+        agm_breakdown_count(bd) == AGM_MAX_GROUP_KEYS + 1);
+  CHECK(strcmp(agm_breakdown_key(bd, 0), AGM_OTHER_KEY) == 0);
+  CHECK(agm_breakdown_totals(&t, bd, 0) == AGM_OK && t.model_calls == 3 && t.folded_calls == 3);
+  agm_breakdown_free(bd);
+  CHECK(agm_recorder_totals(&t, rec) == AGM_OK && t.model_calls == AGM_MAX_GROUP_KEYS + 3 &&
+        t.folded_calls == 0);
+  for (i = 0; i < AGM_MAX_GROUP_KEYS + 3; ++i) agm_session_free(open_sessions[i]);
+  agm_recorder_free(rec);
+}
+
 /* ---- bad input ----------------------------------------------------------------------------- */
 
 static void test_invalid_arguments_change_nothing(void) {
@@ -1006,6 +1256,9 @@ int main(void) {
   RUN(test_budgets);
   RUN(test_budget_callback_reentrancy);
   RUN(test_display_and_money);
+  RUN(test_terminal_text);
+  RUN(test_label_limits);
+  RUN(test_distinct_key_caps);
   RUN(test_invalid_arguments_change_nothing);
   RUN(test_struct_sizes);
   RUN(test_state_errors);

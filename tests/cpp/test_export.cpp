@@ -246,6 +246,124 @@ TEST(Export, RecordsWithoutProviderOrAgent) {
   EXPECT_EQ(parser.parse(export_text(h.get(), AGM_EXPORT_OTLP_JSON)).error(), simdjson::SUCCESS);
 }
 
+// Token sums saturate at INT64_MAX, as the summaries' do: 2,000 calls of 2^53 - 1 input tokens
+// (and invocations of as many tokens) export INT64_MAX, never a wrapped negative count.
+TEST(Export, TokenSumsSaturate) {
+  TempDir dir;
+  const std::string path = dir / "big.jsonl";
+  std::string text;
+  for (int i = 0; i < 2000; ++i) {
+    text +=
+        R"({"v":1,"kind":"model_call","ts":)" + std::to_string(1000000000 + i) +
+        R"(,"model":"m","provider":"p","agent":"a","usage":{"input":9007199254740991,"output":9007199254740991}})"
+        "\n";
+    text += R"({"v":1,"kind":"invocation","ts":)" + std::to_string(1000000000 + i) +
+            R"(,"invocation_id":"i)" + std::to_string(i) +
+            R"(","agent":"a","phase":1,"task_id":"t","duration_ns":1,"tokens":9007199254740991,"cost":0,)"
+            R"("exit_code":0,"success":true,"attempt":1,"output_parsed":true})"
+            "\n";
+  }
+  append_text(path, text);
+  History h = open_history(path);
+  const std::string prom = export_text(h.get(), AGM_EXPORT_PROMETHEUS);
+  EXPECT_EQ(prom.find("} -"), std::string::npos) << prom.substr(0, 2000);
+  EXPECT_NE(prom.find(R"(agentmetrics_token_kind="input"} 9223372036854775807)"
+                      "\n"),
+            std::string::npos)
+      << prom;
+  EXPECT_NE(prom.find(R"(agentmetrics_token_kind="output"} 9223372036854775807)"
+                      "\n"),
+            std::string::npos)
+      << prom;
+  EXPECT_NE(
+      prom.find(
+          R"(agentmetrics_invocation_tokens_total{gen_ai_operation_name="invoke_agent",gen_ai_agent_name="a"} )"
+          "9223372036854775807\n"),
+      std::string::npos)
+      << prom;
+  const std::string otlp = export_text(h.get(), AGM_EXPORT_OTLP_JSON);
+  EXPECT_EQ(otlp.find("\"asInt\":\"-"), std::string::npos);
+  EXPECT_NE(otlp.find("\"asInt\":\"9223372036854775807\""), std::string::npos);
+  // The summary agrees.
+  agm_query q = AGM_QUERY_INIT;
+  q.kind = AGM_QUERY_SUMMARY;
+  agm_buffer out = AGM_BUFFER_INIT;
+  ASSERT_EQ(agm_history_query(&out, h.get(), &q), AGM_OK) << agm_last_error_message();
+  EXPECT_NE(std::string(out.data, out.size).find("\"input\":9223372036854775807"), std::string::npos);
+  agm_buffer_free(&out);
+}
+
+// A hostile store: megabyte labels are cut to AGM_MAX_LABEL_BYTES in the metric exports, and
+// past AGM_MAX_GROUP_KEYS distinct names the series and query groups fold into "(other)".
+TEST(Export, HugeAndCountlessLabelsStayBounded) {
+  TempDir dir;
+  const std::string path = dir / "hostile.jsonl";
+  const std::string huge(1 << 20, 'x');
+  std::string text;
+  for (int i = 0; i < 5; ++i) {
+    text += R"({"v":1,"kind":"model_call","ts":1000000000,"model":")" + huge + std::to_string(i) +
+            R"(","provider":")" + huge + R"(","agent":")" + huge + R"(","outcome":"error","error_type":")" +
+            huge +
+            R"(","duration_ns":5,"usage":{"input":1,"output":1}})"
+            "\n";
+  }
+  append_text(path, text);
+  History h = open_history(path);
+  const std::string prom = export_text(h.get(), AGM_EXPORT_PROMETHEUS);
+  EXPECT_LT(prom.size(), 2u << 20) << "5 records of 1 MB labels";  // was 515 MB
+  EXPECT_NE(prom.find("gen_ai_request_model=\"" + std::string(AGM_MAX_LABEL_BYTES, 'x') + "\""),
+            std::string::npos);
+  EXPECT_LT(export_text(h.get(), AGM_EXPORT_OTLP_JSON).size(), 2u << 20);
+
+  const std::string many = dir / "many.jsonl";
+  text.clear();
+  const int n = AGM_MAX_GROUP_KEYS + 5;
+  for (int i = 0; i < n; ++i) {
+    text += R"({"v":1,"kind":"model_call","ts":1000000000,"model":"m)" + std::to_string(i) +
+            R"(","usage":{"input":1,"output":1}})"
+            "\n";
+  }
+  append_text(many, text);
+  History m = open_history(many);
+  const std::string prom2 = export_text(m.get(), AGM_EXPORT_PROMETHEUS);
+  size_t series = 0;
+  for (size_t at = 0; (at = prom2.find("agentmetrics_model_calls_total{", at)) != std::string::npos; ++at)
+    ++series;
+  EXPECT_EQ(series, static_cast<size_t>(AGM_MAX_GROUP_KEYS) + 1);
+  EXPECT_NE(
+      prom2.find(
+          R"x(agentmetrics_model_calls_total{gen_ai_operation_name="chat",gen_ai_provider_name="(other)",)x"
+          R"x(gen_ai_request_model="(other)",gen_ai_agent_name="(other)")x"),
+      std::string::npos);
+  // The cost breakdown by model: 10,000 groups and "(other)" with the 5 folded calls.
+  agm_query q = AGM_QUERY_INIT;
+  q.kind = AGM_QUERY_COST_BREAKDOWN;
+  q.group_by = AGM_BY_MODEL;
+  agm_buffer out = AGM_BUFFER_INIT;
+  ASSERT_EQ(agm_history_query(&out, m.get(), &q), AGM_OK) << agm_last_error_message();
+  simdjson::dom::parser parser;
+  const auto doc = parser.parse(out.data, out.size);
+  EXPECT_EQ(uint64_t(doc["folded_records"]), 5u);
+  EXPECT_EQ(doc["model_calls"].get_uint64().value(), static_cast<uint64_t>(n));
+  size_t groups = 0;
+  bool other = false;
+  for (auto g : doc["groups"].get_array()) {
+    ++groups;
+    if (std::string_view(g["key"]) == AGM_OTHER_KEY) {
+      other = true;
+      EXPECT_EQ(uint64_t(g["model_calls"]), 5u);
+    }
+  }
+  EXPECT_EQ(groups, static_cast<size_t>(AGM_MAX_GROUP_KEYS) + 1);
+  EXPECT_TRUE(other);
+  agm_buffer_free(&out);
+  // Below the cap, no member.
+  q.group_by = AGM_BY_PROVIDER;
+  ASSERT_EQ(agm_history_query(&out, m.get(), &q), AGM_OK);
+  EXPECT_EQ(std::string(out.data, out.size).find("folded_records"), std::string::npos);
+  agm_buffer_free(&out);
+}
+
 TEST(Export, LargeExportsArriveInPieces) {
   TempDir dir;
   const std::string path = dir / "big.jsonl";

@@ -210,12 +210,14 @@ TEST(Report, HostileNamesAreEscapedEverywhere) {
 
 TEST(Report, InvalidUtf8AndControlCharactersCannotReachThePage) {
   ReportOptions o;
-  o.title = std::string("bad \xff\xfe title\x01 \xe2\x82");
+  o.title = std::string("bad \xff\xfe title\x01 \xe2\x82 csi\xc2\x9b\x1b[2J");
   o.source = std::string("/tmp/\xc3\x28.jsonl");
   const std::string page = report({model_call(kT0, "s", "caf\xc3\xa9", usage(1, 1))}, o);
   EXPECT_NE(page.find("bad \xEF\xBF\xBD\xEF\xBF\xBD title\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD"),
             std::string::npos);
   EXPECT_NE(page.find("/tmp/\xEF\xBF\xBD(.jsonl"), std::string::npos);
+  EXPECT_NE(page.find("csi\xEF\xBF\xBD\xEF\xBF\xBD[2J"), std::string::npos);  // C1 CSI and ESC
+  EXPECT_EQ(page.find("\xc2\x9b"), std::string::npos);
   EXPECT_NE(page.find("caf\xc3\xa9"), std::string::npos);  // valid UTF-8 stays
   EXPECT_EQ(page.find('\x01'), std::string::npos);
   EXPECT_EQ(page.find('\xff'), std::string::npos);

@@ -112,6 +112,19 @@ test("bad arguments throw TypeError or RangeError and change nothing", () => {
   assert.equal(s.totals().modelCalls, 0);
 });
 
+test("labels over AGM_MAX_LABEL_BYTES throw a RangeError and change nothing", () => {
+  const { rec } = setup();
+  const long = "m".repeat(1025);
+  const s = rec.session();
+  assert.throws(() => s.recordModelCall({ model: long, usage: { inputTokens: 1, outputTokens: 1 } }),
+    (e) => e instanceof RangeError && /call->model is 1025 bytes long/.test(e.message));
+  assert.throws(() => s.recordToolCall(long), /call->name is 1025 bytes long/);
+  assert.throws(() => rec.session({ agent: long }), /opts->agent is 1025 bytes long.*AGM_MAX_LABEL_BYTES/);
+  s.recordModelCall({ model: "m".repeat(1024), usage: { inputTokens: 1, outputTokens: 1 } });
+  assert.equal(s.totals().modelCalls, 1);
+  assert.equal(s.totals().toolCalls, 0);
+});
+
 test("prices, cost without recording, usage streams", () => {
   const { rec } = setup();
   rec.setPrice("my-model", { input_cost_per_token: 1e-6, output_cost_per_token: 2e-6 });

@@ -186,6 +186,21 @@ def test_bad_arguments_raise_and_change_nothing(recorder: am.Recorder) -> None:
         am.format_tokens(-1)
 
 
+def test_labels_over_the_limit_are_refused_and_change_nothing(recorder: am.Recorder) -> None:
+    long = "m" * 1025  # AGM_MAX_LABEL_BYTES + 1
+    with pytest.raises(am.InvalidArgumentError, match="call->model is 1025 bytes long"):
+        with recorder.session() as s:
+            s.record_model_call(model=long, usage={"input_tokens": 1, "output_tokens": 1})
+    with pytest.raises(am.InvalidArgumentError, match="opts->agent is 1025 bytes long.*AGM_MAX_LABEL_BYTES"):
+        recorder.session(agent=long)
+    with recorder.session() as s:
+        with pytest.raises(am.InvalidArgumentError, match="call->name is 1025 bytes long"):
+            s.record_tool_call(long)
+        s.record_model_call(model="m" * 1024, usage={"input_tokens": 1, "output_tokens": 1})
+        totals = s.totals()
+        assert totals.model_calls == 1 and totals.tool_calls == 0
+
+
 def test_prices_and_cost(recorder: am.Recorder) -> None:
     recorder.set_price("my-model", {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06})
     cost = recorder.cost("my-model", {"input_tokens": 1000, "output_tokens": 500})

@@ -749,3 +749,101 @@ def test_bold_headers_only_on_a_terminal_with_colour(journal: pathlib.Path) -> N
     assert "\x1b[1mTOOL" in _on_a_terminal("tools", journal)
     assert "\x1b[" not in _on_a_terminal("tools", journal, "--no-color")
     assert "\x1b[" not in _on_a_terminal("tools", journal, env={"NO_COLOR": "1"})
+
+
+# ---- hostile strings -------------------------------------------------------------------------
+
+# Stored strings come from anywhere (a tool's exception text from a fetched web page). The
+# human-readable outputs escape C0 and C1 controls (agm_format_terminal_text) and cut columns by
+# terminal cell, never inside a character or an escape; --json stays exact.
+WIDE = "漢" * 40  # 80 cells
+HOSTILE: list[dict[str, Any]] = [
+    {"v": 1, "kind": "session", "ts": T0, "session": "s\x1b]0;pwned\x07", "agent": "evil\r\x1b[K"},
+    {"v": 1, "kind": "tool_call", "ts": T0 + S, "session": "s1", "agent": "a", "tool": "web\x1b[2J",
+     "call_id": "c1", "outcome": "error", "error_type": "boom\u009b31m",
+     "error": "\r\x1b[Kforged line\nsecond", "duration_ns": 5},
+    {"v": 1, "kind": "tool_call", "ts": T0 + 2 * S, "session": "s1", "agent": "a", "tool": "wide",
+     "call_id": "c2", "outcome": "error", "error": WIDE, "duration_ns": 5},
+    {"v": 1, "kind": "tool_call", "ts": T0 + 3 * S, "session": "s1", "agent": "a", "tool": "cut",
+     "call_id": "c3", "outcome": "error", "error": "a" * 57 + "\x1b[K", "duration_ns": 5},
+    {"v": 1, "kind": "model_call", "ts": T0 + 4 * S, "session": "s1", "agent": "a", "model": "gpt\x1b[31m",
+     "provider": "p", "outcome": "error", "error_type": "x", "error": "e\u202eabc\x7f",
+     "usage": {"input": 1, "output": 1}},
+]
+CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.fixture
+def hostile(tmp_path: pathlib.Path) -> pathlib.Path:
+    return write_journal(tmp_path / "hostile.jsonl", HOSTILE)
+
+
+def test_errors_escape_hostile_strings(hostile: pathlib.Path) -> None:
+    out = ok("errors", hostile)
+    assert not CONTROL.search(out), out
+    assert lines_with(out, "Recent errors")  # the table follows
+    rows = out.split("Recent errors\n")[1].split("\n\n")[0].splitlines()
+    assert rows == [
+        "TIME                      TYPE        NAME         ERROR          SESSION  MESSAGE",
+        "2026-11-22T10:00:04.000Z  model_call  gpt\\x1b[31m  x              s1       e\\u202eabc\\x7f",
+        "2026-11-22T10:00:03.000Z  tool_call   cut          —              s1       " + "a" * 57 + "…",
+        "2026-11-22T10:00:02.000Z  tool_call   wide         —              s1       " + "漢" * 29 + "…",
+        "2026-11-22T10:00:01.000Z  tool_call   web\\x1b[2J   boom\\u009b31m  s1       \\r\\x1b[Kforged line\\nsecond",
+    ]
+    assert "web\\x1b[2J       1" in out  # errors by tool, aligned on the escaped width
+    # The JSON keeps the strings exactly.
+    d = doc("errors", hostile)
+    assert {e["message"] for e in d["recent_errors"]} == {
+        "e\u202eabc\x7f", "a" * 57 + "\x1b[K", WIDE, "\r\x1b[Kforged line\nsecond"}
+
+
+def test_tools_escape_hostile_strings(hostile: pathlib.Path) -> None:
+    out = ok("tools", hostile)
+    assert not CONTROL.search(out), out
+    assert out.splitlines()[1:] == [
+        "cut             1       1       0%  0ms  0ms  0ms  0ms  0ms  " + "a" * 57 + "…",
+        "web\\x1b[2J      1       1       0%  0ms  0ms  0ms  0ms  0ms  \\r\\x1b[Kforged line\\nsecond",
+        "wide            1       1       0%  0ms  0ms  0ms  0ms  0ms  " + "漢" * 29 + "…",
+    ]
+    assert ok("tools", hostile, "--name", "a\x1b[2J\u009bb") == "no calls of tool a\\x1b[2J\\u009bb in this period\n"
+
+
+def test_tail_escapes_hostile_strings(hostile: pathlib.Path) -> None:
+    out = ok("tail", hostile)
+    assert not CONTROL.search(out), out
+    lines = out.splitlines()
+    assert lines[1] == ("2026-11-22T10:00:00.000Z  session     evil\\r\\x1b[K                  "
+                        "s\\x1b]0;pwned\\x07           —         —         —")
+    assert lines[2].endswith("0ms  error: boom\\u009b31m: \\r\\x1b[Kforged line\\nsecond")
+    assert lines[3].endswith("0ms  error: " + "漢" * 29 + "…")
+    rows = [json.loads(line) for line in ok("tail", hostile, "--json").splitlines()]
+    assert rows[0]["session"] == "s\x1b]0;pwned\x07" and rows[1]["error_message"] == "\r\x1b[Kforged line\nsecond"
+
+
+def test_summary_by_escapes_hostile_strings(hostile: pathlib.Path) -> None:
+    for by, key in (("tool", "web\\x1b[2J"), ("model", "gpt\\x1b[31m")):
+        out = ok("summary", hostile, "--by", by)
+        assert not CONTROL.search(out), (by, out)
+        assert lines_with(out, key), (by, out)
+    table = ok("summary", hostile, "--by", "tool").split("\n\n")[1].splitlines()
+    assert table[0].startswith("TOOL        TOOL CALLS")  # the escaped name sets the width
+    out = ok("summary", hostile)
+    assert not CONTROL.search(out), out
+    assert "gpt\\x1b[31m" in out and "web\\x1b[2J" in out
+
+
+def test_messages_escape_arguments(tmp_path: pathlib.Path) -> None:
+    res = run("summary", tmp_path / "no\x1b[2Jstore.jsonl")
+    assert res.returncode == 3 and "no\\x1b[2Jstore.jsonl" in res.stderr and "\x1b" not in res.stderr
+
+
+def test_more_names_than_the_cap_fold_into_other(tmp_path: pathlib.Path) -> None:
+    many = write_journal(tmp_path / "many.jsonl", [
+        {"v": 1, "kind": "model_call", "ts": T0, "model": f"m{i}", "usage": {"input": 1, "output": 1}}
+        for i in range(10_003)])  # AGM_MAX_GROUP_KEYS + 3
+    res = run("summary", many, "--by", "model")
+    assert res.returncode == 0, res.stderr
+    assert "agentmetrics: warning: 3 records grouped under (other): more than 10,000 distinct names" in res.stderr
+    assert lines_with(res.stdout, "(other)")[0].split()[:2] == ["(other)", "3"]
+    d = doc("summary", many, "--by", "model")
+    assert d["folded_records"] == 3 and len(d["groups"]) == 10_001
