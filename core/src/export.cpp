@@ -698,12 +698,14 @@ void ExportRun::State::write_otlp(
                         {"telemetry.sdk.name", "agentmetrics"},
                         {"telemetry.sdk.language", "cpp"},
                         {"telemetry.sdk.version", AGM_VERSION_STRING}};
-  for (const auto &[k, v] : options.resource) {
+  for (const auto &kv_in : options.resource) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto &k = kv_in.first;
     auto it = std::find_if(resource.begin(), resource.end(), [&](const auto &kv) { return kv.first == k; });
     if (it != resource.end()) {
-      it->second = v;
+      it->second = kv_in.second;
     } else {
-      resource.emplace_back(k, v);
+      resource.emplace_back(k, kv_in.second);
     }
   }
   o += "{\"resourceMetrics\":[{\"resource\":{";
