@@ -247,7 +247,7 @@ static int stall_mode(const char *journal, const char *database, const char *rou
     fprintf(stderr, "flush: %s %s\n", agm_status_name(status), agm_last_error_message());
     return 1;
   }
-  agm_session_free(session);  /* its release record, not a record of the store */
+  agm_session_free(session); /* its release record, not a record of the store */
   if (agm_recorder_flush(rec) != AGM_OK || store_status(rec, &st)) return 1;
   /* made: the session record, then an invocation and a model call per record */
   printf("done %ld %llu %llu %llu\n", 1 + 2 * (97 + count), (unsigned long long)st.written,

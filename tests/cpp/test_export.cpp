@@ -298,7 +298,8 @@ TEST(Export, TokenSumsSaturate) {
 TEST(Export, HugeAndCountlessLabelsStayBounded) {
   TempDir dir;
   const std::string path = dir / "hostile.jsonl";
-  const std::string huge(1 << 20, 'x');
+  // Four labels per line, each far over AGM_MAX_LABEL_BYTES, the line within the journal's.
+  const std::string huge(AGM_JOURNAL_MAX_LINE / 5, 'x');
   std::string text;
   for (int i = 0; i < 5; ++i) {
     text += R"({"v":1,"kind":"model_call","ts":1000000000,"model":")" + huge + std::to_string(i) +
@@ -310,7 +311,7 @@ TEST(Export, HugeAndCountlessLabelsStayBounded) {
   append_text(path, text);
   History h = open_history(path);
   const std::string prom = export_text(h.get(), AGM_EXPORT_PROMETHEUS);
-  EXPECT_LT(prom.size(), 2u << 20) << "5 records of 1 MB labels";  // was 515 MB
+  EXPECT_LT(prom.size(), 2u << 20) << "5 records of 200 KB labels";
   EXPECT_NE(prom.find("gen_ai_request_model=\"" + std::string(AGM_MAX_LABEL_BYTES, 'x') + "\""),
             std::string::npos);
   EXPECT_LT(export_text(h.get(), AGM_EXPORT_OTLP_JSON).size(), 2u << 20);

@@ -287,35 +287,45 @@ TEST(Store, ANewWriterStartsAfterATornTailOnAFreshLine) {
 TEST(Store, ARecordLongerThanTheJournalLineLimitIsReportedNotStoredNeverSkippedSilently) {
   TempDir dir;
   const std::string journal = dir / "long.jsonl";
-  const std::string huge(AGM_JOURNAL_MAX_LINE + 100, 'x');
   Recorder rec = new_recorder();
   open_store(rec.get(), journal.c_str(), nullptr);
   Session s = new_session(rec.get(), "s", "a");
   tool_call(s.get(), "before", 1);
-  agm_tool_call call = AGM_TOOL_CALL_INIT;
-  call.name = "huge";
-  call.outcome = AGM_OUTCOME_ERROR;
-  call.error_message = huge.c_str();
-  // A record-time limit may refuse it outright; else the writer must.
-  const bool accepted = agm_session_record_tool_call(s.get(), &call) == AGM_OK;
+  // Every label is within AGM_MAX_LABEL_BYTES, but a session's tags together are not
+  // bounded at record time: the line of its session record exceeds the journal's limit.
+  const size_t count = AGM_JOURNAL_MAX_LINE / AGM_MAX_LABEL_BYTES + 8;
+  const std::string value(AGM_MAX_LABEL_BYTES - 8, 'x');
+  std::vector<std::string> keys(count);
+  std::vector<agm_tag> tags(count);
+  for (size_t i = 0; i < count; ++i) {
+    keys[i] = "tag" + std::to_string(i);
+    tags[i] = agm_tag{keys[i].c_str(), value.c_str()};
+  }
+  agm_session_options options = AGM_SESSION_OPTIONS_INIT;
+  options.session_id = "tagged";
+  options.tags = tags.data();
+  options.tag_count = count;
+  agm_session *raw = nullptr;
+  ASSERT_EQ(agm_session_new(&raw, rec.get(), &options), AGM_OK) << agm_last_error_message();
+  Session tagged(raw);
+  tool_call(tagged.get(), "huge", 1);
   tool_call(s.get(), "after", 1);
+  EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_E_IO);
+  EXPECT_NE(std::string(agm_last_error_message()).find("line limit"), std::string::npos)
+      << agm_last_error_message();
   agm_store_status status = AGM_STORE_STATUS_INIT;
   Buffer error;
-  if (accepted) {
-    EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_E_IO);
-    EXPECT_NE(std::string(agm_last_error_message()).find("line limit"), std::string::npos)
-        << agm_last_error_message();
-    ASSERT_EQ(agm_recorder_store_status(&status, rec.get(), error.get()), AGM_OK);
-    EXPECT_EQ(status.failed, 1u);
-    EXPECT_EQ(status.written, 3u);
-  } else {
-    EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_OK);
-  }
+  ASSERT_EQ(agm_recorder_store_status(&status, rec.get(), error.get()), AGM_OK);
+  // Refused: the session record that carries the tags; stored: the session "s" and the
+  // three tool calls (their lines name the session, not its tags).
+  EXPECT_EQ(status.queued, 5u);
+  EXPECT_EQ(status.failed, 1u);
+  EXPECT_EQ(status.written, 4u);
   agm_load_report report = AGM_LOAD_REPORT_INIT;
   const agm_totals t = load_totals(journal, &report);
-  EXPECT_EQ(report.records, 3u);  // the session, "before" and "after"
+  EXPECT_EQ(report.records, 4u);
   EXPECT_EQ(report.malformed, 0u);
-  EXPECT_EQ(t.tool_calls, 2u);
+  EXPECT_EQ(t.tool_calls, 3u);
 }
 
 TEST(Store, AFolderOfJournalsOneFilePerRecorder) {
