@@ -14,5 +14,5 @@ dir=${1:-build-abi}
 command -v abidw >/dev/null || { echo "abidw not found: apt-get install abigail-tools" >&2; exit 1; }
 [[ -f $dir/build.ninja ]] || meson setup "$dir" -Dbuildtype=debug >/dev/null
 meson compile -C "$dir" core/agentmetrics:shared_library >/dev/null
-lib=$(ls "$dir"/core/libagentmetrics.so.*.*)
+lib=$(find "$dir/core" -maxdepth 1 -type f -name "libagentmetrics.so.*.*.*")
 python3 tests/abi/check_abi.py --write "$lib"
