@@ -247,6 +247,28 @@ std::string RecorderState::invocation_aggregate(const InvocationOptions &options
   return invocation_aggregate_json(all, options);
 }
 
+void add_loaded_record(Group &g, const RecordView &r) {
+  const std::string_view error = error_text(r.error_message, r.error_type);
+  switch (r.kind) {
+    case RecordKind::kModelCall:
+      g.totals.add_model_call(r.usage, r.cost, r.error, r.attempt > 1);
+      if (r.duration_ns) g.durations[kDurModelCall].add(*r.duration_ns);
+      if (r.ttft_ns) g.durations[kDurTtft].add(*r.ttft_ns);
+      if (r.error) g.note_error(error, r.ts);
+      break;
+    case RecordKind::kToolCall:
+      g.totals.add_tool_call(r.error);
+      if (r.duration_ns) g.durations[kDurToolCall].add(*r.duration_ns);
+      if (r.error) g.note_error(error, r.ts);
+      break;
+    case RecordKind::kTurn:
+      ++g.totals.turns;
+      if (r.duration_ns) g.durations[kDurTurn].add(*r.duration_ns);
+      break;
+    default: break;
+  }
+}
+
 namespace {
 
 // Aggregates of loaded records, shaped like the recorder's: kept apart while reading so the
@@ -270,7 +292,7 @@ class LoadedTotals {
     add_to(kByPhase, r.phase, r);
     add_to(kByTask, r.task, r);
     add_to(kBySession, r.session, r);
-    apply(total, r);
+    add_loaded_record(total, r);
   }
 
   // Adds `other`, whose records come after this one's.
@@ -296,27 +318,6 @@ class LoadedTotals {
   std::vector<Invocation> invocations;
 
  private:
-  static void apply(Group &g, const RecordView &r) {
-    const std::string_view error = error_text(r.error_message, r.error_type);
-    switch (r.kind) {
-      case RecordKind::kModelCall:
-        g.totals.add_model_call(r.usage, r.cost, r.error, r.attempt > 1);
-        if (r.duration_ns) g.durations[kDurModelCall].add(*r.duration_ns);
-        if (r.ttft_ns) g.durations[kDurTtft].add(*r.ttft_ns);
-        if (r.error) g.note_error(error, r.ts);
-        break;
-      case RecordKind::kToolCall:
-        g.totals.add_tool_call(r.error);
-        if (r.duration_ns) g.durations[kDurToolCall].add(*r.duration_ns);
-        if (r.error) g.note_error(error, r.ts);
-        break;
-      case RecordKind::kTurn:
-        ++g.totals.turns;
-        if (r.duration_ns) g.durations[kDurTurn].add(*r.duration_ns);
-        break;
-      default: break;
-    }
-  }
   void add_to(Dimension d, std::string_view key, const RecordView &r) {
     if (!last_[d] || last_key_[d] != key) {
       auto it = dims[d].find(key);
@@ -327,7 +328,7 @@ class LoadedTotals {
         if (fold) {
           if (r.kind == RecordKind::kModelCall || r.kind == RecordKind::kToolCall)
             ++it->second.totals.folded_calls;
-          apply(it->second, r);
+          add_loaded_record(it->second, r);
           last_[d] = nullptr;  // the next record looks its key up again
           return;
         }
@@ -335,7 +336,7 @@ class LoadedTotals {
       last_[d] = &it->second;
       last_key_[d] = it->first;
     }
-    apply(*last_[d], r);
+    add_loaded_record(*last_[d], r);
   }
   Group *last_[kDimensions] = {};
   std::string_view last_key_[kDimensions];  // views of the map's keys, which never move

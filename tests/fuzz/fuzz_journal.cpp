@@ -1,9 +1,9 @@
 // libFuzzer harness: the journal decoder, from a buffer (no file: microseconds per input).
-// The fuzz build links the core's static library and drives the internal LineDecoder the way
-// a load does (core/src/journal.cpp, Reader): the input is split into lines at '\n', blank
-// lines are passed over, each line is decoded in place with the rest of the buffer as its
-// readable capacity (the reader hands the decoder its whole block, padded at the end only),
-// and each record is aggregated as agm_recorder_load aggregates it (engine.cpp, LoadedTotals).
+// The fuzz build links the core's static library and decodes lines the way every reader does
+// (decode_line in core/src/journal.hpp, torn lines re-synchronised): the input is split into
+// lines at '\n', each line is decoded in place with the rest of the buffer as its readable
+// capacity (LineReader hands the decoder its whole block, padded at the end only), and each
+// record is aggregated as agm_recorder_load aggregates it (add_loaded_record).
 //
 // Input: journal text (tests/fuzz/make_corpus.py seeds it with lines of every record kind,
 // built from the usage fixtures).
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "aggregate.hpp"
+#include "engine.hpp"
 #include "errors.hpp"
 #include "fuzz_check.hpp"
 #include "journal.hpp"
@@ -28,34 +29,33 @@ using namespace agentmetrics;
 
 namespace {
 
-// As LoadedTotals::apply.
-void aggregate(Group &g, const RecordView &r) {
-  const std::string_view error = error_text(r.error_message, r.error_type);
-  switch (r.kind) {
-    case RecordKind::kModelCall:
-      g.totals.add_model_call(r.usage, r.cost, r.error, r.attempt > 1);
-      if (r.duration_ns) g.durations[kDurModelCall].add(*r.duration_ns);
-      if (r.ttft_ns) g.durations[kDurTtft].add(*r.ttft_ns);
-      if (r.error) g.note_error(error, r.ts);
-      break;
-    case RecordKind::kToolCall:
-      g.totals.add_tool_call(r.error);
-      if (r.duration_ns) g.durations[kDurToolCall].add(*r.duration_ns);
-      if (r.error) g.note_error(error, r.ts);
-      break;
-    case RecordKind::kTurn:
-      ++g.totals.turns;
-      if (r.duration_ns) g.durations[kDurTurn].add(*r.duration_ns);
-      break;
-    default: break;
-  }
-}
-
 // Decodes its own copy of `line`, padded as simdjson needs.
 const RecordView &decode_copy(LineDecoder &decoder, std::string &copy, std::string_view line) {
   copy.assign(line);
   copy.append(simdjson::SIMDJSON_PADDING, ' ');
   return decoder.decode(std::string_view(copy.data(), line.size()), copy.size());
+}
+
+// Aggregated as a load does; what was read is what the writer would write again, and that
+// reads back the same.
+void check_record(const RecordView &r, Group &group, std::string &first, std::string &second,
+                  std::string &copy) {
+  static LineDecoder again;
+  add_loaded_record(group, r);
+  for (int k = 0; k < kDurationKinds; ++k) (void)group.durations[k].quantile(0.99);
+  first.clear();
+  encode_record(r, first);
+  FUZZ_CHECK(!first.empty() && first.back() == '\n', "an encoded line without its newline");
+  const std::string_view encoded(first.data(), first.size() - 1);
+  const RecordView *back = nullptr;
+  try {
+    back = &decode_copy(again, copy, encoded);
+  } catch (const Corrupt &e) {
+    FUZZ_CHECK(false, "the re-encoded line does not decode (%s): %s", e.what(), first.c_str());
+  }
+  second.clear();
+  encode_record(*back, second);
+  FUZZ_CHECK(first == second, "encode(decode(encode(r))) differs:\n%s%s", first.c_str(), second.c_str());
 }
 
 }  // namespace
@@ -64,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // The reader's block: the text, then padding.
   std::vector<char> block(size + simdjson::SIMDJSON_PADDING, ' ');
   if (size) std::memcpy(block.data(), data, size);
-  static LineDecoder decoder, again;
+  static LineDecoder decoder;
   Group group;
   std::string first, second, copy;
   size_t pos = 0;
@@ -74,31 +74,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const size_t len = nl ? static_cast<size_t>(static_cast<const char *>(nl) - start) : size - pos;
     const std::string_view line(start, len);
     pos += len + 1;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    const RecordView *r;
-    try {
-      r = &decoder.decode(line, block.size() - static_cast<size_t>(start - block.data()));
-    } catch (const Corrupt &e) {
-      FUZZ_CHECK(*e.what() != '\0', "a rejection without a reason");
-      continue;
-    }
-    aggregate(group, *r);
-    for (int k = 0; k < kDurationKinds; ++k) (void)group.durations[k].quantile(0.99);
-
-    // What was read is what the writer would write again, and that reads back the same.
-    first.clear();
-    encode_record(*r, first);
-    FUZZ_CHECK(!first.empty() && first.back() == '\n', "an encoded line without its newline");
-    const std::string_view encoded(first.data(), first.size() - 1);
-    const RecordView *back = nullptr;
-    try {
-      back = &decode_copy(again, copy, encoded);
-    } catch (const Corrupt &e) {
-      FUZZ_CHECK(false, "the re-encoded line does not decode (%s): %s", e.what(), first.c_str());
-    }
-    second.clear();
-    encode_record(*back, second);
-    FUZZ_CHECK(first == second, "encode(decode(encode(r))) differs:\n%s%s", first.c_str(), second.c_str());
+    LineReader::Line l;
+    l.text = line;
+    l.capacity = block.size() - static_cast<size_t>(start - block.data());
+    l.bytes = len + 1;
+    decode_line(
+        decoder, l, [&](const RecordView &r) { check_record(r, group, first, second, copy); },
+        [](const std::string &reason) { FUZZ_CHECK(!reason.empty(), "a rejection without a reason"); });
   }
   return 0;
 }
