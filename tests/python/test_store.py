@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import sqlite3
 import subprocess
 import sys
 from decimal import Decimal
@@ -187,6 +186,17 @@ def test_flush_releases_the_gil(tmp_path: pathlib.Path) -> None:
     assert int(done.stdout) > 1 << 16
 
 
+# Holds a write transaction on the database argv[1] until its stdin closes.
+LOCKER = """
+import sqlite3, sys
+lock = sqlite3.connect(sys.argv[1], isolation_level=None)
+lock.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.read()
+lock.execute("ROLLBACK")
+"""
+
+
 def test_a_stalled_store_drops_beyond_max_queue_bytes_and_reports_every_drop(
     tmp_path: pathlib.Path, recorder: am.Recorder
 ) -> None:
@@ -197,13 +207,18 @@ def test_a_stalled_store_drops_beyond_max_queue_bytes_and_reports_every_drop(
         recorder.flush()
         before = recorder.store_status()
         assert (before.max_queue_bytes, before.dropped, before.queued_bytes) == (64 * 1024, 0, 0)
-        lock = sqlite3.connect(db, isolation_level=None)  # another writer holds the database
-        lock.execute("BEGIN IMMEDIATE")
+        # Another process holds the database's write lock. (Not a sqlite3 connection in this
+        # process: the extension carries its own SQLite, and two copies of SQLite in one
+        # process do not see each other's POSIX locks.)
+        locker = subprocess.Popen(
+            [sys.executable, "-c", LOCKER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert locker.stdout is not None and locker.stdout.readline() == "locked\n"
         for _ in range(3000):
             s.record_model_call(model="gpt-4o", usage=USAGE, duration_ns=1000)
         stalled = recorder.store_status()
-        lock.execute("ROLLBACK")
-        lock.close()
+        locker.communicate("")  # it rolls back and exits
+        assert locker.returncode == 0
     accepted = stalled.queued - before.queued
     assert 0 < stalled.queued_bytes <= 64 * 1024
     assert stalled.dropped > 0 and accepted + stalled.dropped == 3000
