@@ -86,16 +86,23 @@ static agm_session *new_session(agm_recorder *rec, const char *id) {
   return session;
 }
 
+/* The session "round-ROUND" of kill and stall mode, and stdout unbuffered: the parent reads
+ * each progress line as it is printed. */
+static agm_session *round_session(agm_recorder *rec, const char *round) {
+  char session_id[64];
+  snprintf(session_id, sizeof session_id, "round-%s", round);
+  setvbuf(stdout, NULL, _IONBF, 0);
+  return new_session(rec, session_id);
+}
+
 static int kill_mode(const char *journal, const char *database, const char *round) {
-  char session_id[64], id[64];
+  char id[64];
   long i;
   agm_recorder *rec = open_recorder(journal, database);
   agm_session *session;
   if (!rec) return 1;
-  snprintf(session_id, sizeof session_id, "round-%s", round);
-  session = new_session(rec, session_id);
+  session = round_session(rec, round);
   if (!session) return 1;
-  setvbuf(stdout, NULL, _IONBF, 0);
   for (i = 1;; ++i) {
     snprintf(id, sizeof id, "%s-%ld", round, i);
     if (record_one(rec, session, id, i)) return 1;
@@ -199,7 +206,7 @@ static int store_status(agm_recorder *rec, agm_store_status *status) {
 
 static int stall_mode(const char *journal, const char *database, const char *round, uint64_t max_queue_bytes,
                       long count, int release) {
-  char session_id[64], id[64];
+  char id[64];
   long i;
   agm_status status;
   agm_store_status before, st;
@@ -207,10 +214,8 @@ static int stall_mode(const char *journal, const char *database, const char *rou
   agm_recorder *rec = open_bounded(journal, database, max_queue_bytes);
   agm_session *session;
   if (!rec) return 1;
-  snprintf(session_id, sizeof session_id, "round-%s", round);
-  session = new_session(rec, session_id);
+  session = round_session(rec, round);
   if (!session) return 1;
-  setvbuf(stdout, NULL, _IONBF, 0);
   for (i = 1; i <= 97; ++i) {
     snprintf(id, sizeof id, "%s-%ld", round, i);
     if (record_one(rec, session, id, i)) return 1;
