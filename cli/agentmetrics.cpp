@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <map>
 #include <memory>
@@ -228,11 +229,25 @@ class Progress {
   size_t width_ = 0;  // of the widest line drawn; 0: nothing drawn
 };
 
-// After a read: one warning if malformed lines were skipped.
+// Wall-clock ns as UTC "2026-11-22T10:00:00Z".
+std::string utc_text(int64_t ns) {
+  const time_t seconds = static_cast<time_t>(ns / 1000000000 - (ns % 1000000000 < 0 ? 1 : 0));
+  struct tm tm {};
+  char text[40];
+  if (!gmtime_r(&seconds, &tm) || !std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm)) return "?";
+  return text;
+}
+
+// After a read: a warning if a writer of the store dropped records (its "dropped" markers),
+// and one if malformed lines were skipped.
 void warn_malformed(agm_history *h) {
   Buffer buf;
   if (AGM_FAILED(agm_history_warnings(buf.get(), h))) return;
   const Json doc = Json::parse(buf.view());
+  if (const int64_t dropped = doc["dropped"].as_int(); dropped > 0) {
+    warn(plural(dropped, "record was", "records were") + " dropped by a writer (queue full) between " +
+         utc_text(doc["dropped_from"].as_int()) + " and " + utc_text(doc["dropped_to"].as_int()));
+  }
   const int64_t n = doc["malformed"].as_int();
   if (n <= 0) return;
   std::string message = "skipped " + plural(n, "malformed line", "malformed lines");

@@ -80,7 +80,8 @@ static_assert(sizeof(agm_store_options) == AGM_STORE_OPTIONS_SIZE_V0 + 8 + 2 * s
 static_assert(offsetof(agm_store_status, dropped) == AGM_STORE_STATUS_SIZE_V0);  // 0.2 appended
 static_assert(sizeof(agm_store_status) == AGM_STORE_STATUS_SIZE_V0 + 3 * 8);
 static_assert(sizeof(agm_load_options) == AGM_LOAD_OPTIONS_SIZE_V0);
-static_assert(sizeof(agm_load_report) == AGM_LOAD_REPORT_SIZE_V0);
+static_assert(offsetof(agm_load_report, dropped) == AGM_LOAD_REPORT_SIZE_V0);  // 0.2 appended
+static_assert(sizeof(agm_load_report) == AGM_LOAD_REPORT_SIZE_V0 + 3 * 8);
 static_assert(sizeof(agm_invocation) == AGM_INVOCATION_SIZE_V0);
 static_assert(sizeof(agm_aggregate_options) == AGM_AGGREGATE_OPTIONS_SIZE_V0);
 static_assert(sizeof(agm_query) == AGM_QUERY_SIZE_V0);
@@ -687,6 +688,9 @@ void load_report_out(agm_load_report *dst, const ReadReport &r) {
   out.skipped = r.skipped;
   out.malformed = r.malformed;
   out.first_malformed_line = r.warnings.empty() ? 0 : r.warnings.front().line;
+  out.dropped = r.dropped;
+  out.dropped_from_ns = r.dropped_from;
+  out.dropped_to_ns = r.dropped_to;
   write_struct(dst, out);
 }
 
@@ -1469,7 +1473,12 @@ agm_status agm_history_warnings(agm_buffer *out, agm_history *history) {
     std::string json = "{\"lines\":" + std::to_string(h.report.lines) +
                        ",\"records\":" + std::to_string(h.report.records) +
                        ",\"malformed\":" + std::to_string(h.report.malformed) +
-                       ",\"warnings\":" + h.report.warnings_json() + "}";
+                       ",\"dropped\":" + std::to_string(h.report.dropped);
+    if (h.report.dropped_markers) {
+      json += ",\"dropped_from\":" + std::to_string(h.report.dropped_from) +
+              ",\"dropped_to\":" + std::to_string(h.report.dropped_to);
+    }
+    json += ",\"warnings\":" + h.report.warnings_json() + "}";
     return json;
   });
 }

@@ -285,7 +285,8 @@ class LoadedTotals {
         break;
       case RecordKind::kToolCall: add_to(kByTool, r.tool, r); break;
       case RecordKind::kTurn: break;
-      case RecordKind::kSession: return;
+      case RecordKind::kSession:
+      case RecordKind::kDropped: return;  // readers count markers apart (ReadReport)
       case RecordKind::kInvocation: invocations.emplace_back(r.invocation); return;
     }
     add_to(kByAgent, r.agent, r);

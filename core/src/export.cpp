@@ -120,6 +120,7 @@ class RowBuilder {
       case RecordKind::kTurn: duration(19, r.duration_ns); break;  // tokens and cost: its calls' rows
       case RecordKind::kInvocation: invocation(r.invocation); break;
       case RecordKind::kSession: break;
+      case RecordKind::kDropped: break;
     }
     // scratch_ is complete: its views cannot move any more.
     for (const auto &[column, at, size] : formatted_)
@@ -514,6 +515,7 @@ void ExportRun::State::add_metrics(const RecordView &r) {
       break;
     }
     case RecordKind::kSession: break;
+    case RecordKind::kDropped: break;  // readers count markers apart (ReadReport)
   }
 }
 

@@ -48,6 +48,7 @@ std::string Follower::poll(uint64_t &count) {
     // that found only such rows reads on, so that no record count of 0 hides later rows.
     for (;;) {
       db.scan_after(last_row_, kMaxPollRows, [&](int64_t, const RecordView &r) {
+        if (r.kind == RecordKind::kDropped) return;  // a writer's marker, not a record
         append_row_json(out, r);
         out += '\n';
         ++count;
@@ -88,6 +89,7 @@ std::string Follower::poll_journal(const std::string &file, uint64_t &offset, ui
     decode_line(
         decoder, line,
         [&](const RecordView &r) {
+          if (r.kind == RecordKind::kDropped) return;  // a writer's marker, not a record
           append_row_json(out, r);
           out += '\n';
           ++count;

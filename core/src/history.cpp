@@ -191,8 +191,10 @@ struct QueryRun::State {
   TopK<SlowOp<std::string>> slow;
   TopK<ErrorEntry<std::string>> errors;
   std::vector<Invocation> invocations;
-  uint64_t folded_records = 0;  // records some grouping put under AGM_OTHER_KEY
-  int64_t day = kMin;           // the day whose key is in day_key: most records share their neighbour's
+  uint64_t folded_records = 0;   // records some grouping put under AGM_OTHER_KEY
+  uint64_t dropped_records = 0;  // by the store's writers (set_dropped)
+  int64_t dropped_from = 0, dropped_to = 0;
+  int64_t day = kMin;  // the day whose key is in day_key: most records share their neighbour's
   std::string day_key;
 };
 
@@ -282,6 +284,7 @@ void QueryRun::State::add(const RecordView &r) {
       if (session) session->started = std::min(session->started, r.ts);
       break;
     case RecordKind::kInvocation: break;
+    case RecordKind::kDropped: return;  // readers count markers apart (ReadReport)
   }
 
   if (folded) ++folded_records;
@@ -301,6 +304,11 @@ void QueryRun::State::header(Json &w) const {
   q.from == kMin ? w.null() : w.time(q.from);
   w.key("to");
   q.to == kMax ? w.null() : w.time(q.to);
+  if (dropped_records) {
+    w.key("dropped_records").num(dropped_records);
+    w.key("dropped_from").time(dropped_from);
+    w.key("dropped_to").time(dropped_to);
+  }
   // Only when some grouping passed AGM_MAX_GROUP_KEYS keys (a hostile or huge store).
   if (folded_records) w.key("folded_records").num(folded_records);
 }
@@ -540,6 +548,12 @@ QueryRun &QueryRun::operator=(QueryRun &&) noexcept = default;
 
 void QueryRun::add(const RecordView &r) {
   state_->add(r);
+}
+
+void QueryRun::set_dropped(uint64_t records, int64_t from, int64_t to) {
+  state_->dropped_records = records;
+  state_->dropped_from = from;
+  state_->dropped_to = to;
 }
 
 std::string QueryRun::finish() const {

@@ -97,6 +97,11 @@ class QueryRun {
 
   // Ignores records outside [from, to) and kinds the query does not read; copies only what it keeps.
   void add(const RecordView &r);
+  // Records a store's writers dropped (ReadReport::dropped, from its "dropped" markers, over
+  // the whole store whatever the range): documents but "invocations" then have
+  // "dropped_records" (the count), "dropped_from" and "dropped_to" (ISO times of the earliest
+  // and latest of them) after "to". Absent when 0.
+  void set_dropped(uint64_t records, int64_t from, int64_t to);
   // The result document (above). kSession with no record of that session: NotFound.
   std::string finish() const;
 

@@ -186,6 +186,10 @@ char *encode_record(const RecordView &r, char *buffer) {
       put_money(out, ",\"cost\":", r.turn_cost);
       break;
     case RecordKind::kInvocation: put_invocation(out, r.invocation); break;
+    case RecordKind::kDropped:
+      put_int(out, ",\"records\":", static_cast<int64_t>(std::min<uint64_t>(r.dropped_records, INT64_MAX)));
+      put_int(out, ",\"last_ts\":", r.last_ts);
+      break;
   }
   out.raw("}\n");
   return out.end();
@@ -250,6 +254,8 @@ enum class Key {
   kOutputParsed,
   kTier,
   kErrorClass,
+  kRecords,
+  kLastTs,
 };
 
 constexpr std::pair<std::string_view, Key> kKeys[] = {
@@ -304,6 +310,8 @@ constexpr std::pair<std::string_view, Key> kKeys[] = {
     {"tier", Key::kTier},
     {"error_class", Key::kErrorClass},
     {"errorClass", Key::kErrorClass},
+    {"records", Key::kRecords},
+    {"last_ts", Key::kLastTs},
 };
 
 // Keys bucketed by length and first letter: a line has ~20 members, so the lookup is hot.
@@ -572,6 +580,8 @@ void LineDecoder::decode_document(simdjson::ondemand::document &doc, bool invoca
       case Key::kOutputParsed: inv.output_parsed = get_bool(v, name); break;
       case Key::kTier: inv.tier = get_str(v, name); break;
       case Key::kErrorClass: inv.error_class = get_str(v, name); break;
+      case Key::kRecords: r.dropped_records = static_cast<uint64_t>(get_count(v, name)); break;
+      case Key::kLastTs: r.last_ts = get_int(v, name); break;
     }
   }
   if (invocation_only) {
@@ -646,6 +656,28 @@ std::string errno_text(int err) {
 
 Fd::~Fd() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+void ReadReport::add_dropped(const RecordView &marker) {
+  ReadReport one;
+  one.dropped = marker.dropped_records;
+  one.dropped_markers = 1;
+  one.dropped_from = marker.ts;
+  one.dropped_to = std::max(marker.ts, marker.last_ts);
+  merge_dropped(one);
+}
+
+void ReadReport::merge_dropped(const ReadReport &other) {
+  if (other.dropped_markers == 0) return;
+  if (dropped_markers == 0) {
+    dropped_from = other.dropped_from;
+    dropped_to = other.dropped_to;
+  } else {
+    dropped_from = std::min(dropped_from, other.dropped_from);
+    dropped_to = std::max(dropped_to, other.dropped_to);
+  }
+  dropped = dropped + other.dropped < dropped ? UINT64_MAX : dropped + other.dropped;
+  dropped_markers += other.dropped_markers;
 }
 
 void ReadReport::add_malformed(const std::string &file, uint64_t line, std::string reason) {
@@ -764,6 +796,10 @@ struct Reader {
   bool done = false;  // the limit is reached
 
   void record(const RecordView &r) {
+    if (r.kind == RecordKind::kDropped) {  // a writer's marker, not a record
+      report.add_dropped(r);
+      return;
+    }
     ++report.lines;
     if (done) return;  // a second record on a line after the limit: not read
     if (seen++ < skip) {
@@ -902,6 +938,7 @@ void read_journal_file_parallel(const std::string &file, size_t chunks, ReadRepo
     report.records += part.records;
     report.malformed += part.malformed;
     report.bytes += part.bytes;
+    report.merge_dropped(part);
   }
 }
 

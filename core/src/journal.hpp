@@ -55,6 +55,9 @@ inline constexpr size_t kMaxLineBytes = size_t{1} << 20;
 // - malformed: any other line (garbage, a torn fragment, an unknown schema version, a line
 //   longer than kMaxLineBytes, a database row that cannot be loaded).
 // So lines = records + skipped + malformed when nothing is filtered out.
+// A writer's "dropped" marker (records its queue had no room for) is none of these: it is
+// counted apart, in `dropped` (the records it names) and `dropped_markers`, whatever a
+// command's filter, so every command reports the same figure for one store.
 struct JournalWarning {
   std::string file;
   uint64_t line = 0;  // 1-based line of the file; for a database, the row id
@@ -66,7 +69,13 @@ struct ReadReport {
   uint64_t files = 0, lines = 0, records = 0, skipped = 0, malformed = 0;
   uint64_t bytes = 0;     // of the lines read, newlines included (journals only)
   uint64_t numbered = 0;  // physical lines of the files read, blank ones included (numbering)
+  uint64_t dropped = 0, dropped_markers = 0;  // records named by "dropped" markers, and markers
+  int64_t dropped_from = 0, dropped_to = 0;   // the earliest and latest ts of those records
   std::vector<JournalWarning> warnings;
+  // Counts a "dropped" marker (a record of kind kDropped).
+  void add_dropped(const RecordView &marker);
+  // Adds the dropped figures of `other`.
+  void merge_dropped(const ReadReport &other);
   // Counts a malformed line and keeps its warning (the first kMaxWarnings).
   void add_malformed(const std::string &file, uint64_t line, std::string reason);
   // Every line that failed, as JSON [{"file":…,"line":…,"reason":…}] (the first kMaxWarnings).

@@ -3,7 +3,7 @@
 namespace agentmetrics {
 
 namespace {
-constexpr std::string_view kKindNames[] = {"session", "model_call", "tool_call", "turn", "invocation"};
+constexpr std::string_view kKindNames[] = {"session", "model_call", "tool_call", "turn", "invocation", "dropped"};
 }
 
 std::string_view kind_name(RecordKind kind) {

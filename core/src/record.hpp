@@ -16,7 +16,8 @@
 // error_type, error, duration_ns, input_bytes, output_bytes), "turn" (turn, duration_ns,
 // tool_wall_ns, tool_work_ns, model_calls, tool_calls, tokens, cost), "session" (labels, tags
 // as an object of strings; ts = start), "invocation" (seed 004's InvocationMetric in
-// snake_case; ts = start).
+// snake_case; ts = start), "dropped" (a writer's marker: "records" were dropped, their queue
+// full, with ts from "ts" to "last_ts"; not a record: readers count it apart, see ReadReport).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -34,7 +35,7 @@ namespace agentmetrics {
 
 inline constexpr int kSchemaVersion = 1;
 
-enum class RecordKind : uint8_t { kSession = 0, kModelCall, kToolCall, kTurn, kInvocation };
+enum class RecordKind : uint8_t { kSession = 0, kModelCall, kToolCall, kTurn, kInvocation, kDropped };
 
 // The "kind" member's value, and back (nullopt: unknown kind).
 std::string_view kind_name(RecordKind kind);
@@ -85,6 +86,11 @@ struct RecordNumbers {
   uint64_t model_calls = 0, tool_calls = 0;
   int64_t turn_tokens = 0;
   u128 turn_cost = 0;
+
+  // dropped (a marker, not a record): how many records the writer dropped, their queue full,
+  // with ts between `ts` (the earliest) and `last_ts` (the latest).
+  uint64_t dropped_records = 0;
+  int64_t last_ts = 0;
 };
 
 struct RecordView : RecordNumbers {

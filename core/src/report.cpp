@@ -507,6 +507,7 @@ const char *kind_label(RecordKind kind) {
     case RecordKind::kTurn: return "turn";
     case RecordKind::kSession: return "session";
     case RecordKind::kInvocation: return "invocation";
+    case RecordKind::kDropped: return "dropped records";
   }
   return "";
 }
@@ -672,7 +673,8 @@ void ReportRun::State::add(const RecordView &r) {
       ++all.totals.turns;
       if (duration) all.durations[kDurTurn].add(*duration);
       break;
-    case RecordKind::kSession: return;
+    case RecordKind::kSession:
+    case RecordKind::kDropped: return;  // readers count markers apart (ReadReport)
     case RecordKind::kInvocation: {
       ++invocations;
       if (r.invocation.success) ++invocation_successes;

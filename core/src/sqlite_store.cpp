@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iterator>
@@ -220,7 +221,7 @@ constexpr Column kTokenColumns[kTokenKinds] = {
 constexpr Column kCostColumns[kCostItems] = {kColCostInput,        kColCostCacheRead, kColCostCacheWrite5m,
                                              kColCostCacheWrite1h, kColCostOutput,    kColCostReasoning};
 
-constexpr int kKindCount = static_cast<int>(RecordKind::kInvocation) + 1;
+constexpr int kKindCount = static_cast<int>(RecordKind::kDropped) + 1;
 constexpr uint32_t kAllKinds = (1u << kKindCount) - 1;
 
 std::string sqlite_message(sqlite3 *db, int rc) {
@@ -401,6 +402,10 @@ class RecordBinder {
       optional(kColInvCachedTokens, inv.cached_tokens);
       money(kColInvCost, inv.cost);
     }
+    if (kind == RecordKind::kDropped) {  // a writer's marker: no columns of its own (see the header)
+      integer(kColModelCalls, static_cast<int64_t>(std::min<uint64_t>(r.dropped_records, INT64_MAX)));
+      integer(kColDurationNs, r.last_ts > r.ts ? r.last_ts - r.ts : 0);
+    }
   }
 
   int status() const { return status_; }
@@ -500,6 +505,12 @@ class RowReader {
       inv.attempt = r.attempt;
       inv.output_parsed = integer(kColOutputParsed).value_or(0) != 0;
       inv.start_ns = r.ts;
+    }
+    if (r.kind == RecordKind::kDropped) {
+      r.dropped_records = r.model_calls;
+      r.last_ts = r.ts + std::max<int64_t>(r.duration_ns.value_or(0), 0);
+      r.model_calls = 0;
+      r.duration_ns.reset();
     }
     return ok_;
   }

@@ -11,7 +11,9 @@
 // unpriced call are NULL; a field that does not belong to the record's kind is NULL at its
 // default value, so every field round-trips. An invocation keeps its agent, model, duration and
 // attempt in the shared columns and its start in ts; loading fills both the record's and the
-// invocation's copies from them.
+// invocation's copies from them. A "dropped" marker (kind 'dropped', schema 2 unchanged) keeps
+// the earliest ts of the records dropped in ts, the count in model_calls and the span to the
+// latest in duration_ns.
 //
 // Threads: one object must be used by one thread at a time (the connection is opened with
 // SQLITE_OPEN_NOMUTEX). Any number of objects, in any number of processes, may share a file.

@@ -61,6 +61,7 @@ void for_each_stored(const std::string &path, const ScanFilter &filter, uint64_t
     // be loaded is then a malformed line in the figures of every command (the filter applies
     // to the records, in select).
     db.scan(ScanFilter{}, [&](const RecordView &r) {
+      if (r.kind == RecordKind::kDropped) return report.add_dropped(r);  // a marker, not a record
       ++report.lines;
       select(r);
     });
@@ -91,6 +92,7 @@ std::string query_store(const std::string &path, const Query &query, ReadReport 
   if (query.kind == QueryKind::kSession) filter.session = query.name;
   for_each_stored(
       path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
+  run.set_dropped(report.dropped, report.dropped_from, report.dropped_to);
   return run.finish();
 }
 

@@ -391,11 +391,32 @@ const Record &whole(const Record &record) {
   return record;
 }
 
+int64_t record_ts(const ModelCallParts &call) {
+  return call.ts;
+}
+int64_t record_ts(const Record &record) {
+  return record.fields.ts;
+}
+
 }  // namespace
 
-// A record that does not fit under the bound: counted, and on_drop is due at the first of a run.
-void Writer::drop_locked() {
+void Writer::Drops::add(uint64_t n, int64_t first, int64_t last) {
+  if (n == 0) return;
+  if (records == 0) {
+    from = first;
+    to = last;
+  } else {
+    from = std::min(from, first);
+    to = std::max(to, last);
+  }
+  records = records + n < records ? UINT64_MAX : records + n;
+}
+
+// A record that does not fit under the bound: counted (and remembered for the store's
+// marker), and on_drop is due at the first of a run.
+void Writer::drop_locked(int64_t ts) {
   ++dropped_;
+  unmarked_.add(1, ts, ts);
   if (!dropping_) {
     dropping_ = true;
     if (on_drop_) warn_due_.store(true, std::memory_order_relaxed);
@@ -414,7 +435,7 @@ void Writer::push_packed(const Source &source) {
     }
     // queued_bytes_ <= max_queue_bytes_, so this cannot overflow.
     if (cost > max_queue_bytes_ - queued_bytes_) {
-      drop_locked();
+      drop_locked(record_ts(source));
       return;
     }
     queued_bytes_ += cost;
@@ -574,12 +595,16 @@ void Writer::run() {
     }
     const uint64_t target = flush_requested_;
     const bool stopping = stop_;
+    const Drops drops = std::exchange(unmarked_, Drops{});
     lock.unlock();
+    if (fd_ >= 0) journal_drops_.add(drops.records, drops.from, drops.to);
+    if (db_) db_drops_.add(drops.records, drops.from, drops.to);
 
     const int64_t now = monotonic_ns();
     const bool sync = policy_ == FlushPolicy::kEveryRecord || target != flush_done_ || stopping ||
                       (policy_ == FlushPolicy::kInterval && now >= next_sync && (dirty || !batch.empty()));
     if (!batch.empty()) write_blocks(batch, sync);
+    if (journal_drops_.records || db_drops_.records) write_markers(sync);
     dirty = (dirty || !batch.empty()) && !sync;
     if (sync && batch.empty()) {  // a barrier with nothing new still makes earlier writes durable
       try {
@@ -707,6 +732,48 @@ void Writer::write_slice(bool sync) {
   }
   std::lock_guard lock(mu_);
   written_ += stored;
+}
+
+// Appends a "dropped" marker for the records dropped and not yet marked, to each store that
+// has some; `sync`: and syncs it. A marker that does not reach a store stays due there (later
+// drops add to it) and is tried again after the next batch.
+void Writer::write_markers(bool sync) {
+  auto marker = [](const Drops &d) {
+    RecordView v;
+    v.kind = RecordKind::kDropped;
+    v.ts = d.from;
+    v.last_ts = d.to;
+    v.dropped_records = d.records;
+    return v;
+  };
+  if (fd_ >= 0 && journal_drops_.records) {
+    std::string line;
+    if (shared_ && !torn_) torn_ = !ends_with_newline();
+    if (torn_) line += '\n';
+    encode_record(marker(journal_drops_), line);
+    std::string error;
+    if (write_journal(line, error) == line.size()) {
+      journal_drops_ = Drops{};  // written: a failed sync must not write it twice
+      if (sync) {
+        try {
+          sync_journal();
+        } catch (const IoError &e) {
+          error = e.what();
+        }
+      }
+    }
+    if (!error.empty()) note_failure(0, error);
+  }
+  if (db_ && db_drops_.records) {
+    const RecordView v = marker(db_drops_);
+    const RecordView *pointer = &v;
+    try {
+      db_->insert(&pointer, 1, sync);
+      db_drops_ = Drops{};
+    } catch (const Error &e) {
+      note_failure(0, e.what());
+    }
+  }
 }
 
 // Whether the journal ends in a newline (or is empty), by its last byte. The file is shared

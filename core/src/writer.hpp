@@ -7,6 +7,12 @@
 // process's) starts with a newline, so the torn fragment never swallows a good record (see
 // Writer::ends_with_newline for the race, which readers cover). A record whose line would be
 // longer than kMaxLineBytes is not written and is counted as failed.
+//
+// Records dropped at the queue's bound are remembered in the store: once the writer writes
+// again, it appends a "dropped" marker (record.hpp) with their count and time range, to the
+// journal and to the database, so that later readers report them. Markers are written by the
+// writer thread itself, never queued, so never dropped; one that cannot be written is kept
+// (and merged with later drops) until it can.
 #pragma once
 #include <sys/types.h>
 
@@ -97,12 +103,19 @@ class Writer {
 
  private:
   struct Block;  // writer.cpp
+  // Records dropped and not yet marked in a store: how many, and their earliest and latest ts.
+  struct Drops {
+    uint64_t records = 0;
+    int64_t from = 0, to = 0;
+    void add(uint64_t n, int64_t first, int64_t last);
+  };
   void run();
   std::unique_ptr<Block> spare_block_locked();
   Block &block_locked(bool &wake);
   template <class Source>
   void push_packed(const Source &source);
-  void drop_locked();
+  void drop_locked(int64_t ts);
+  void write_markers(bool sync);
   void write_blocks(const std::vector<std::unique_ptr<Block>> &blocks, bool sync);
   void write_slice(bool sync);
   size_t write_journal(std::string_view bytes, std::string &error);
@@ -117,10 +130,11 @@ class Writer {
   const std::function<void(uint64_t, uint64_t)> on_drop_;
   std::string journal_path_, database_path_;
   int fd_ = -1;
-  bool torn_ = false;              // the journal may not end in a newline
-  bool shared_ = false;            // the journal is a file other processes may append to
-  std::vector<char> encoded_;      // the journal lines of a slice (writer thread only)
-  std::vector<RecordView> views_;  // the records of a slice (writer thread only)
+  bool torn_ = false;               // the journal may not end in a newline
+  bool shared_ = false;             // the journal is a file other processes may append to
+  Drops journal_drops_, db_drops_;  // not yet marked in the journal, the database (writer thread)
+  std::vector<char> encoded_;       // the journal lines of a slice (writer thread only)
+  std::vector<RecordView> views_;   // the records of a slice (writer thread only)
   std::unique_ptr<SqliteStore> db_;
 
   // What the recording threads touch for every record, from a cache line of its own (not
@@ -137,6 +151,7 @@ class Writer {
   uint64_t queued_ = 0, written_ = 0, failed_ = 0, write_errors_ = 0;
   uint64_t queued_bytes_ = 0;  // of the records in pending_, filling_ and the writer's batch
   uint64_t dropped_ = 0;
+  Drops unmarked_;         // dropped since the writer last took them
   bool dropping_ = false;  // the last record pushed was dropped
   std::atomic<bool> warn_due_{false};
   uint64_t failed_reported_ = 0, errors_reported_ = 0,

@@ -1002,7 +1002,12 @@ AGM_API agm_status agm_session_format_summary(agm_buffer *out, const agm_session
  * (agm_store_status.dropped), reported to the optional on_drop callback, and make the next
  * agm_recorder_flush (or close) return AGM_E_DROPPED with their number. Recording never waits
  * for the store, and every record queued is stored once the store catches up (or counted as
- * failed). A flush waits for the queued records only, not for dropped ones.
+ * failed). A flush waits for the queued records only, not for dropped ones. Since 0.2 the
+ * store remembers them too: once its writer writes again (at the latest by the next flush or
+ * close), it appends a "dropped" marker (journal line and database row: how many, the ts of
+ * the earliest and latest; written by the writer itself, never dropped), and every reader
+ * reports them (agm_load_report.dropped, agm_history_warnings, the query documents'
+ * "dropped_records", the command line's warnings).
  *
  * Crash safety: a process killed at any moment loses at most the records not yet written
  * (AGM_FLUSH_NONE and _INTERVAL: those still queued; everything before the last
@@ -1183,9 +1188,16 @@ typedef struct agm_load_report {
                                     AGM_JOURNAL_MAX_LINE; database rows that cannot be loaded) */
   uint64_t first_malformed_line; /* 1-based line number of the first, in its file (a
                                     database: its row id); 0: none */
+  /* Since 0.2: records that writers of the store dropped, their queue full
+     (AGM_E_DROPPED), as the store's "dropped" markers name them (a marker is not a line,
+     record or malformed line), whatever skip and limit; and the earliest and latest ts
+     (wall-clock ns) of those records, 0 when none. */
+  uint64_t dropped;
+  int64_t dropped_from_ns;
+  int64_t dropped_to_ns;
 } agm_load_report;
 #define AGM_LOAD_REPORT_SIZE_V0 56u
-#define AGM_LOAD_REPORT_INIT {(uint32_t)sizeof(agm_load_report), 0u, 0u, 0u, 0u, 0u, 0u, 0u}
+#define AGM_LOAD_REPORT_INIT {(uint32_t)sizeof(agm_load_report), 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0, 0}
 
 /**
  * Add the records of a journal file, a folder of journals (every *.jsonl file, in name
@@ -1398,6 +1410,9 @@ AGM_API agm_status agm_history_query(agm_buffer *out, agm_history *history,
  * "line":…,"reason":…}]}. Every line and row of the store is read whatever the query's
  * range, kinds or session, so "lines" and "malformed" are the same for every query, export
  * and report of one store (see agm_load_report; since 0.2); "records" counts those selected.
+ * Since 0.2 also "dropped": the records the store's writers dropped (agm_load_report.dropped,
+ * the same for every query, export and report), with "dropped_from" and "dropped_to" (their
+ * earliest and latest ts, ns) when there are some.
  * @threadsafety any. @since 0.1
  */
 AGM_API agm_status agm_history_warnings(agm_buffer *out, agm_history *history);

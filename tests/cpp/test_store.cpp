@@ -778,6 +778,102 @@ TEST(Store, AStalledStoreKeepsItsQueueWithinTheBoundAndCountsEveryDrop) {
   EXPECT_EQ(totals(loaded.get()).model_calls + stalled.dropped, kRecords + 1);
 }
 
+// The store remembers its drops: the writer appends a "dropped" marker to the journal and the
+// database once it can write again, and every reader reports the same count and time range.
+TEST(Store, DroppedRecordsAreMarkedInTheStoreAndEveryReaderReportsThem) {
+  TempDir dir;
+  const std::string journal = dir / "metrics.jsonl", db = dir / "metrics.db";
+  FakeClock clock;
+  const agm_recorder_options ro = clock_options(clock);
+  Recorder rec = new_recorder(&ro);
+  agm_store_options o = AGM_STORE_OPTIONS_INIT;
+  o.journal = journal.c_str();
+  o.database = db.c_str();
+  o.max_queue_bytes = 64 * 1024;
+  ASSERT_EQ(agm_recorder_open_store(rec.get(), &o), AGM_OK) << agm_last_error_message();
+  Session s = new_session(rec.get(), "stalled", "agent");
+  ASSERT_EQ(agm_recorder_flush(rec.get()), AGM_OK) << agm_last_error_message();
+
+  constexpr uint64_t kRecords = 3000;
+  constexpr int64_t kStep = 1'000'000;  // 1 ms of wall clock between records
+  std::vector<int64_t> dropped_ts;
+  DatabaseLock lock(db);
+  for (uint64_t i = 0; i < kRecords; ++i) {
+    clock.now = int64_t(i + 1) * kStep;
+    const uint64_t before = store_status(rec.get()).dropped;
+    model_call(s.get(), "gpt-4o", 100, 10, 1000);
+    if (store_status(rec.get()).dropped != before) dropped_ts.push_back(wall(&clock));
+  }
+  const uint64_t first_round = store_status(rec.get()).dropped;
+  ASSERT_GT(first_round, 0u);
+  ASSERT_EQ(dropped_ts.size(), first_round);
+  lock.release();
+  EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_E_DROPPED);
+  // A second stall adds a marker of its own; the figures add up.
+  {
+    DatabaseLock again(db);
+    for (uint64_t i = kRecords; i < 2 * kRecords; ++i) {
+      clock.now = int64_t(i + 1) * kStep;
+      const uint64_t before = store_status(rec.get()).dropped;
+      model_call(s.get(), "gpt-4o", 100, 10, 1000);
+      if (store_status(rec.get()).dropped != before) dropped_ts.push_back(wall(&clock));
+    }
+  }
+  EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_E_DROPPED);
+  const uint64_t dropped = store_status(rec.get()).dropped;
+  ASSERT_GT(dropped, first_round);
+  ASSERT_EQ(dropped_ts.size(), dropped);
+  s.reset();
+  ASSERT_EQ(agm_recorder_close_store(rec.get()), AGM_OK) << agm_last_error_message();
+  const uint64_t stored_calls = 2 * kRecords - dropped;
+  // One marker per stall in each store.
+  {
+    const std::string text = read_text(journal);
+    const std::string marker = "{\"v\":1,\"kind\":\"dropped\",\"ts\":";
+    size_t markers = 0;
+    for (size_t at = text.find(marker); at != std::string::npos; at = text.find(marker, at + 1)) ++markers;
+    EXPECT_EQ(markers, 2u);
+  }
+
+  for (const std::string &path : {journal, db}) {
+    SCOPED_TRACE(path);
+    agm_load_report report = AGM_LOAD_REPORT_INIT;
+    const agm_totals t = load_totals(path, &report);
+    EXPECT_EQ(t.model_calls, stored_calls);
+    EXPECT_EQ(report.malformed, 0u);
+    EXPECT_EQ(report.records, stored_calls + 1);  // and the session: a marker is not a record
+    EXPECT_EQ(report.lines, report.records);
+    EXPECT_EQ(report.dropped, dropped);
+    EXPECT_EQ(report.dropped_from_ns, dropped_ts.front());
+    EXPECT_EQ(report.dropped_to_ns, dropped_ts.back());
+    // A load with skip and limit reports the same drops; the count of records ignores them.
+    agm_load_options lo = AGM_LOAD_OPTIONS_INIT;
+    lo.skip = 5;
+    lo.limit = 3;
+    agm_load_report part = AGM_LOAD_REPORT_INIT;
+    load_totals(path, &part, &lo);
+    EXPECT_EQ(part.records, 3u);
+    EXPECT_EQ(part.dropped, dropped);
+    uint64_t count = 0;
+    ASSERT_EQ(agm_store_count(&count, path.c_str()), AGM_OK);
+    EXPECT_EQ(count, stored_calls + 1);
+
+    agm_history *h = nullptr;
+    ASSERT_EQ(agm_history_open(&h, path.c_str()), AGM_OK) << agm_last_error_message();
+    const std::string doc = query(h, AGM_QUERY_SUMMARY);
+    EXPECT_NE(doc.find("\"dropped_records\":" + std::to_string(dropped) + ","), std::string::npos) << doc;
+    EXPECT_NE(doc.find("\"model_calls\":" + std::to_string(stored_calls) + ","), std::string::npos) << doc;
+    Buffer warnings;
+    ASSERT_EQ(agm_history_warnings(warnings.get(), h), AGM_OK);
+    EXPECT_NE(warnings.str().find("\"malformed\":0,\"dropped\":" + std::to_string(dropped) +
+                                  ",\"dropped_from\":" + std::to_string(dropped_ts.front()) +
+                                  ",\"dropped_to\":" + std::to_string(dropped_ts.back()) + ","),
+              std::string::npos)
+        << warnings.str();
+    agm_history_free(h);
+  }
+}
+
 TEST(Store, TheQueueBoundDefaultsForOldAndZeroOptionsAndStatusStructsStayTheirSize) {
   TempDir dir;
   const std::string journal = dir / "m.jsonl";

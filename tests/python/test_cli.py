@@ -722,6 +722,40 @@ def test_every_command_reports_the_same_malformed_lines(database: pathlib.Path, 
     assert f"skipped 4 malformed lines (first: {database}:4: unknown record kind" in res.stderr, res.stderr
 
 
+def test_every_command_reports_the_records_a_writer_dropped(database: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    """A store remembers the records its writer dropped (queue full) in "dropped" markers, and
+    every command that reads the store warns with the same count and time range, whatever its
+    period; a marker is not a record and not a malformed line."""
+    import sqlite3
+
+    markers = [(T0 + 1 * S, 3, T0 + 2 * S), (T0 + 5 * S, 40, T0 + 6 * S)]
+    con = sqlite3.connect(database)
+    for ts, records, last in markers:  # as the writer stores them (README "SQLite store")
+        con.execute("INSERT INTO records (kind, ts, model_calls, duration_ns) VALUES ('dropped', ?, ?, ?)",
+                    (ts, records, last - ts))
+    con.commit()
+    con.close()
+    journal = write_journal(tmp_path / "dropped.jsonl", RECORDS + [
+        {"v": 1, "kind": "dropped", "ts": ts, "records": records, "last_ts": last} for ts, records, last in markers])
+    expected = ("agentmetrics: warning: 43 records were dropped by a writer (queue full) between "
+                "2026-11-22T10:00:01Z and 2026-11-22T10:00:06Z\n")
+    for store in (database, journal):
+        commands = [["summary"], ["summary", "--period", "hour"], ["summary", "--by", "tool"], ["sessions"],
+                    ["tools"], ["errors"], ["slow"], ["report", "--html", tmp_path / "report.html"]]
+        commands += [["export", "--format", f, "-o", tmp_path / f"out.{f}"]
+                     for f in ("otlp-json", "prometheus", "csv", "json")]
+        for command in commands:
+            res = run(command[0], store, *command[1:])
+            assert res.returncode == 0, (store, command, res.stderr)
+            assert res.stderr == expected, (store, command, res.stderr)
+        d = doc("summary", store)
+        assert d["dropped_records"] == 43, d
+        assert d["dropped_from"] == "2026-11-22T10:00:01.000Z" and d["dropped_to"] == "2026-11-22T10:00:06.000Z", d
+        assert "dropped" not in ok("tail", store)  # a marker is not a record
+    assert doc("summary", journal)["model_calls"] == doc("summary", write_journal(tmp_path / "plain.jsonl",
+                                                                                  RECORDS))["model_calls"]
+
+
 def _on_a_terminal(*args: str | os.PathLike[str], env: dict[str, str] | None = None) -> str:
     """stdout of the command when it is a terminal (a pseudo-terminal read back here)."""
     import pty
