@@ -244,6 +244,7 @@ Napi::Object totals_object(Napi::Env env, const agm_totals &t) {
   o.Set("toolCalls", double(t.tool_calls));
   o.Set("toolErrors", double(t.tool_errors));
   o.Set("turns", double(t.turns));
+  o.Set("foldedCalls", double(t.folded_calls));
   o.Set("inputTokens", opt_number(env, t.present & AGM_USAGE_HAS_INPUT, double(t.input_tokens)));
   o.Set("cacheReadTokens",
         opt_number(env, t.present & AGM_USAGE_HAS_CACHE_READ, double(t.cache_read_tokens)));

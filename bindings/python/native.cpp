@@ -421,6 +421,7 @@ py::object totals_object(const agm_totals &t) {
                                 : py::none();
   f["cost"] = (t.present & AGM_TOTALS_HAS_COST) ? cost_items(t.cost) : py::none();
   f["saturated"] = bool(t.present & AGM_TOTALS_SATURATED);
+  f["folded_calls"] = t.folded_calls;
   return types().attr("Totals")(**f);
 }
 

@@ -47,6 +47,18 @@ test("missing usage is never zero; sessions do not leak", () => {
   assert.equal(rec.totals().modelCalls, 2);
 });
 
+test("totals count the calls folded into (other) past the session's distinct names", () => {
+  const { rec } = setup();
+  const s = rec.session();
+  for (let i = 0; i < 1000 + 3; ++i) s.recordToolCall(`tool-${String(i).padStart(4, "0")}`, { durationMs: 1 });
+  s.recordToolCall("tool-0000", { durationMs: 1 }); // a known name keeps its own group
+  const t = s.totals();
+  assert.deepEqual([t.toolCalls, t.foldedCalls], [1004, 3]);
+  const other = rec.session();
+  other.recordToolCall("plain", { durationMs: 1 });
+  assert.equal(other.totals().foldedCalls, 0);
+});
+
 test("parallel tool calls, errors and batch mode", async () => {
   const { clock, rec } = setup();
   const s = rec.session();

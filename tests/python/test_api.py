@@ -201,6 +201,20 @@ def test_labels_over_the_limit_are_refused_and_change_nothing(recorder: am.Recor
         assert totals.model_calls == 1 and totals.tool_calls == 0
 
 
+def test_totals_count_the_calls_folded_into_other(recorder: am.Recorder) -> None:
+    """Past AGM_MAX_SESSION_KEYS (1,000) distinct tool names in a session, further names fold
+    into the "(other)" group, counted by Totals.folded_calls; every total still counts them."""
+    with recorder.session() as s:
+        for i in range(1000 + 3):
+            s.record_tool_call(f"tool-{i:04d}", duration_ns=1)
+        s.record_tool_call("tool-0000", duration_ns=1)  # a known name keeps its own group
+        t = s.totals()
+        assert (t.tool_calls, t.folded_calls) == (1004, 3)
+    with recorder.session() as s:
+        s.record_tool_call("plain", duration_ns=1)
+        assert s.totals().folded_calls == 0
+
+
 def test_prices_and_cost(recorder: am.Recorder) -> None:
     recorder.set_price("my-model", {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06})
     cost = recorder.cost("my-model", {"input_tokens": 1000, "output_tokens": 500})

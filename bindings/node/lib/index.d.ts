@@ -56,6 +56,9 @@ export interface Totals extends Usage {
   toolCalls: number;
   toolErrors: number;
   turns: number;
+  /** Calls whose model or tool name went to the "(other)" group of breakdowns, past the cap
+   *  on distinct names (README "Limits on labels and names"); still in every total. */
+  foldedCalls: number;
   toolSuccessRate: number | null;
   modelSuccessRate: number | null;
   /** null when no call was priced. */

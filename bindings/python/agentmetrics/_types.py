@@ -87,6 +87,9 @@ class Totals:
     model_success_rate: Optional[float]
     cost: Optional[CostItems]  #: None when no call was priced
     saturated: bool = False  #: a sum reached 2**63 - 1 and stopped there
+    #: calls whose model or tool name went to the ``(other)`` group of breakdowns: past the
+    #: cap on distinct names (README "Limits on labels and names"); still in every total
+    folded_calls: int = 0
 
     @property
     def total_cost(self) -> Optional[Decimal]:
