@@ -16,9 +16,9 @@
 
 namespace agentmetrics {
 
-namespace {
+int sqlite_busy_timeout_ms = 10000;
 
-constexpr int kBusyTimeoutMs = 10000;
+namespace {
 
 // Migration i leads to version i + 1; the pending ones are applied in order, in one transaction.
 constexpr const char *kMigration1[] = {
@@ -235,6 +235,7 @@ std::string sqlite_message(sqlite3 *db, int rc) {
   switch (rc & 0xff) {
     case SQLITE_NOTADB: throw Corrupt(path + ": not a SQLite database (" + sqlite_message(db, rc) + ")");
     case SQLITE_CORRUPT: throw Corrupt(message);
+    case SQLITE_BUSY: throw DatabaseBusy(message);
     default: throw IoError(message);
   }
 }
@@ -266,7 +267,7 @@ void check_version(int version, const std::string &path) {
 void enable_wal(sqlite3 *db, const std::string &path) {
   // Changing the journal mode needs an exclusive lock, which the busy handler does not always
   // wait for: retry while another connection (e.g. one creating the same file) holds it.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(sqlite_busy_timeout_ms);
   for (;;) {
     sqlite3_stmt *raw = nullptr;
     int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &raw, nullptr);
@@ -317,7 +318,7 @@ sqlite3 *open_database(const std::string &path, int flags) {
     throw IoError(path + ": cannot open database: " + message);
   }
   sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  sqlite3_busy_timeout(db, sqlite_busy_timeout_ms);
   return db;
 }
 
@@ -719,6 +720,10 @@ void SqliteStore::insert(const RecordView *const *records, size_t count, bool du
     rollback_if_open();
     throw;
   }
+}
+
+void SqliteStore::set_busy_timeout(int ms) {
+  sqlite3_busy_timeout(db_.get(), ms);
 }
 
 void SqliteStore::sync() {

@@ -27,12 +27,23 @@
 #include <unordered_map>
 #include <vector>
 
+#include "errors.hpp"
 #include "record.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace agentmetrics {
+
+// How long a connection waits for another's write lock (its busy timeout), in ms: 10 s. A
+// seam for tests of a locked database (set it before opening the stores it applies to).
+extern int sqlite_busy_timeout_ms;
+
+// The database stayed locked by another connection for the whole busy timeout (SQLITE_BUSY):
+// nothing was written; trying again later may succeed.
+struct DatabaseBusy : IoError {
+  using IoError::IoError;
+};
 
 struct ScanFilter {
   int64_t from = INT64_MIN, to = INT64_MAX;  // from <= ts < to
@@ -57,9 +68,12 @@ class SqliteStore {
   // Appends the records in one transaction (BEGIN IMMEDIATE, waiting up to the busy timeout
   // while another connection holds the write lock). durable: this commit is synced to disk
   // before returning. On failure rolls back and throws IoError: nothing half-written, earlier
-  // commits untouched. A null record or an unknown kind -> InvalidArgument, nothing written;
-  // a read-only store -> Unsupported.
+  // commits untouched; DatabaseBusy (an IoError) when another connection kept the lock for
+  // the whole busy timeout. A null record or an unknown kind -> InvalidArgument, nothing
+  // written; a read-only store -> Unsupported.
   void insert(const RecordView *const *records, size_t count, bool durable);
+  // Sets how long this connection waits for another's lock (0: not at all).
+  void set_busy_timeout(int ms);
   // Makes every earlier commit on this connection durable (syncs the write-ahead log): the
   // writer's barrier after non-durable inserts. Nothing to do for a read-only store.
   void sync();

@@ -490,7 +490,9 @@ void Writer::release(std::shared_ptr<const void> owned) {
 }
 
 void Writer::throw_if_failed_locked() {
-  if (write_errors_ == errors_reported_ && dropped_ == dropped_reported_) return;
+  // Records still queued because the database is locked (not an error counted once: a state).
+  const uint64_t waiting = db_locked_ ? queued_ - written_ - failed_ : 0;
+  if (write_errors_ == errors_reported_ && dropped_ == dropped_reported_ && waiting == 0) return;
   const uint64_t lost = failed_ - failed_reported_;
   const uint64_t dropped = dropped_ - dropped_reported_;
   const bool errors = write_errors_ != errors_reported_;
@@ -502,6 +504,12 @@ void Writer::throw_if_failed_locked() {
     failure = lost == 0   ? "the store failed: " + last_error_
               : lost == 1 ? "1 record was not stored: " + last_error_
                           : std::to_string(lost) + " records were not stored: " + last_error_;
+  }
+  if (waiting) {
+    std::string locked = std::to_string(waiting) + (waiting == 1 ? " record" : " records") +
+                         " not yet stored: " + locked_error_ +
+                         " (they stay queued; the writer stores them once the database is free)";
+    failure = failure.empty() ? locked : failure + "; " + locked;
   }
   if (dropped == 0) throw IoError(failure);
   std::string message = std::to_string(dropped) + (dropped == 1 ? " record was" : " records were") +
@@ -577,7 +585,7 @@ void Writer::run() {
     auto empty = [&] { return pending_.empty() && filling_->size == 0; };
     auto asked = [&] { return stop_ || flush_requested_ != flush_done_; };
     if (policy_ == FlushPolicy::kEveryRecord) {
-      wake_.wait(lock, [&] { return !empty() || asked(); });
+      wake_.wait(lock, [&] { return !empty() || asked() || !held_.empty(); });
     } else {
       // Records gather for up to kPoll (or until a block is full): one write() and one
       // transaction per batch, and no system call on the recording threads.
@@ -599,11 +607,36 @@ void Writer::run() {
     lock.unlock();
     if (fd_ >= 0) journal_drops_.add(drops.records, drops.from, drops.to);
     if (db_) db_drops_.add(drops.records, drops.from, drops.to);
+    // The records a locked database kept go first.
+    if (!held_.empty()) {
+      for (auto &block : batch) held_.push_back(std::move(block));
+      batch.swap(held_);
+      held_.clear();
+    }
+    const Cursor start = std::exchange(held_at_, Cursor{});
+    // Closing after a round that found the database locked: one more try, without waiting.
+    if (db_ && stopping && db_busy_) db_->set_busy_timeout(0);
 
     const int64_t now = monotonic_ns();
     const bool sync = policy_ == FlushPolicy::kEveryRecord || target != flush_done_ || stopping ||
                       (policy_ == FlushPolicy::kInterval && now >= next_sync && (dirty || !batch.empty()));
-    if (!batch.empty()) write_blocks(batch, sync);
+    db_busy_ = !batch.empty() && !write_blocks(batch, start, sync);
+    if (db_busy_ && stopping) {
+      // Closing: what the locked database still keeps is not stored; counted as failed.
+      uint64_t records = 0;
+      for (size_t b = 0; b < held_.size(); ++b) {
+        const Block &block = *held_[b];
+        size_t spilled = b == 0 ? held_at_.spilled : 0;
+        for (size_t i = b == 0 ? held_at_.slot : 0; i < block.size; ++i) {
+          const bool release = (block.slots[i].flags & Packed::kSpilled) && block.spilled[spilled++].release;
+          if (!release) ++records;
+        }
+      }
+      note_failure(records, busy_error_);
+      for (auto &block : held_) batch.push_back(std::move(block));
+      held_.clear();
+      held_at_ = Cursor{};
+    }
     if (journal_drops_.records || db_drops_.records) write_markers(sync);
     dirty = (dirty || !batch.empty()) && !sync;
     if (sync && batch.empty()) {  // a barrier with nothing new still makes earlier writes durable
@@ -617,6 +650,7 @@ void Writer::run() {
     if (sync || !dirty) next_sync = now + interval_ns_;
     uint64_t freed = 0;
     for (auto &block : batch) {  // frees the spilled records outside the lock
+      if (!block) continue;      // held: still queued
       freed += block->bytes;
       block->bytes = 0;
       block->size = 0;
@@ -627,12 +661,16 @@ void Writer::run() {
     lock.lock();
     // Emptied blocks keep their capacity for the next records: a few, not a backlog's worth.
     for (auto &block : batch) {
-      if (spare_.size() < kSpareBlocks) spare_.push_back(std::move(block));
+      if (block && spare_.size() < kSpareBlocks) spare_.push_back(std::move(block));
     }
     batch.clear();
     queued_bytes_ -= freed;
-    flush_done_ = target;
-    if (stopping && empty()) {
+    db_locked_ = !held_.empty();
+    if (db_locked_) locked_error_ = busy_error_;
+    // A locked database: every flush waiting now returns, reporting the records not yet
+    // stored, rather than wait another busy timeout.
+    flush_done_ = db_locked_ ? flush_requested_ : target;
+    if (stopping && empty() && held_.empty()) {
       flush_done_ = UINT64_MAX;  // a flush() that comes too late has nothing left to wait for
       flushed_.notify_all();
       return;
@@ -641,35 +679,75 @@ void Writer::run() {
   }
 }
 
-// Writes the records of `blocks` in slices of up to kSlice; `sync`: the last slice is synced.
-void Writer::write_blocks(const std::vector<std::unique_ptr<Block>> &blocks, bool sync) {
+// Writes the records of `blocks`, from `start` in the first, in slices of up to kSlice;
+// `sync`: the last slice is synced. False: the database was locked (a slice waited its busy
+// timeout in vain); the blocks from that slice's first record on are moved to held_ (their
+// place in `blocks` left empty), held_at_ says where in the first of them, and the rest of the
+// records are not tried: one busy wait per round, not one per slice.
+bool Writer::write_blocks(std::vector<std::unique_ptr<Block>> &blocks, Cursor start, bool sync) {
   views_.clear();
-  for (const auto &block : blocks) {
-    const char *text = block->text.data();
-    auto spilled = block->spilled.begin();
-    for (size_t i = 0; i < block->size; ++i) {
-      const Packed &slot = block->slots[i];
+  size_t first_block = 0;  // where the slice being gathered starts
+  Cursor first;
+  auto hold = [&] {
+    for (size_t b = first_block; b < blocks.size(); ++b) held_.push_back(std::move(blocks[b]));
+    held_at_ = first;
+    views_.clear();
+    return false;
+  };
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    Block &block = *blocks[b];
+    const Cursor from = b == 0 ? start : Cursor{};
+    const char *text = block.text.data() + from.text;
+    size_t spilled = from.spilled;
+    for (size_t i = from.slot; i < block.size; ++i) {
+      if (views_.empty()) {
+        first_block = b;
+        first = Cursor{i, static_cast<size_t>(text - block.text.data()), spilled};
+      }
+      const Packed &slot = block.slots[i];
       if (slot.flags & Packed::kSpilled) {
-        const Record &record = *spilled++;
+        const Record &record = block.spilled[spilled++];
         if (!record.release) views_.push_back(record.view());
       } else {
         unpack(slot, text, views_.emplace_back());
       }
       if (views_.size() == kSlice) {
-        write_slice(false);
+        if (!write_slice(false)) return hold();
         views_.clear();
       }
     }
   }
-  write_slice(sync);
+  if (!write_slice(sync)) return hold();
+  return true;
 }
 
-// Writes views_ to the journal and the database; `sync`: and syncs them. A record counts as
+// Writes views_ to the database and the journal; `sync`: and syncs them. A record counts as
 // stored once it is in every store: after a short write, the whole lines that reached the
-// journal are stored and only the rest is counted as failed.
-void Writer::write_slice(bool sync) {
+// journal are stored and only the rest is counted as failed. The database goes first: false
+// (nothing written anywhere, busy_error_ set) when it stayed locked for its busy timeout.
+bool Writer::write_slice(bool sync) {
   const std::vector<RecordView> &views = views_;
-  uint64_t stored = views.size();
+  std::string db_error;  // the records are not in the database: failed
+  if (db_ && views.empty() && sync) {
+    try {
+      db_->sync();  // earlier slices' commits
+    } catch (const Error &e) {
+      note_failure(0, e.what());
+    }
+  } else if (db_ && !views.empty()) {
+    std::vector<const RecordView *> pointers;
+    pointers.reserve(views.size());
+    for (const auto &v : views) pointers.push_back(&v);
+    try {
+      db_->insert(pointers.data(), pointers.size(), sync);
+    } catch (const DatabaseBusy &e) {
+      busy_error_ = e.what();
+      return false;
+    } catch (const Error &e) {
+      db_error = e.what();
+    }
+  }
+  uint64_t stored = db_error.empty() ? views.size() : 0;
   if (fd_ >= 0 && (!views.empty() || sync)) {
     size_t bound = 1;
     for (const auto &v : views) bound += encoded_size_bound(v);
@@ -705,33 +783,22 @@ void Writer::write_slice(bool sync) {
         error = e.what();
       }
     }
-    if (too_long) {
-      note_failure(too_long, "cannot write journal " + journal_path_ +
-                                 ": a record's line would be longer than " + std::to_string(kMaxLineBytes) +
-                                 " bytes (the journal's line limit)");
-    }
-    if (!error.empty()) note_failure(views.size() - too_long - lines, error);
-    stored = lines;
-  }
-  if (db_ && views.empty() && sync) {
-    try {
-      db_->sync();  // earlier slices' commits
-    } catch (const Error &e) {
-      note_failure(0, e.what());
-    }
-  } else if (db_ && !views.empty()) {
-    std::vector<const RecordView *> pointers;
-    pointers.reserve(views.size());
-    for (const auto &v : views) pointers.push_back(&v);
-    try {
-      db_->insert(pointers.data(), pointers.size(), sync);
-    } catch (const Error &e) {
-      if (stored) note_failure(stored, e.what());  // the rest were counted already
-      stored = 0;
+    if (!db_error.empty()) {
+      if (!error.empty()) note_failure(0, error);  // every record is counted below
+    } else {
+      if (too_long) {
+        note_failure(too_long, "cannot write journal " + journal_path_ +
+                                   ": a record's line would be longer than " + std::to_string(kMaxLineBytes) +
+                                   " bytes (the journal's line limit)");
+      }
+      if (!error.empty()) note_failure(views.size() - too_long - lines, error);
+      stored = lines;
     }
   }
+  if (!db_error.empty()) note_failure(views.size(), db_error);
   std::lock_guard lock(mu_);
   written_ += stored;
+  return true;
 }
 
 // Appends a "dropped" marker for the records dropped and not yet marked, to each store that
@@ -764,12 +831,14 @@ void Writer::write_markers(bool sync) {
     }
     if (!error.empty()) note_failure(0, error);
   }
-  if (db_ && db_drops_.records) {
+  if (db_ && db_drops_.records && !db_busy_) {  // a locked database: in a later round
     const RecordView v = marker(db_drops_);
     const RecordView *pointer = &v;
     try {
       db_->insert(&pointer, 1, sync);
       db_drops_ = Drops{};
+    } catch (const DatabaseBusy &) {
+      // Locked again: the marker waits for a later round, like the records.
     } catch (const Error &e) {
       note_failure(0, e.what());
     }

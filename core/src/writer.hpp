@@ -13,6 +13,13 @@
 // journal and to the database, so that later readers report them. Markers are written by the
 // writer thread itself, never queued, so never dropped; one that cannot be written is kept
 // (and merged with later drops) until it can.
+//
+// A database locked by another connection: each write waits up to its busy timeout
+// (sqlite_busy_timeout_ms) once, not once per slice. The records it could not store stay
+// queued, in order (nothing of them is written to the journal either: the database is written
+// first), and the writer tries again on its next round; a flush or close waiting meanwhile
+// returns then, reporting them ("N records not yet stored: ... database is locked"). Close
+// tries once more without waiting and counts what is still not stored as failed.
 #pragma once
 #include <sys/types.h>
 
@@ -86,7 +93,8 @@ class Writer {
   // Durability barrier: returns once every record pushed before the call is written and
   // synced (fdatasync; a synchronous=FULL commit). Dropped records are not waited for. Throws
   // Dropped if records were dropped since the previous flush(), else IoError if any failed to
-  // be stored (the message counts them and gives the last error).
+  // be stored (the message counts them and gives the last error) or if the database is locked
+  // (returning after about one busy timeout: the records not yet stored stay queued).
   void flush();
   // Drains the queue, syncs and stops the thread; later pushes are counted as failed.
   // Throws like flush(). Idempotent.
@@ -114,10 +122,14 @@ class Writer {
   Block &block_locked(bool &wake);
   template <class Source>
   void push_packed(const Source &source);
+  // Where to resume in a block: its next slot, and how far its text and spilled records are read.
+  struct Cursor {
+    size_t slot = 0, text = 0, spilled = 0;
+  };
   void drop_locked(int64_t ts);
   void write_markers(bool sync);
-  void write_blocks(const std::vector<std::unique_ptr<Block>> &blocks, bool sync);
-  void write_slice(bool sync);
+  bool write_blocks(std::vector<std::unique_ptr<Block>> &blocks, Cursor start, bool sync);
+  bool write_slice(bool sync);
   size_t write_journal(std::string_view bytes, std::string &error);
   bool ends_with_newline() const;
   void sync_journal();
@@ -133,8 +145,14 @@ class Writer {
   bool torn_ = false;               // the journal may not end in a newline
   bool shared_ = false;             // the journal is a file other processes may append to
   Drops journal_drops_, db_drops_;  // not yet marked in the journal, the database (writer thread)
-  std::vector<char> encoded_;       // the journal lines of a slice (writer thread only)
-  std::vector<RecordView> views_;   // the records of a slice (writer thread only)
+  // Records the locked database kept from being stored: these blocks, from held_at_ in the
+  // first, go first in the next round (writer thread).
+  std::vector<std::unique_ptr<Block>> held_;
+  Cursor held_at_;
+  bool db_busy_ = false;           // the last round found the database locked (writer thread)
+  std::string busy_error_;         // why (writer thread)
+  std::vector<char> encoded_;      // the journal lines of a slice (writer thread only)
+  std::vector<RecordView> views_;  // the records of a slice (writer thread only)
   std::unique_ptr<SqliteStore> db_;
 
   // What the recording threads touch for every record, from a cache line of its own (not
@@ -151,8 +169,10 @@ class Writer {
   uint64_t queued_ = 0, written_ = 0, failed_ = 0, write_errors_ = 0;
   uint64_t queued_bytes_ = 0;  // of the records in pending_, filling_ and the writer's batch
   uint64_t dropped_ = 0;
-  Drops unmarked_;         // dropped since the writer last took them
-  bool dropping_ = false;  // the last record pushed was dropped
+  Drops unmarked_;            // dropped since the writer last took them
+  bool db_locked_ = false;    // the writer's last round found the database locked
+  std::string locked_error_;  // and why
+  bool dropping_ = false;     // the last record pushed was dropped
   std::atomic<bool> warn_due_{false};
   uint64_t failed_reported_ = 0, errors_reported_ = 0,
            dropped_reported_ = 0;  // as of the last flush() or close()

@@ -1077,6 +1077,14 @@ AGM_API agm_status agm_recorder_open_store(agm_recorder *rec, const agm_store_op
  * Durability barrier: returns once every record made before the call (on any thread) is
  * written and synced to disk.
  * Records dropped at the queue's bound are not waited for.
+ * A database locked by another connection (@since 0.2): the flush returns after about one
+ * busy timeout (10 s), however large the backlog, with AGM_E_IO and "N records not yet
+ * stored: ... database is locked". Those records are not lost and not counted as failed: they
+ * stay queued, in order (in neither the database nor the journal yet), the writer keeps trying
+ * and stores them once the lock goes (a later flush returns AGM_OK); meanwhile they count
+ * against max_queue_bytes, so records beyond it are dropped and reported (AGM_E_DROPPED).
+ * agm_recorder_close_store tries once more without waiting and counts what is still not stored
+ * as failed ("N records were not stored: ... database is locked").
  * @return AGM_OK; AGM_E_DROPPED (@since 0.2) if records were dropped since the previous flush
  *   (the message says how many, and also reports any failure as AGM_E_IO would); else
  *   AGM_E_IO if any record failed to be stored since the previous flush (disk full, I/O error;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include "money.hpp"
 #include "record.hpp"
 #include "sqlite_store.hpp"
+#include "store_helpers.hpp"
 
 namespace agentmetrics {
 namespace {
@@ -866,6 +868,117 @@ TEST_F(SqliteTest, EveryReaderCountsLinesRecordsAndMalformedAlikeInBothStores) {
     for (const std::string &count : malformed_counts(store)) {
       EXPECT_NE(count.find("\"malformed\":4"), std::string::npos) << count;
     }
+  }
+}
+
+// A database locked by another connection costs a flush one busy timeout, not one per slice
+// of the backlog: the records not yet stored stay queued, reported, and are stored once the
+// lock goes; a close gives up after one more try, counting them as failed.
+class WriteLock {
+ public:
+  explicit WriteLock(const std::string &path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db_);
+  }
+  void release() {
+    if (!db_) return;
+    EXPECT_EQ(sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+  ~WriteLock() { release(); }
+
+ private:
+  sqlite3 *db_ = nullptr;
+};
+
+agm_store_status writer_status(agm_recorder *rec) {
+  agm_store_status status = AGM_STORE_STATUS_INIT;
+  EXPECT_EQ(agm_recorder_store_status(&status, rec, nullptr), AGM_OK);
+  return status;
+}
+
+void tool_calls(agm_session *s, int count) {
+  for (int i = 0; i < count; ++i) {
+    agm_tool_call call = AGM_TOOL_CALL_INIT;
+    call.name = "grep";
+    call.present = AGM_CALL_HAS_DURATION;
+    call.duration_ns = 1000;
+    ASSERT_EQ(agm_session_record_tool_call(s, &call), AGM_OK);
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST(SqliteWriter, AFlushOnALockedDatabaseWaitsOneBusyTimeoutNotOnePerSlice) {
+  constexpr int kBusyMs = 400;
+  constexpr int kRecords = 5 * 4096 + 100;  // six slices of the writer
+  sqlite_busy_timeout_ms = kBusyMs;
+  store_test::TempDir dir;
+  const std::string db = dir / "locked.db", journal = dir / "locked.jsonl";
+  store_test::Recorder rec = store_test::new_recorder();
+  agm_store_options o = AGM_STORE_OPTIONS_INIT;
+  o.database = db.c_str();
+  o.journal = journal.c_str();
+  ASSERT_EQ(agm_recorder_open_store(rec.get(), &o), AGM_OK) << agm_last_error_message();
+  agm_session *raw = nullptr;
+  ASSERT_EQ(agm_session_new(&raw, rec.get(), nullptr), AGM_OK);
+  store_test::Session s(raw);
+  ASSERT_EQ(agm_recorder_flush(rec.get()), AGM_OK) << agm_last_error_message();
+  const uint64_t stored_before = writer_status(rec.get()).written;
+
+  {
+    WriteLock lock(db);
+    tool_calls(s.get(), kRecords);
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_E_IO);
+    const double waited = seconds_since(start);
+    const std::string message = agm_last_error_message();
+    EXPECT_NE(message.find(std::to_string(kRecords) + " records not yet stored: "), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("database is locked"), std::string::npos) << message;
+    // At most the busy wait in progress and the flush's own: six slices used to wait six.
+    EXPECT_LT(waited, 2.5 * kBusyMs / 1000.0) << "the flush waited " << waited << " s";
+    agm_store_status status = writer_status(rec.get());
+    EXPECT_EQ(status.written, stored_before);  // nothing of them in either store yet
+    EXPECT_EQ(status.failed, 0u);              // nor lost: still queued
+    EXPECT_GT(status.queued_bytes, 0u);
+    // Every flush returns, the same way, while the lock stays.
+    start = std::chrono::steady_clock::now();
+    EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_E_IO);
+    EXPECT_LT(seconds_since(start), 2.5 * kBusyMs / 1000.0);
+  }
+  // The lock is gone: the records kept are stored, once, in order.
+  ASSERT_EQ(agm_recorder_flush(rec.get()), AGM_OK) << agm_last_error_message();
+  agm_store_status status = writer_status(rec.get());
+  EXPECT_EQ(status.written, stored_before + kRecords);
+  EXPECT_EQ(status.failed, 0u);
+  EXPECT_EQ(status.queued_bytes, 0u);
+
+  // Closing with the database locked: one busy wait, then what is left counts as failed.
+  {
+    WriteLock lock(db);
+    tool_calls(s.get(), 2 * 4096);
+    s.reset();  // its release record is not a record
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(agm_recorder_close_store(rec.get()), AGM_E_IO);
+    EXPECT_LT(seconds_since(start), 2.5 * kBusyMs / 1000.0);
+    const std::string message = agm_last_error_message();
+    EXPECT_NE(message.find(std::to_string(2 * 4096) + " records were not stored: "), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("database is locked"), std::string::npos) << message;
+  }
+  sqlite_busy_timeout_ms = 10000;
+
+  for (const std::string &path : {db, journal}) {
+    store_test::Recorder loaded = store_test::new_recorder();
+    agm_load_report report = AGM_LOAD_REPORT_INIT;
+    ASSERT_EQ(agm_recorder_load(loaded.get(), path.c_str(), nullptr, &report, nullptr), AGM_OK);
+    EXPECT_EQ(report.records, stored_before + kRecords) << path;  // each stored exactly once
+    EXPECT_EQ(report.malformed, 0u) << path;
   }
 }
 
