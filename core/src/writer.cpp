@@ -491,7 +491,7 @@ void Writer::release(std::shared_ptr<const void> owned) {
 
 void Writer::throw_if_failed_locked() {
   // Records still queued because the database is locked (not an error counted once: a state).
-  const uint64_t waiting = db_locked_ ? queued_ - written_ - failed_ : 0;
+  const uint64_t waiting = db_locked_ && queued_ > written_ + failed_ ? queued_ - written_ - failed_ : 0;
   if (write_errors_ == errors_reported_ && dropped_ == dropped_reported_ && waiting == 0) return;
   const uint64_t lost = failed_ - failed_reported_;
   const uint64_t dropped = dropped_ - dropped_reported_;
