@@ -1089,6 +1089,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
               ? Napi::Value(Napi::Number::New(env, double(r.report.first_malformed_line)))
               : env.Null());
     o.Set("warnings", r.warnings->b.size ? r.warnings->str(env) : Napi::String::New(env, "[]"));
+    o.Set("dropped", double(r.report.dropped));
     return o;
   }
   // (path, skip, limit)

@@ -1628,7 +1628,7 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
             return types().attr("LoadReport")(
                 report.files, report.lines, report.records, report.skipped, report.malformed,
                 report.first_malformed_line ? py::object(py::int_(report.first_malformed_line)) : py::none(),
-                warnings.b.size ? g->json_loads(warnings.str()) : py::list());
+                warnings.b.size ? g->json_loads(warnings.str()) : py::list(), report.dropped);
           },
           py::arg("path"), py::kw_only(), py::arg("skip") = 0, py::arg("limit") = 0,
           "Add the records of a journal file, folder or database to this recorder's totals.")

@@ -98,6 +98,19 @@ def test_load_and_resume_equal_an_uninterrupted_run(tmp_path: pathlib.Path, cloc
         assert report.records == 1 and report.skipped == count - 1
 
 
+def test_load_reports_the_records_a_writer_dropped(tmp_path: pathlib.Path) -> None:
+    """A "dropped" marker (written by a store whose queue was full) is not a record: the load
+    report counts the records it names, apart."""
+    journal = tmp_path / "m.jsonl"
+    journal.write_text('{"v":1,"kind":"session","ts":1,"session":"s"}\n'
+                       '{"v":1,"kind":"dropped","ts":2,"records":7,"last_ts":3}\n'
+                       '{"v":1,"kind":"dropped","ts":5,"records":2,"last_ts":5}\n')
+    with am.Recorder() as rec:
+        report = rec.load(journal)
+        assert (report.records, report.lines, report.malformed, report.dropped) == (1, 1, 0, 9)
+        assert am.History(journal).summary()["dropped_records"] == 9
+
+
 def test_load_errors(tmp_path: pathlib.Path) -> None:
     with am.Recorder() as rec:
         with pytest.raises(am.NotFoundError):

@@ -309,6 +309,8 @@ export interface LoadReport {
   malformed: number;
   firstMalformedLine: number | null;
   warnings: { file: string; line: number; reason: string }[];
+  /** Records the store's writers dropped, their queue full (its "dropped" markers). */
+  dropped: number;
 }
 
 export interface StoreStatus {

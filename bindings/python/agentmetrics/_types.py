@@ -163,6 +163,8 @@ class LoadReport:
     malformed: int
     first_malformed_line: Optional[int]
     warnings: list[dict[str, Any]]  #: [{"file", "line", "reason"}], the first 1000
+    #: records the store's writers dropped, their queue full (its "dropped" markers)
+    dropped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
