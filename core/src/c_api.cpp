@@ -955,6 +955,10 @@ agm_status agm_session_new(agm_session **out, agm_recorder *rec, const agm_sessi
     labels.phase = label_str(o.phase, "opts->phase");
     labels.task = label_str(o.task, "opts->task");
     if (o.tag_count != 0 && o.tags == nullptr) throw InvalidArgument("opts->tags is NULL");
+    if (o.tag_count > AGM_MAX_SESSION_TAGS) {
+      throw InvalidArgument("opts->tag_count is " + std::to_string(o.tag_count) + ": at most " +
+                            std::to_string(AGM_MAX_SESSION_TAGS) + " tags (AGM_MAX_SESSION_TAGS)");
+    }
     for (size_t i = 0; i < o.tag_count; ++i) {
       const std::string_view key = req_str(o.tags[i].key, "tag key");
       check_label_size(key, "tag key");

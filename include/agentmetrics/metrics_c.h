@@ -476,6 +476,9 @@ AGM_API agm_status agm_recorder_cost(agm_cost *out, const agm_recorder *rec, con
  *   invocation_id, agent, task_id, model, tier and error_class. A longer one is refused with
  *   AGM_E_INVALID_ARGUMENT and a message naming the field: nothing is recorded, nothing
  *   already recorded changes.
+ * - AGM_MAX_SESSION_TAGS: the most tags a session takes (agm_session_options.tag_count); more
+ *   are refused with AGM_E_INVALID_ARGUMENT, so a session's record always fits a journal line
+ *   (AGM_JOURNAL_MAX_LINE).
  * - AGM_MAX_MESSAGE_BYTES: a tool call's error_message is free text (an exception's): a longer
  *   one is cut to its first AGM_MAX_MESSAGE_BYTES bytes (whole UTF-8 characters), not refused.
  * - AGM_MAX_SESSION_KEYS: distinct (model, provider, source) and distinct tool names a session
@@ -489,6 +492,7 @@ AGM_API agm_status agm_recorder_cost(agm_cost *out, const agm_recorder *rec, con
  */
 #define AGM_MAX_LABEL_BYTES 1024u
 #define AGM_MAX_MESSAGE_BYTES 4096u
+#define AGM_MAX_SESSION_TAGS 128u
 #define AGM_MAX_SESSION_KEYS 1000u
 #define AGM_MAX_GROUP_KEYS 10000u
 #define AGM_OTHER_KEY "(other)"
@@ -509,7 +513,8 @@ typedef struct agm_session_options {
   const char *agent;      /* labels; NULL: unset */
   const char *phase;
   const char *task;
-  const agm_tag *tags; /* free-form labels, `tag_count` of them; keys unique and non-empty */
+  const agm_tag *tags; /* free-form labels, `tag_count` (<= AGM_MAX_SESSION_TAGS) of them; keys
+                          unique and non-empty */
   size_t tag_count;
 } agm_session_options;
 #define AGM_SESSION_OPTIONS_SIZE_V0 56u

@@ -797,6 +797,26 @@ static void test_label_limits(void) {
   options.tags = &tag;
   options.tag_count = 1;
   CHECK(agm_session_new(&s, rec, &options) == AGM_E_INVALID_ARGUMENT && s == NULL);
+  {
+    /* AGM_MAX_SESSION_TAGS tags is fine, one more is refused. */
+    static agm_tag many[AGM_MAX_SESSION_TAGS + 1];
+    static char keys[AGM_MAX_SESSION_TAGS + 1][8];
+    size_t i;
+    for (i = 0; i <= AGM_MAX_SESSION_TAGS; ++i) {
+      snprintf(keys[i], sizeof keys[i], "k%u", (unsigned)i);
+      many[i].key = keys[i];
+      many[i].value = "v";
+    }
+    options.tags = many;
+    options.tag_count = AGM_MAX_SESSION_TAGS + 1;
+    CHECK(agm_session_new(&s, rec, &options) == AGM_E_INVALID_ARGUMENT && s == NULL);
+    CHECK(strstr(agm_last_error_message(), "AGM_MAX_SESSION_TAGS") != NULL);
+    options.tag_count = AGM_MAX_SESSION_TAGS;
+    CHECK(agm_session_new(&s, rec, &options) == AGM_OK && s != NULL);
+    CHECK(strcmp(agm_session_label(s, "k127"), "v") == 0);
+    agm_session_free(s);
+    s = NULL;
+  }
   options.tags = NULL;
   options.tag_count = 0;
   options.session_id = repeat('s', AGM_MAX_LABEL_BYTES + 1);
