@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "errors.hpp"
+#include "strings.hpp"
 
 namespace agentmetrics {
 
@@ -522,7 +523,14 @@ class RowReader {
   std::string_view text(Column column) {
     auto data = reinterpret_cast<const char *>(sqlite3_column_text(stmt_, column));
     if (data == nullptr) return {};
-    return {data, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))};
+    const std::string_view value(data, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+    // A TEXT column takes any bytes; a journal line with invalid UTF-8 does not decode, and
+    // neither does such a row (every document and terminal line downstream is UTF-8).
+    if (!valid_utf8(value)) {
+      fail(column, "is not valid UTF-8");
+      return {};
+    }
+    return value;
   }
   std::optional<int64_t> integer(Column column) {
     switch (sqlite3_column_type(stmt_, column)) {

@@ -834,9 +834,12 @@ TEST_F(SqliteTest, EveryReaderCountsLinesRecordsAndMalformedAlikeInBothStores) {
     raw.exec("INSERT INTO records (kind, ts, cost_total) VALUES ('model_call', 2, 'twelve dollars')");
     raw.exec("INSERT INTO records (kind, ts, turn) VALUES ('turn', 3, 'third')");
     raw.exec("INSERT INTO records (kind, ts, session) VALUES ('tool_call', 'yesterday', 's')");
+    // TEXT takes any bytes: invalid UTF-8 would make every document downstream invalid.
+    raw.exec("INSERT INTO records (kind, ts, model) VALUES ('model_call', 5, CAST(X'67707480ff' AS TEXT))");
   }
   std::ofstream(journal, std::ios::app) << "garbage\n{\"v\":99,\"kind\":\"turn\",\"ts\":1}\n"
                                         << "{\"v\":1,\"kind\":\"turn\",\"ts\":\"third\"}\n"
+                                        << "{\"v\":1,\"kind\":\"model_call\",\"ts\":5,\"model\":\"gpt\x80\xff\"}\n"
                                         // torn, then ended by the next writer's fresh line (follow
                                         // leaves a last line without its newline for later)
                                         << "{\"v\":1,\"ki\n";
@@ -852,21 +855,23 @@ TEST_F(SqliteTest, EveryReaderCountsLinesRecordsAndMalformedAlikeInBothStores) {
     agm_buffer_free(&warnings);
     agm_recorder_free(rec);
     EXPECT_EQ(report.records, 7u);  // the session and its 6 tool calls
-    EXPECT_EQ(report.malformed, 4u);
+    EXPECT_EQ(report.malformed, 5u);
     EXPECT_EQ(report.lines, report.records + report.malformed);
-    // The warnings list every one: the database's by row id (8 to 11), with the reason.
+    // The warnings list every one: the database's by row id (8 to 12), with the reason.
     size_t listed = 0;
     for (size_t at = list.find("\"reason\""); at != std::string::npos; at = list.find("\"reason\"", at + 1))
       ++listed;
-    EXPECT_EQ(listed, 4u) << list;
+    EXPECT_EQ(listed, 5u) << list;
     if (store == path()) {
       EXPECT_EQ(report.first_malformed_line, 8u);
       EXPECT_NE(list.find("\"line\":11,\"reason\":\"\\\"ts\\\" is not an integer\""), std::string::npos)
           << list;
       EXPECT_NE(list.find("unknown record kind \\\"mystery\\\""), std::string::npos) << list;
+      EXPECT_NE(list.find("\"line\":12,\"reason\":\"\\\"model\\\" is not valid UTF-8\""), std::string::npos)
+          << list;
     }
     for (const std::string &count : malformed_counts(store)) {
-      EXPECT_NE(count.find("\"malformed\":4"), std::string::npos) << count;
+      EXPECT_NE(count.find("\"malformed\":5"), std::string::npos) << count;
     }
   }
 }

@@ -700,11 +700,14 @@ def test_every_command_reports_the_same_malformed_lines(database: pathlib.Path, 
     con.execute("INSERT INTO records (kind, ts, cost_total) VALUES ('model_call', 2, 'twelve dollars')")
     con.execute("INSERT INTO records (kind, ts, turn, session) VALUES ('turn', 3, 'third', 'db-1')")
     con.execute("INSERT INTO records (kind, ts, tool) VALUES ('tool_call', 'yesterday', 'grep')")
+    # TEXT takes any bytes; invalid UTF-8 once made every document of the store unparseable.
+    con.execute("INSERT INTO records (kind, ts, model) VALUES ('model_call', 5, CAST(? AS TEXT))", (b"gpt\x80\xff",))
     con.commit()
     con.close()
     journal = write_journal(tmp_path / "bad.jsonl", RECORDS)
-    with journal.open("a") as f:
-        f.write('garbage\n{"v":99,"kind":"turn","ts":1}\n{"v":1,"kind":"turn","ts":"third"}\n{"v":1,"ki\n')
+    with journal.open("ab") as f:
+        f.write(b'garbage\n{"v":99,"kind":"turn","ts":1}\n{"v":1,"kind":"turn","ts":"third"}\n'
+                b'{"v":1,"kind":"model_call","ts":5,"model":"gpt\x80\xff"}\n{"v":1,"ki\n')
 
     for store, session in ((database, "db-1"), (journal, "s1")):
         commands = [["summary"], ["summary", "--period", "hour"], ["sessions"], ["session", session],
@@ -717,9 +720,9 @@ def test_every_command_reports_the_same_malformed_lines(database: pathlib.Path, 
             res = run(command[0], store, *command[1:])
             assert res.returncode == 0, (command, res.stderr)
             counts[" ".join(map(str, command))] = re.findall(r"skipped (\d+) malformed lines?", res.stderr)
-        assert all(found == ["4"] for found in counts.values()), (store, counts)
+        assert all(found == ["5"] for found in counts.values()), (store, counts)
     res = run("summary", database)
-    assert f"skipped 4 malformed lines (first: {database}:4: unknown record kind" in res.stderr, res.stderr
+    assert f"skipped 5 malformed lines (first: {database}:4: unknown record kind" in res.stderr, res.stderr
 
 
 def test_every_command_reports_the_records_a_writer_dropped(database: pathlib.Path, tmp_path: pathlib.Path) -> None:
