@@ -761,7 +761,9 @@ bool Writer::write_slice(bool sync) {
       char *start = end;
       end = encode_record(v, end);
       if (static_cast<size_t>(end - start) > kMaxLineBytes + 1) {
-        end = start;  // readers would skip it: not written, counted as failed
+        // Readers would skip it: not written, counted as failed. A guard: the API's limits
+        // (labels, tags, messages) keep every record it takes well under the line limit.
+        end = start;
         ++too_long;
       } else {
         ++lines;

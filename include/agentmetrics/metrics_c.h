@@ -478,7 +478,8 @@ AGM_API agm_status agm_recorder_cost(agm_cost *out, const agm_recorder *rec, con
  *   already recorded changes.
  * - AGM_MAX_SESSION_TAGS: the most tags a session takes (agm_session_options.tag_count); more
  *   are refused with AGM_E_INVALID_ARGUMENT, so a session's record always fits a journal line
- *   (AGM_JOURNAL_MAX_LINE).
+ *   (AGM_JOURNAL_MAX_LINE), even with every label and tag at AGM_MAX_LABEL_BYTES of bytes the
+ *   journal escapes.
  * - AGM_MAX_MESSAGE_BYTES: a tool call's error_message is free text (an exception's): a longer
  *   one is cut to its first AGM_MAX_MESSAGE_BYTES bytes (whole UTF-8 characters), not refused.
  * - AGM_MAX_SESSION_KEYS: distinct (model, provider, source) and distinct tool names a session
@@ -492,7 +493,7 @@ AGM_API agm_status agm_recorder_cost(agm_cost *out, const agm_recorder *rec, con
  */
 #define AGM_MAX_LABEL_BYTES 1024u
 #define AGM_MAX_MESSAGE_BYTES 4096u
-#define AGM_MAX_SESSION_TAGS 128u
+#define AGM_MAX_SESSION_TAGS 64u
 #define AGM_MAX_SESSION_KEYS 1000u
 #define AGM_MAX_GROUP_KEYS 10000u
 #define AGM_OTHER_KEY "(other)"

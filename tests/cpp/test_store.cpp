@@ -284,48 +284,43 @@ TEST(Store, ANewWriterStartsAfterATornTailOnAFreshLine) {
   EXPECT_EQ(t.model_calls, 1u);
 }
 
-TEST(Store, ARecordLongerThanTheJournalLineLimitIsReportedNotStoredNeverSkippedSilently) {
+TEST(Store, TheLargestSessionTheApiTakesFitsAJournalLine) {
   TempDir dir;
   const std::string journal = dir / "long.jsonl";
   Recorder rec = new_recorder();
   open_store(rec.get(), journal.c_str(), nullptr);
-  Session s = new_session(rec.get(), "s", "a");
-  tool_call(s.get(), "before", 1);
-  // Every label is within AGM_MAX_LABEL_BYTES, but a session's tags together are not
-  // bounded at record time: the line of its session record exceeds the journal's limit.
-  const size_t count = AGM_JOURNAL_MAX_LINE / AGM_MAX_LABEL_BYTES + 8;
-  const std::string value(AGM_MAX_LABEL_BYTES - 8, 'x');
-  std::vector<std::string> keys(count);
-  std::vector<agm_tag> tags(count);
-  for (size_t i = 0; i < count; ++i) {
-    keys[i] = "tag" + std::to_string(i);
-    tags[i] = agm_tag{keys[i].c_str(), value.c_str()};
+  // The worst case: AGM_MAX_SESSION_TAGS tags and every label at AGM_MAX_LABEL_BYTES, all of
+  // control characters, which the journal escapes to six bytes each (\u0001).
+  const std::string worst(AGM_MAX_LABEL_BYTES, '\x01');
+  std::vector<std::string> keys(AGM_MAX_SESSION_TAGS);
+  std::vector<agm_tag> tags(AGM_MAX_SESSION_TAGS);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string unique = std::to_string(i);
+    keys[i] = worst.substr(unique.size()) + unique;
+    tags[i] = agm_tag{keys[i].c_str(), worst.c_str()};
   }
   agm_session_options options = AGM_SESSION_OPTIONS_INIT;
-  options.session_id = "tagged";
+  options.session_id = worst.c_str();
+  options.agent = worst.c_str();
+  options.phase = worst.c_str();
+  options.task = worst.c_str();
   options.tags = tags.data();
-  options.tag_count = count;
+  options.tag_count = tags.size();
   agm_session *raw = nullptr;
   ASSERT_EQ(agm_session_new(&raw, rec.get(), &options), AGM_OK) << agm_last_error_message();
   Session tagged(raw);
-  tool_call(tagged.get(), "huge", 1);
-  tool_call(s.get(), "after", 1);
-  EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_E_IO);
-  EXPECT_NE(std::string(agm_last_error_message()).find("line limit"), std::string::npos)
-      << agm_last_error_message();
-  agm_store_status status = AGM_STORE_STATUS_INIT;
-  Buffer error;
-  ASSERT_EQ(agm_recorder_store_status(&status, rec.get(), error.get()), AGM_OK);
-  // Refused: the session record that carries the tags; stored: the session "s" and the
-  // three tool calls (their lines name the session, not its tags).
-  EXPECT_EQ(status.queued, 5u);
-  EXPECT_EQ(status.failed, 1u);
-  EXPECT_EQ(status.written, 4u);
+  tool_call(tagged.get(), "grep", 1);
+  EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_OK) << agm_last_error_message();
   agm_load_report report = AGM_LOAD_REPORT_INIT;
   const agm_totals t = load_totals(journal, &report);
-  EXPECT_EQ(report.records, 4u);
+  EXPECT_EQ(report.records, 2u);
   EXPECT_EQ(report.malformed, 0u);
-  EXPECT_EQ(t.tool_calls, 3u);
+  EXPECT_EQ(t.tool_calls, 1u);
+  // One more tag is refused when the session is opened, not when its record is written.
+  tags.push_back(agm_tag{"one more", "v"});
+  options.tag_count = tags.size();
+  options.tags = tags.data();
+  EXPECT_EQ(agm_session_new(&raw, rec.get(), &options), AGM_E_INVALID_ARGUMENT);
 }
 
 TEST(Store, AFolderOfJournalsOneFilePerRecorder) {
@@ -650,15 +645,18 @@ TEST(Store, ClosingAndReopeningWhileThreadsRecordIsSafe) {
       }
     });
   }
+  // Four threads recording flat out can outrun the writer on a loaded machine: records past
+  // the queue's bound are dropped and reported (AGM_E_DROPPED), which is not what this tests.
+  auto stored = [](agm_status status) { return status == AGM_OK || status == AGM_E_DROPPED; };
   for (int round = 0; round < 20; ++round) {
-    EXPECT_EQ(agm_recorder_close_store(rec.get()), AGM_OK) << agm_last_error_message();
+    EXPECT_TRUE(stored(agm_recorder_close_store(rec.get()))) << agm_last_error_message();
     EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_E_STATE);
     EXPECT_EQ(agm_recorder_open_store(rec.get(), &o), AGM_OK) << agm_last_error_message();
-    EXPECT_EQ(agm_recorder_flush(rec.get()), AGM_OK) << agm_last_error_message();
+    EXPECT_TRUE(stored(agm_recorder_flush(rec.get()))) << agm_last_error_message();
   }
   done = true;
   for (auto &t : threads) t.join();
-  ASSERT_EQ(agm_recorder_flush(rec.get()), AGM_OK);
+  ASSERT_TRUE(stored(agm_recorder_flush(rec.get())));
   agm_load_report report = AGM_LOAD_REPORT_INIT;
   const agm_totals loaded = load_totals(folder, &report);
   EXPECT_EQ(report.malformed, 0u);
