@@ -15,12 +15,14 @@
 #include <napi.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -1721,6 +1723,117 @@ Napi::Value Noop(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// ---- Constants ----
+
+// The header's values that lib/index.js and lib/http.js need, exported at init so that no
+// JavaScript file retypes them: `constants.<group>.<name>`, where the group is the macros'
+// prefix and the name the rest of the macro, both in lower case (AGM_FORMAT_OPENAI_CHAT is
+// constants.format.openai_chat; status codes are the group "status", AGM_E_IO is status.e_io).
+// tests/node/constants.test.js compares every entry with the header's #define.
+struct Constant {
+  const char *name;  // the macro without its group prefix
+  double value;
+};
+// {"OPENAI_CHAT", AGM_FORMAT_OPENAI_CHAT} from (AGM_FORMAT_, OPENAI_CHAT).
+#define HEADER_CONSTANT(prefix, rest) \
+  { #rest, double(prefix##rest) }
+
+void set_group(Napi::Env env, Napi::Object constants, const char *group,
+               std::initializer_list<Constant> items) {
+  Napi::Object o = Napi::Object::New(env);
+  for (const Constant &c : items) {
+    std::string name(c.name);
+    for (char &ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    o.Set(name, c.value);
+  }
+  constants.Set(group, o);
+}
+
+Napi::Object constants_object(Napi::Env env) {
+  Napi::Object c = Napi::Object::New(env);
+  set_group(env, c, "status",
+            {HEADER_CONSTANT(AGM_, OK), HEADER_CONSTANT(AGM_, BUDGET_EXCEEDED),
+             HEADER_CONSTANT(AGM_, BUDGET_WARNING), HEADER_CONSTANT(AGM_, E_INVALID_ARGUMENT),
+             HEADER_CONSTANT(AGM_, E_OUT_OF_MEMORY), HEADER_CONSTANT(AGM_, E_EMPTY),
+             HEADER_CONSTANT(AGM_, E_UNSUPPORTED), HEADER_CONSTANT(AGM_, E_CORRUPT),
+             HEADER_CONSTANT(AGM_, E_STATE), HEADER_CONSTANT(AGM_, E_NOT_FOUND), HEADER_CONSTANT(AGM_, E_IO),
+             HEADER_CONSTANT(AGM_, E_DROPPED), HEADER_CONSTANT(AGM_, E_INTERNAL)});
+  set_group(env, c, "format",
+            {HEADER_CONSTANT(AGM_FORMAT_, OPENAI_CHAT), HEADER_CONSTANT(AGM_FORMAT_, OPENAI_RESPONSES),
+             HEADER_CONSTANT(AGM_FORMAT_, ANTHROPIC), HEADER_CONSTANT(AGM_FORMAT_, GOOGLE_GENAI),
+             HEADER_CONSTANT(AGM_FORMAT_, BEDROCK), HEADER_CONSTANT(AGM_FORMAT_, AI_SDK_V4),
+             HEADER_CONSTANT(AGM_FORMAT_, AI_SDK_V5), HEADER_CONSTANT(AGM_FORMAT_, AI_SDK_V6),
+             HEADER_CONSTANT(AGM_FORMAT_, MASTRA)});
+  set_group(env, c, "call_has",
+            {HEADER_CONSTANT(AGM_CALL_HAS_, START), HEADER_CONSTANT(AGM_CALL_HAS_, END),
+             HEADER_CONSTANT(AGM_CALL_HAS_, DURATION), HEADER_CONSTANT(AGM_CALL_HAS_, TTFT),
+             HEADER_CONSTANT(AGM_CALL_HAS_, ATTEMPT), HEADER_CONSTANT(AGM_CALL_HAS_, INPUT_BYTES),
+             HEADER_CONSTANT(AGM_CALL_HAS_, OUTPUT_BYTES)});
+  set_group(env, c, "call_f", {HEADER_CONSTANT(AGM_CALL_F_, SINCE_LAST_STEP)});
+  set_group(env, c, "duration",
+            {HEADER_CONSTANT(AGM_DURATION_, MODEL_CALL), HEADER_CONSTANT(AGM_DURATION_, TOOL_CALL),
+             HEADER_CONSTANT(AGM_DURATION_, TURN), HEADER_CONSTANT(AGM_DURATION_, TTFT)});
+  set_group(
+      env, c, "by",
+      {HEADER_CONSTANT(AGM_BY_, MODEL), HEADER_CONSTANT(AGM_BY_, PROVIDER), HEADER_CONSTANT(AGM_BY_, SOURCE),
+       HEADER_CONSTANT(AGM_BY_, TOOL), HEADER_CONSTANT(AGM_BY_, AGENT), HEADER_CONSTANT(AGM_BY_, PHASE),
+       HEADER_CONSTANT(AGM_BY_, TASK), HEADER_CONSTANT(AGM_BY_, SESSION), HEADER_CONSTANT(AGM_BY_, DAY)});
+  set_group(env, c, "flush",
+            {HEADER_CONSTANT(AGM_FLUSH_, NONE), HEADER_CONSTANT(AGM_FLUSH_, INTERVAL),
+             HEADER_CONSTANT(AGM_FLUSH_, EVERY_RECORD)});
+  set_group(env, c, "record",
+            {HEADER_CONSTANT(AGM_RECORD_, SESSION), HEADER_CONSTANT(AGM_RECORD_, MODEL_CALL),
+             HEADER_CONSTANT(AGM_RECORD_, TOOL_CALL), HEADER_CONSTANT(AGM_RECORD_, TURN),
+             HEADER_CONSTANT(AGM_RECORD_, INVOCATION), HEADER_CONSTANT(AGM_RECORD_, ALL)});
+  set_group(env, c, "query",
+            {HEADER_CONSTANT(AGM_QUERY_, SUMMARY), HEADER_CONSTANT(AGM_QUERY_, COST_BREAKDOWN),
+             HEADER_CONSTANT(AGM_QUERY_, TOOLS), HEADER_CONSTANT(AGM_QUERY_, SLOW),
+             HEADER_CONSTANT(AGM_QUERY_, ERRORS), HEADER_CONSTANT(AGM_QUERY_, EXPENSIVE_SESSIONS),
+             HEADER_CONSTANT(AGM_QUERY_, SESSION), HEADER_CONSTANT(AGM_QUERY_, INVOCATIONS)});
+  set_group(env, c, "period",
+            {HEADER_CONSTANT(AGM_PERIOD_, ALL), HEADER_CONSTANT(AGM_PERIOD_, HOUR),
+             HEADER_CONSTANT(AGM_PERIOD_, DAY), HEADER_CONSTANT(AGM_PERIOD_, WEEK),
+             HEADER_CONSTANT(AGM_PERIOD_, MONTH), HEADER_CONSTANT(AGM_PERIOD_, RANGE)});
+  set_group(env, c, "export",
+            {HEADER_CONSTANT(AGM_EXPORT_, OTLP_JSON), HEADER_CONSTANT(AGM_EXPORT_, PROMETHEUS),
+             HEADER_CONSTANT(AGM_EXPORT_, CSV), HEADER_CONSTANT(AGM_EXPORT_, JSON)});
+  set_group(env, c, "http",
+            {HEADER_CONSTANT(AGM_HTTP_, RESPONDED), HEADER_CONSTANT(AGM_HTTP_, CONNECT_FAILED),
+             HEADER_CONSTANT(AGM_HTTP_, TIMED_OUT), HEADER_CONSTANT(AGM_HTTP_, FAILED)});
+  // The version this addon was compiled against (the runtime library's is `version`).
+  Napi::Object version = Napi::Object::New(env);
+  version.Set("major", double(AGM_VERSION_MAJOR));
+  version.Set("minor", double(AGM_VERSION_MINOR));
+  version.Set("patch", double(AGM_VERSION_PATCH));
+  version.Set("string", AGM_VERSION_STRING);
+  version.Set("abi", double(AGM_ABI_VERSION));
+  c.Set("version", version);
+  // The usage counts in the order of the shared slots: [JS name, AGM_USAGE_HAS_* bit] (kUsageFields).
+  Napi::Array usage = Napi::Array::New(env);
+  for (const UsageField &f : kUsageFields) {
+    Napi::Array field = Napi::Array::New(env, 2);
+    field.Set(0u, f.name);
+    field.Set(1u, double(f.bit));
+    usage.Set(usage.Length(), field);
+  }
+  c.Set("usage_fields", usage);
+  // The slots of the shared typed arrays (NumberSlot, InstantSlot): where lib/index.js writes.
+  Napi::Object slots = Napi::Object::New(env);
+  slots.Set("usagePresent", double(kUsagePresent));
+  slots.Set("usage", double(kInputTokens));
+  slots.Set("callPresent", double(kCallPresent));
+  slots.Set("durationNs", double(kDurationNs));
+  slots.Set("ttftNs", double(kTtftNs));
+  slots.Set("attempt", double(kAttempt));
+  slots.Set("inputBytes", double(kInputBytes));
+  slots.Set("outputBytes", double(kOutputBytes));
+  slots.Set("startNs", double(kStartNs));
+  slots.Set("endNs", double(kEndNs));
+  c.Set("slots", slots);
+  return c;
+}
+#undef HEADER_CONSTANT
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   if (agm_abi_version() != AGM_ABI_VERSION) throw Napi::Error::New(env, "agentmetrics: core ABI mismatch");
   auto *d = new AddonData;
@@ -1755,6 +1868,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("noop", Napi::Function::New<Noop>(env, "noop"));
   exports.Set("version", agm_version_string());
   exports.Set("abiVersion", double(agm_abi_version()));
+  exports.Set("constants", constants_object(env));
   return exports;
 }
 

@@ -342,3 +342,29 @@ def test_print_turn_without_tty(recorder: am.Recorder, capsys: pytest.CaptureFix
     out = capsys.readouterr()
     assert out.out.startswith("  10 in · 2 out · 12 total") and "\x1b" not in out.out
     assert out.err == ""
+
+
+def test_version_is_the_headers_and_the_packages() -> None:
+    """The version the core reports is the header's, and the installed package declares it
+    (pyproject.toml's version is dynamic: meson's, read from the header)."""
+    import importlib.metadata
+    import pathlib
+    import re
+
+    header = pathlib.Path(__file__).resolve().parents[2] / "include" / "agentmetrics" / "metrics_c.h"
+    if header.exists():  # in a checkout
+        text = header.read_text(encoding="utf-8")
+        parts = [re.search(rf"#define AGM_VERSION_{k} (\d+)", text).group(1) for k in ("MAJOR", "MINOR", "PATCH")]
+        assert am.__version__ == ".".join(parts)
+        assert am.ABI_VERSION == int(re.search(r"#define AGM_ABI_VERSION (\d+)", text).group(1))
+    try:
+        dist = importlib.metadata.distribution("agentmetrics-native")
+    except importlib.metadata.PackageNotFoundError:
+        dist = None
+    # Only when the package imported is the one installed (not a build dir on PYTHONPATH).
+    if dist is None or pathlib.Path(str(dist.locate_file("agentmetrics/__init__.py"))).resolve() != \
+            pathlib.Path(am.__file__).resolve():
+        if not header.exists():
+            pytest.skip("neither a checkout nor an installed package")
+        return
+    assert dist.version == am.__version__

@@ -4,8 +4,6 @@
 // run in this process by the addon (which holds the one copy of the core) on a thread of its
 // own, with fetch as the HTTP client of `export --endpoint`. It writes to file descriptors 1
 // and 2 itself; this process exits with its code.
-const { send } = require("../lib/http.js");
-
 let native;
 try {
   native = require("../lib/addon.js").loadAddon();
@@ -13,6 +11,8 @@ try {
   process.stderr.write(`${error.message}\n`); // no addon for this platform: what to do about it
   process.exit(1);
 }
+
+const { send } = require("../lib/http.js"); // after the addon, whose constants it reads
 
 native.cliMain(["agentmetrics", ...process.argv.slice(2)], send).then(
   (code) => process.exit(code),

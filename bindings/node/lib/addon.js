@@ -38,8 +38,15 @@ function buildHint() {
     PREREQUISITES.map((p) => `  - ${p}`).join("\n");
 }
 
-// The addon's exports; throws an Error that says what was looked for and how to build it.
+// The addon's exports, loaded once per process (lib/index.js and lib/http.js share them); throws
+// an Error that says what was looked for and how to build it.
+let loaded = null;
 function loadAddon() {
+  if (!loaded) loaded = load();
+  return loaded;
+}
+
+function load() {
   const { file: prebuild, platform } = prebuilt();
   const file = fs.existsSync(SOURCE_BUILD) ? SOURCE_BUILD : prebuild;
   if (!fs.existsSync(file)) {

@@ -5,11 +5,9 @@
 // what happens next, a retry after a wait or a final error. send() only performs one POST and
 // says what fetch saw; it never rejects.
 
-// agm_http_response.outcome (metrics_c.h)
-const RESPONDED = 1;
-const CONNECT_FAILED = 2;
-const TIMED_OUT = 3;
-const FAILED = 4;
+// agm_http_response.outcome: the AGM_HTTP_* values of metrics_c.h, as the addon exports them.
+const { responded: RESPONDED, connect_failed: CONNECT_FAILED, timed_out: TIMED_OUT, failed: FAILED } =
+  require("./addon.js").loadAddon().constants.http;
 
 // A receiver's reply is small (an ExportMetricsServiceResponse); the start of a huge one is enough.
 const MAX_REPLY = 1 << 20;

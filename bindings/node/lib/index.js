@@ -15,28 +15,40 @@ class AgentMetricsError extends Error {
 }
 native.setErrorClass(AgentMetricsError);
 
-// ---- Enums (values of metrics_c.h) ----
+// ---- Enums: the public names over the values of metrics_c.h, which the addon exports
+// (native.constants, derived from the header's macros at build time); none is retyped here ----
 
-const FORMATS = {
-  openai_chat: 1, openai_responses: 2, anthropic: 3, google_genai: 4, bedrock: 5,
-  ai_sdk_v4: 6, ai_sdk_v5: 7, ai_sdk_v6: 8, mastra: 9,
-};
-const DURATION_KINDS = { model_call: 1, tool_call: 2, turn: 3, ttft: 4 };
-const BY = { model: 1, provider: 2, source: 3, tool: 4, agent: 5, phase: 6, task: 7, session: 8, day: 9 };
-const PERIODS = { all: 0, hour: 1, day: 2, week: 3, month: 4 };
-const FLUSH = { none: 0, interval: 1, every_record: 2 };
-const RECORD_KINDS = { session: 1, model_call: 2, tool_call: 4, turn: 8, invocation: 16 };
+const C = native.constants;
+// { name: C[group][macro name] } for the public names; a name the addon lacks is a bug here.
+function pick(group, names) {
+  return Object.fromEntries(Object.entries(names).map(([name, macro]) => {
+    if (typeof C[group][macro] !== "number") throw new Error(`agentmetrics: no constant ${group}.${macro}`);
+    return [name, C[group][macro]];
+  }));
+}
+const same = (...names) => Object.fromEntries(names.map((n) => [n, n]));
+
+const FORMATS = pick("format", same("openai_chat", "openai_responses", "anthropic", "google_genai", "bedrock",
+  "ai_sdk_v4", "ai_sdk_v5", "ai_sdk_v6", "mastra"));
+const DURATION_KINDS = pick("duration", same("model_call", "tool_call", "turn", "ttft"));
+const BY = pick("by", same("model", "provider", "source", "tool", "agent", "phase", "task", "session", "day"));
+const PERIODS = pick("period", same("all", "hour", "day", "week", "month"));
+const FLUSH = pick("flush", same("none", "interval", "every_record"));
+const RECORD_KINDS = pick("record", same("session", "model_call", "tool_call", "turn", "invocation"));
 const RECORD_KIND_NAMES = Object.fromEntries(Object.entries(RECORD_KINDS).map(([k, v]) => [v, k]));
-const NOTICES = ["ok", "budget_exceeded", "budget_warning"];
-const QUERY = { summary: 1, costs: 2, tools: 3, slow: 4, errors: 5, expensive_sessions: 6, session: 7, invocations: 8 };
+// A record call's status (AGM_OK, AGM_BUDGET_EXCEEDED, AGM_BUDGET_WARNING): its notice.
+const NOTICES = [];
+for (const n of ["ok", "budget_exceeded", "budget_warning"]) NOTICES[C.status[n]] = n;
+const QUERY = pick("query", { ...same("summary", "tools", "slow", "errors", "expensive_sessions", "session", "invocations"),
+  costs: "cost_breakdown" });
 
-// Presence bits (metrics_c.h)
-const USAGE_BITS = [1, 2, 4, 8, 16, 32, 64];
-const USAGE_FIELDS = ["inputTokens", "cacheReadTokens", "cacheWriteTokens", "cacheWrite1hTokens",
-  "outputTokens", "reasoningTokens", "totalTokens"];
-const CALL = { start: 1, end: 2, duration: 4, ttft: 8, attempt: 16, inputBytes: 32, outputBytes: 64, sinceLastStep: 128 };
+// Presence bits (metrics_c.h), and the canonical usage keys in the order of the addon's slots
+const USAGE_BITS = C.usage_fields.map(([, bit]) => bit);
+const USAGE_FIELDS = C.usage_fields.map(([name]) => name);
+const CALL = { ...pick("call_has", { start: "start", end: "end", duration: "duration", ttft: "ttft", attempt: "attempt",
+  inputBytes: "input_bytes", outputBytes: "output_bytes" }), ...pick("call_f", { sinceLastStep: "since_last_step" }) };
 // Slots of the shared arrays (addon.cc NumberSlot / InstantSlot)
-const N = { usagePresent: 0, usage: 1, callPresent: 8, durationNs: 9, ttftNs: 10, attempt: 11, inputBytes: 12, outputBytes: 13 };
+const N = { ...C.slots };
 const numbers = native.numbers;
 const instants = native.instants;
 
@@ -112,11 +124,11 @@ function putTiming(o, what) {
     present |= CALL.duration;
   }
   if (o.startNs !== undefined && o.startNs !== null) {
-    instants[0] = instant(o.startNs, `${what}.startNs`);
+    instants[N.startNs] = instant(o.startNs, `${what}.startNs`);
     present |= CALL.start;
   }
   if (o.endNs !== undefined && o.endNs !== null) {
-    instants[1] = instant(o.endNs, `${what}.endNs`);
+    instants[N.endNs] = instant(o.endNs, `${what}.endNs`);
     present |= CALL.end;
   }
   if (o.sinceLastStep) present |= CALL.sinceLastStep;
@@ -226,7 +238,7 @@ class Session {
     o = options(o, "toolEnd options");
     let present = 0;
     if (o.endNs !== undefined && o.endNs !== null) {
-      instants[1] = instant(o.endNs, "endNs");
+      instants[N.endNs] = instant(o.endNs, "endNs");
       present |= CALL.end;
     }
     numbers[N.callPresent] = putBytes(o, present);
@@ -318,7 +330,7 @@ function queryArgs(kind, o) {
   let since = null;
   let until = null;
   if (o.sinceNs !== undefined || o.untilNs !== undefined) {
-    period = 5;  // RANGE
+    period = C.period.range;
     since = o.sinceNs === undefined ? 0n : instant(o.sinceNs, "sinceNs");
     until = o.untilNs === undefined ? 2n ** 63n - 1n : instant(o.untilNs, "untilNs");
   }
@@ -341,7 +353,7 @@ function makeQueries(target) {
   return sync;
 }
 
-const EXPORT_FORMATS = { "otlp-json": 1, otlp_json: 1, prometheus: 2, csv: 3, json: 4 };
+const EXPORT_FORMATS = pick("export", { "otlp-json": "otlp_json", ...same("otlp_json", "prometheus", "csv", "json") });
 
 // (period, since, until, nowNs) of an export or report, from query options.
 function rangeArgs(o) {
@@ -497,7 +509,7 @@ class Recorder {
   /** callback(kind, record) for every new record of the given kinds (all by default); null removes it. */
   onRecord(callback, kinds) {
     if (callback !== null && typeof callback !== "function") throw new TypeError("onRecord: callback must be a function or null");
-    let bits = 31;
+    let bits = C.record.all;
     if (kinds !== undefined) bits = kinds.reduce((b, k) => b | enumValue(RECORD_KINDS, k, "record kind"), 0);
     this._native.onRecord(callback && ((kind, json) => callback(RECORD_KIND_NAMES[kind], parseDoc(json))), bits);
   }
@@ -578,6 +590,9 @@ module.exports = {
   abiVersion: native.abiVersion,
   FORMATS: Object.keys(FORMATS),
   _native: native,
+  // The tables above, for tests/node/constants.test.js (not part of the API).
+  _enums: { FORMATS, DURATION_KINDS, BY, PERIODS, FLUSH, RECORD_KINDS, NOTICES, QUERY, EXPORT_FORMATS, USAGE_FIELDS,
+    USAGE_BITS, CALL, N },
 };
 // The integrations (they import neither the AI SDK nor Mastra).
 Object.assign(module.exports, require("./ai-sdk.js"), require("./mastra.js"), require("./reporter.js"));
