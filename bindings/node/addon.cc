@@ -1363,20 +1363,20 @@ class Session : public Napi::ObjectWrap<Session> {
       call.error_type = error.get();
     }
     const int32_t format = info[at + 5].As<Napi::Number>().Int32Value();
+    const Str usage_provider(info[at + 7]), model_version(info[at + 8]), stream_event(info[at + 9]);
+    agm_usage_context ctx = AGM_USAGE_CONTEXT_INIT;
+    ctx.provider = usage_provider.get();
+    ctx.model_version = model_version.get();
+    ctx.stream_event = stream_event.get();
+    if (info[at + 10].ToBoolean()) ctx.flags |= AGM_USAGE_CTX_ADK_PARTIAL;
     agm_status status;
     if (format != 0) {
       const std::string json = info[at + 6].As<Napi::String>().Utf8Value();
-      const Str usage_provider(info[at + 7]), model_version(info[at + 8]), stream_event(info[at + 9]);
-      agm_usage_context ctx = AGM_USAGE_CONTEXT_INIT;
-      ctx.provider = usage_provider.get();
-      ctx.model_version = model_version.get();
-      ctx.stream_event = stream_event.get();
-      if (info[at + 10].ToBoolean()) ctx.flags |= AGM_USAGE_CTX_ADK_PARTIAL;
       status = agm_session_record_model_call_json(session, &call, format, json.data(), json.size(), &ctx);
     } else {
       agm_usage usage = usage_from_numbers(d.numbers);
-      if (info[at + 10].ToBoolean()) usage.present = 0;
       call.usage = &usage;
+      call.usage_context = &ctx;  // the core applies its rules (ADK partial: no usage)
       status = agm_session_record_model_call(session, &call);
     }
     return Napi::Number::New(env, check(env, status));
