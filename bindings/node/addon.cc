@@ -1256,6 +1256,8 @@ class Session : public Napi::ObjectWrap<Session> {
   // The record calls are module functions taking the session's External (handle()) first:
   // that skips the wrapper lookup an instance method pays on every call.
   static Session *of(const Napi::Value &handle) { return handle.As<Napi::External<Session>>().Data(); }
+  // The open session behind handle() (the get_metrics tool's current session).
+  static agm_session *live_of(Napi::Env env, const Napi::Value &handle) { return of(handle)->live(env); }
   static Napi::Value RecordModelCallFn(const Napi::CallbackInfo &info) {
     return of(info[0])->RecordModelCall(info, 1);
   }
@@ -1470,6 +1472,31 @@ class Session : public Napi::ObjectWrap<Session> {
 
 // ---- History ----
 
+// ---- The get_metrics agent tool ----
+
+// (target, argsJson, sessionHandle | null, nowNs | null): the core's context. Failures the
+// model should read come back as {"action", "error"} documents.
+struct MetricsToolCall {
+  agm_metrics_tool_context ctx = AGM_METRICS_TOOL_CONTEXT_INIT;
+  std::string args;
+  explicit MetricsToolCall(const Napi::CallbackInfo &info) : args(info[1].As<Napi::String>().Utf8Value()) {
+    ctx.flags = AGM_METRICS_TOOL_ERROR_RESULT;
+    if (!info[2].IsNull() && !info[2].IsUndefined()) ctx.session = Session::live_of(info.Env(), info[2]);
+    if (!info[3].IsNull() && !info[3].IsUndefined()) {
+      ctx.flags |= AGM_METRICS_TOOL_HAS_NOW;
+      ctx.now_ns = int_arg(info[3]);
+    }
+  }
+};
+
+Napi::Value RecorderMetricsTool(const Napi::CallbackInfo &info) {
+  agm_recorder *rec = Recorder::Unwrap(info[0].As<Napi::Object>())->live(info.Env());
+  const MetricsToolCall call(info);
+  Buffer b;
+  check(info.Env(), agm_recorder_metrics_tool(&b.b, rec, call.args.data(), call.args.size(), &call.ctx));
+  return b.str(info.Env());
+}
+
 class History : public Napi::ObjectWrap<History> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -1504,6 +1531,19 @@ class History : public Napi::ObjectWrap<History> {
     check(info.Env(), agm_history_query(&b.b, g.live(info.Env(), "History"), &args.q));
     return b.str(info.Env());
   }
+
+ public:
+  // The get_metrics tool over this store (see MetricsToolCall).
+  static Napi::Value MetricsToolFn(const Napi::CallbackInfo &info) {
+    History *self = Unwrap(info[0].As<Napi::Object>());
+    const MetricsToolCall call(info);
+    Buffer b;
+    check(info.Env(), agm_history_metrics_tool(&b.b, self->g.live(info.Env(), "History"), call.args.data(),
+                                               call.args.size(), &call.ctx));
+    return b.str(info.Env());
+  }
+
+ private:
   Napi::Value QueryAsync(const Napi::CallbackInfo &info) {
     agm_history *h = g.live(info.Env(), "History");
     auto args = std::make_shared<QueryArgs>(info);
@@ -1684,6 +1724,9 @@ Napi::Value NormalizeUsage(const Napi::CallbackInfo &info) {
         agm_usage_from_json(&u, info[0].As<Napi::Number>().Int32Value(), json.data(), json.size(), &ctx));
   return usage_object(info.Env(), u);
 }
+Napi::Value MetricsToolSchema(const Napi::CallbackInfo &info) {
+  return formatted(info.Env(), [](agm_buffer *b) { return agm_metrics_tool_schema(b); });
+}
 Napi::Value BundledPricesInfo(const Napi::CallbackInfo &info) {
   return formatted(info.Env(), [](agm_buffer *b) { return agm_prices_bundled_info(b); });
 }
@@ -1742,6 +1785,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("toolStart", Napi::Function::New<Session::ToolStartFn>(env, "toolStart"));
   exports.Set("toolEnd", Napi::Function::New<Session::ToolEndFn>(env, "toolEnd"));
   exports.Set("UsageStream", UsageStream::Define(env));
+  exports.Set("recorderMetricsTool", Napi::Function::New<RecorderMetricsTool>(env, "recorderMetricsTool"));
+  exports.Set("historyMetricsTool", Napi::Function::New<History::MetricsToolFn>(env, "historyMetricsTool"));
+  exports.Set("metricsToolSchema", Napi::Function::New<MetricsToolSchema>(env, "metricsToolSchema"));
   exports.Set("formatTokens", Napi::Function::New<FormatTokens>(env, "formatTokens"));
   exports.Set("formatDurationMs", Napi::Function::New<FormatDurationMs>(env, "formatDurationMs"));
   exports.Set("formatDurationNs", Napi::Function::New<FormatDurationNs>(env, "formatDurationNs"));

@@ -655,8 +655,8 @@ struct MetricsToolArgs {
     }
   }
 };
-#define METRICS_TOOL_ARGS py::arg("args_json"), py::kw_only(), py::arg("session") = py::none(), \
-  py::arg("now_ns") = py::none()
+#define METRICS_TOOL_ARGS \
+  py::arg("args_json"), py::kw_only(), py::arg("session") = py::none(), py::arg("now_ns") = py::none()
 
 // ---- Fast keyword parsing for the record calls ----
 
