@@ -107,3 +107,14 @@ test("definitions: OpenAI, Anthropic, AI SDK", async () => {
   assert.throws(() => tool.aiSdkTool(), TypeError);
   assert.throws(() => am.metricsTool(42), TypeError);
 });
+
+test("an ADK partial response records no usage: the core's rule, the binding passes the flag", () => {
+  const rec = new am.Recorder();
+  const s = rec.session({ sessionId: "adk" });
+  s.recordModelCall({ model: "gpt-4o", usage: { inputTokens: 100, outputTokens: 10 }, partial: true });
+  assert.equal(s.totals().callsMissingUsage, 1);
+  s.recordModelCall({ model: "gpt-4o", usage: { inputTokens: 100, outputTokens: 10 } });
+  assert.equal(s.totals().inputTokens, 100);
+  s.close();
+  rec.close();
+});
