@@ -47,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   try {
     back = &decoder.decode(std::string_view(line.data(), length), line.size());
   } catch (const Corrupt &e) {
-    FUZZ_CHECK(false, "the journal does not read an accepted invocation back (%s): %s", e.what(), line.c_str());
+    FUZZ_CHECK(false, "the journal does not read an accepted invocation back (%s): %s", e.what(),
+               line.c_str());
   }
   const InvocationView &out = back->invocation;
   FUZZ_CHECK(back->kind == RecordKind::kInvocation, "not an invocation: %s", line.c_str());
@@ -56,8 +57,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
              "a string changed: %s", line.c_str());
   FUZZ_CHECK(out.phase == inv.phase && out.duration_ns == inv.duration_ns && out.tokens == inv.tokens &&
                  out.input_tokens == inv.input_tokens && out.output_tokens == inv.output_tokens &&
-                 out.cached_tokens == inv.cached_tokens && out.cost == inv.cost && out.exit_code == inv.exit_code &&
-                 out.success == inv.success && out.attempt == inv.attempt && out.output_parsed == inv.output_parsed,
+                 out.cached_tokens == inv.cached_tokens && out.cost == inv.cost &&
+                 out.exit_code == inv.exit_code && out.success == inv.success && out.attempt == inv.attempt &&
+                 out.output_parsed == inv.output_parsed,
              "a number changed: %s", line.c_str());
   return 0;
 }
