@@ -22,6 +22,7 @@
 #include "follow.hpp"
 #include "format.hpp"
 #include "history.hpp"
+#include "invocation_json.hpp"
 #include "json.hpp"
 #include "metrics_tool.hpp"
 #include "money.hpp"
@@ -1443,11 +1444,12 @@ agm_status agm_recorder_record_invocation(agm_recorder *rec, const agm_invocatio
 
 agm_status agm_recorder_record_invocation_json(agm_recorder *rec, const char *json, size_t size) {
   return guard([&] {
-    require(rec, "rec");
-    LineDecoder decoder;
+    RecorderState &state = *require(rec, "rec").state;
+    InvocationJsonParser parser;
     // simdjson rejects invalid UTF-8 in the document; validate_invocation checks the strings.
-    const RecordView &r = decoder.decode_invocation(bytes_arg(json, size, "json"));
-    return record_invocation(rec, r.invocation);
+    InvocationView v = parser.parse(bytes_arg(json, size, "json"));
+    if (!parser.has_timestamp()) v.start_ns = state.clock().wall_now() - v.duration_ns;
+    return record_invocation(rec, v);
   });
 }
 

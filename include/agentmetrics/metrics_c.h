@@ -1296,10 +1296,20 @@ typedef struct agm_invocation {
 AGM_API agm_status agm_recorder_record_invocation(agm_recorder *rec, const agm_invocation *inv);
 
 /**
- * As agm_recorder_record_invocation from a JSON object with the seed's field names
- * (invocationId, durationMs, inputTokens, …, timestamp as ISO 8601) or their snake_case
- * forms (invocation_id, duration_ms or duration_ns, …).
- * @return AGM_OK; AGM_E_INVALID_ARGUMENT (malformed JSON, wrong types, as above).
+ * As agm_recorder_record_invocation from a JSON object: seed 004's InvocationMetric with the
+ * seed's names (invocationId, agent, phase, taskId, durationMs, tokens, inputTokens,
+ * outputTokens, cachedTokens, cost, exitCode, success, attempt, outputParsed, model, tier,
+ * timestamp, errorClass) or their snake_case forms (invocation_id, task_id, duration_ms, …),
+ * or duration_ns (integer ns) for durationMs. Each member at most once, however spelled; null
+ * is the same as absent. Strings for the ids and labels; integers for phase, tokens, the
+ * token counts, exitCode and attempt; durationMs a number of milliseconds (fractions allowed);
+ * cost a number, read exactly (USD); success and outputParsed booleans; timestamp the ISO 8601
+ * start (absent: now - duration, as without AGM_INVOCATION_HAS_START). The journal's line
+ * format is not this input: its "v", "kind" and "ts", like any other member, are refused.
+ * Since 0.2: unknown and repeated members are refused (0.1 ignored them) and an absent
+ * timestamp is now - duration (0.1: the epoch).
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (malformed JSON; an unknown or repeated member, a
+ *   wrong type or a value out of range, naming the member; as above).
  * @threadsafety any. @since 0.1
  */
 AGM_API agm_status agm_recorder_record_invocation_json(agm_recorder *rec, const char *json,
