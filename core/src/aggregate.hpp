@@ -74,14 +74,6 @@ inline std::string_view error_text(std::string_view message, std::string_view ty
   return !message.empty() ? message : !type.empty() ? type : std::string_view("error");
 }
 
-// The keys a model call groups under when it names no model or source.
-inline std::string_view model_key(std::string_view model) {
-  return model.empty() ? "unknown" : model;
-}
-inline std::string_view source_key(std::string_view source) {
-  return source.empty() ? "agent" : source;
-}
-
 struct Group {
   Totals totals;
   Sketch durations[kDurationKinds];

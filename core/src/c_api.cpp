@@ -443,7 +443,7 @@ ModelCallInput model_call_in(const agm_model_call *src) {
   in.provider = unchecked_str(c.provider);
   in.source = unchecked_str(c.source);
   check_label_size(in.source, "call->source");  // before the message below quotes it
-  if (!in.source.empty() && in.source != "agent" &&
+  if (!in.source.empty() && in.source != kDefaultSource &&
       !(in.source.size() > 5 && in.source.substr(0, 5) == "tool:")) {
     throw InvalidArgument("call->source must be \"agent\" or \"tool:<name>\", not \"" +
                           std::string(in.source) + "\"");

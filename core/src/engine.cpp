@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "errors.hpp"
+#include "fold.hpp"
 #include "format.hpp"
 #include "json.hpp"
 #include "stored.hpp"
@@ -247,28 +248,6 @@ std::string RecorderState::invocation_aggregate(const InvocationOptions &options
   return invocation_aggregate_json(all, options);
 }
 
-void add_loaded_record(Group &g, const RecordView &r) {
-  const std::string_view error = error_text(r.error_message, r.error_type);
-  switch (r.kind) {
-    case RecordKind::kModelCall:
-      g.totals.add_model_call(r.usage, r.cost, r.error, r.attempt > 1);
-      if (r.duration_ns) g.durations[kDurModelCall].add(*r.duration_ns);
-      if (r.ttft_ns) g.durations[kDurTtft].add(*r.ttft_ns);
-      if (r.error) g.note_error(error, r.ts);
-      break;
-    case RecordKind::kToolCall:
-      g.totals.add_tool_call(r.error);
-      if (r.duration_ns) g.durations[kDurToolCall].add(*r.duration_ns);
-      if (r.error) g.note_error(error, r.ts);
-      break;
-    case RecordKind::kTurn:
-      ++g.totals.turns;
-      if (r.duration_ns) g.durations[kDurTurn].add(*r.duration_ns);
-      break;
-    default: break;
-  }
-}
-
 namespace {
 
 // Aggregates of loaded records, shaped like the recorder's: kept apart while reading so the
@@ -277,23 +256,24 @@ namespace {
 class LoadedTotals {
  public:
   void add(const RecordView &r) {
+    const Folded f(r);
     switch (r.kind) {
       case RecordKind::kModelCall:
-        add_to(kByModel, model_key(r.model), r);
-        add_to(kByProvider, r.provider, r);
-        add_to(kBySource, source_key(r.source), r);
+        add_to(kByModel, r.model, f);
+        add_to(kByProvider, r.provider, f);
+        add_to(kBySource, r.source, f);
         break;
-      case RecordKind::kToolCall: add_to(kByTool, r.tool, r); break;
+      case RecordKind::kToolCall: add_to(kByTool, r.tool, f); break;
       case RecordKind::kTurn: break;
       case RecordKind::kSession:
       case RecordKind::kDropped: return;  // readers count markers apart (ReadReport)
       case RecordKind::kInvocation: invocations.emplace_back(r.invocation); return;
     }
-    add_to(kByAgent, r.agent, r);
-    add_to(kByPhase, r.phase, r);
-    add_to(kByTask, r.task, r);
-    add_to(kBySession, r.session, r);
-    add_loaded_record(total, r);
+    add_to(kByAgent, r.agent, f);
+    add_to(kByPhase, r.phase, f);
+    add_to(kByTask, r.task, f);
+    add_to(kBySession, r.session, f);
+    f.add_to(total);
   }
 
   // Adds `other`, whose records come after this one's.
@@ -319,7 +299,7 @@ class LoadedTotals {
   std::vector<Invocation> invocations;
 
  private:
-  void add_to(Dimension d, std::string_view key, const RecordView &r) {
+  void add_to(Dimension d, std::string_view key, const Folded &f) {
     if (!last_[d] || last_key_[d] != key) {
       auto it = dims[d].find(key);
       if (it == dims[d].end()) {
@@ -327,9 +307,8 @@ class LoadedTotals {
         const bool fold = dims[d].size() >= AGM_MAX_GROUP_KEYS;
         it = dims[d].try_emplace(fold ? std::string(AGM_OTHER_KEY) : std::string(key)).first;
         if (fold) {
-          if (r.kind == RecordKind::kModelCall || r.kind == RecordKind::kToolCall)
-            ++it->second.totals.folded_calls;
-          add_loaded_record(it->second, r);
+          if (f.call()) ++it->second.totals.folded_calls;
+          f.add_to(it->second);
           last_[d] = nullptr;  // the next record looks its key up again
           return;
         }
@@ -337,7 +316,7 @@ class LoadedTotals {
       last_[d] = &it->second;
       last_key_[d] = it->first;
     }
-    add_loaded_record(*last_[d], r);
+    f.add_to(*last_[d]);
   }
   Group *last_[kDimensions] = {};
   std::string_view last_key_[kDimensions];  // views of the map's keys, which never move

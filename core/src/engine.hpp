@@ -34,9 +34,6 @@ namespace agentmetrics {
 
 class Session;
 
-// What agm_recorder_load adds to a group for one stored record.
-void add_loaded_record(Group &g, const RecordView &r);
-
 struct Clock {
   agm_clock_fn monotonic = nullptr;  // null: CLOCK_MONOTONIC
   agm_clock_fn wall = nullptr;       // null: CLOCK_REALTIME

@@ -9,6 +9,7 @@
 
 #include "aggregate.hpp"
 #include "errors.hpp"
+#include "fold.hpp"
 #include "history_parts.hpp"
 #include "json_writer.hpp"
 #include "strings.hpp"
@@ -469,6 +470,7 @@ void ExportRun::State::add_row(const RecordView &r) {
 void ExportRun::State::add_metrics(const RecordView &r) {
   first = std::min(first, r.ts);
   last = std::max(last, r.ts);
+  const Folded f(r);
   switch (r.kind) {
     case RecordKind::kModelCall: {
       ModelSeries &s = series(models, series_key({r.provider, r.model, r.agent}), kOtherModel);
@@ -486,23 +488,23 @@ void ExportRun::State::add_metrics(const RecordView &r) {
         s.priced = true;
         for (int i = 0; i < kCostItems; ++i) s.cost[i] += r.cost.item[i];
       }
-      if (r.duration_ns)
-        series(s.duration, error_type_of(r.error, r.error_type), kOther).add(*r.duration_ns, kDurationBounds);
-      if (r.ttft_ns) s.ttft.add(*r.ttft_ns, kDurationBounds);
+      if (f.duration)
+        series(s.duration, error_type_of(r.error, r.error_type), kOther).add(*f.duration, kDurationBounds);
+      if (f.ttft) s.ttft.add(*f.ttft, kDurationBounds);
       ++s.calls[r.error][u.empty()][!r.cost.priced];
       break;
     }
     case RecordKind::kToolCall: {
       ToolSeries &s = series(tools, series_key({r.tool, r.agent}), kOtherTool);
-      if (r.duration_ns)
-        series(s.duration, error_type_of(r.error, r.error_type), kOther).add(*r.duration_ns, kDurationBounds);
+      if (f.duration)
+        series(s.duration, error_type_of(r.error, r.error_type), kOther).add(*f.duration, kDurationBounds);
       ++s.calls[r.error];
       break;
     }
-    case RecordKind::kTurn:
-      if (r.duration_ns)
+    case RecordKind::kTurn:  // its tokens and cost are its model calls': not added again
+      if (f.duration)
         series(agents, cut_utf8(r.agent, AGM_MAX_LABEL_BYTES), kOther)
-            .turn_duration.add(*r.duration_ns, kDurationBounds);
+            .turn_duration.add(*f.duration, kDurationBounds);
       break;
     case RecordKind::kInvocation: {
       const InvocationView &v = r.invocation;

@@ -11,6 +11,7 @@
 
 #include "aggregate.hpp"
 #include "errors.hpp"
+#include "fold.hpp"
 #include "history_parts.hpp"
 #include "json_writer.hpp"
 #include "timefmt.hpp"
@@ -89,14 +90,6 @@ void write_latency(Json &w, const Sketch &s) {
   w.begin_object().key("count").num(s.count());
   write_duration_members(w, s, "mean_ms");
   w.end_object();
-}
-
-// Group::note_error keeps the later of equal timestamps in arrival order; the larger message
-// wins such ties here so the result does not depend on that order.
-void note_latest_error(Group &g, std::string_view message, int64_t ts) {
-  if (!g.has_last_error || ts > g.last_error_at || (ts == g.last_error_at && message > g.last_error)) {
-    g.note_error(message, ts);
-  }
 }
 
 // The value on the earliest record that has one (ties: the smallest), whatever the order.
@@ -238,9 +231,7 @@ void QueryRun::State::add(const RecordView &r) {
     case QueryKind::kInvocations: invocations.emplace_back(r.invocation); return;
     default: break;
   }
-  std::optional<int64_t> duration;
-  if (r.duration_ns) duration = std::max<int64_t>(*r.duration_ns, 0);
-
+  const Folded f(r);
   bool folded = false;  // set when a grouping put the record under AGM_OTHER_KEY
   SessionAcc *session = nullptr;
   if (want_sessions && !r.session.empty()) {
@@ -252,45 +243,29 @@ void QueryRun::State::add(const RecordView &r) {
     session->last = std::max(session->last, r.ts);
   }
 
-  const bool retry = r.attempt > 1;
   switch (r.kind) {
     case RecordKind::kModelCall:
-      all.totals.add_model_call(r.usage, r.cost, r.error, retry);
-      if (duration) all.durations[kDurModelCall].add(*duration);
-      if (want_models) capped_slot(models, r.model, folded).add_model_call(r.usage, r.cost, r.error, retry);
-      if (q.kind == QueryKind::kCostBreakdown)
-        capped_slot(groups, group_key(r), folded).add_model_call(r.usage, r.cost, r.error, retry);
-      if (session) session->totals.add_model_call(r.usage, r.cost, r.error, retry);
+      if (want_models) f.add_to(capped_slot(models, r.model, folded));
+      if (q.kind == QueryKind::kCostBreakdown) f.add_to(capped_slot(groups, group_key(r), folded));
       break;
     case RecordKind::kToolCall:
-      all.totals.add_tool_call(r.error);
-      if (duration) all.durations[kDurToolCall].add(*duration);
-      if (want_tools) {
-        Group &g = capped_slot(tools, r.tool, folded);
-        g.totals.add_tool_call(r.error);
-        if (duration) g.durations[kDurToolCall].add(*duration);
-        if (r.error) note_latest_error(g, error_text(r), r.ts);
-      }
-      if (q.kind == QueryKind::kCostBreakdown)
-        capped_slot(groups, group_key(r), folded).add_tool_call(r.error);
-      if (session) session->totals.add_tool_call(r.error);
+      if (want_tools) f.add_to(capped_slot(tools, r.tool, folded));
+      if (q.kind == QueryKind::kCostBreakdown) f.add_to(capped_slot(groups, group_key(r), folded));
       break;
-    case RecordKind::kTurn:  // its tokens and cost are its model calls': not added again
-      ++all.totals.turns;
-      if (duration) all.durations[kDurTurn].add(*duration);
-      if (session) ++session->totals.turns;
-      break;
+    case RecordKind::kTurn: break;
     case RecordKind::kSession:
       if (session) session->started = std::min(session->started, r.ts);
       break;
     case RecordKind::kInvocation: break;
     case RecordKind::kDropped: return;  // readers count markers apart (ReadReport)
   }
+  f.add_to(all);
+  if (session) f.add_to(session->totals);
 
   if (folded) ++folded_records;
-  if (q.kind == QueryKind::kSlow && duration && *duration >= q.threshold_ns) {
+  if (q.kind == QueryKind::kSlow && f.duration && *f.duration >= q.threshold_ns) {
     // A turn's name is built from its index when shown.
-    slow.offer(SlowOp<std::string_view>{*duration, r.ts, r.kind, r.turn, call_name(r), r.session});
+    slow.offer(SlowOp<std::string_view>{*f.duration, r.ts, r.kind, r.turn, call_name(r), r.session});
   }
   if (q.kind == QueryKind::kErrors) {
     errors.offer(

@@ -610,6 +610,7 @@ const RecordView &LineDecoder::decode(std::string_view line, size_t capacity) {
   // another process's line) is not taken for the first record alone.
   const char *rest = nullptr;
   if (!doc.current_location().get(rest) && rest < end_) throw Corrupt("more than one JSON value on the line");
+  canonicalize(record_);
   return record_;
 }
 

@@ -17,4 +17,11 @@ std::optional<RecordKind> kind_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+void canonicalize(RecordView &r) {
+  if (r.kind == RecordKind::kModelCall) {
+    r.model = model_key(r.model);
+    r.source = source_key(r.source);
+  }
+}
+
 }  // namespace agentmetrics

@@ -102,6 +102,25 @@ struct RecordView : RecordNumbers {
   InvocationView invocation;                              // invocation
 };
 
+// The labels a model call gets when it names no model or no source: the recording path stores
+// them (Session::record_model_call), and decoders give them to stored records that lack them
+// (canonicalize), so every reader groups such a call under the same keys.
+inline constexpr std::string_view kUnknownModel = "unknown";
+inline constexpr std::string_view kDefaultSource = "agent";
+inline std::string_view model_key(std::string_view model) {
+  return model.empty() ? kUnknownModel : model;
+}
+inline std::string_view source_key(std::string_view source) {
+  return source.empty() ? kDefaultSource : source;
+}
+
+// Gives a decoded record (a journal line, a database row) the labels the recording path would
+// have given it: a model call without a model is `kUnknownModel`'s, without a source
+// `kDefaultSource`'s (the journal schema's "absent = not reported"; older and foreign writers
+// omit them). Every decoder calls it once, after decoding; readers then use the labels as
+// they are.
+void canonicalize(RecordView &r);
+
 struct Invocation;  // invocations.hpp
 
 // What a session's records share, built once per session.

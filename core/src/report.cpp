@@ -14,6 +14,7 @@
 
 #include "aggregate.hpp"
 #include "errors.hpp"
+#include "fold.hpp"
 #include "format.hpp"
 #include "history_parts.hpp"
 #include "json_writer.hpp"
@@ -643,36 +644,14 @@ void ReportRun::State::add(const RecordView &r) {
       has_last_session = true;
     }
   }
-  std::optional<int64_t> duration;
-  if (r.duration_ns) duration = std::max<int64_t>(*r.duration_ns, 0);
-
+  const Folded f(r);
   switch (r.kind) {
-    case RecordKind::kModelCall: {
-      const bool retry = r.attempt > 1;
-      Group &m = capped_slot(models, model_key(r.model), folded);
-      all.totals.add_model_call(r.usage, r.cost, r.error, retry);
-      m.totals.add_model_call(r.usage, r.cost, r.error, retry);
-      hour_of(r.ts).add_model_call(r.usage, r.cost, r.error, retry);
-      if (duration) {
-        all.durations[kDurModelCall].add(*duration);
-        m.durations[kDurModelCall].add(*duration);
-      }
+    case RecordKind::kModelCall:
+      f.add_to(capped_slot(models, r.model, folded));
+      f.add_to(hour_of(r.ts));
       break;
-    }
-    case RecordKind::kToolCall: {
-      Group &t = capped_slot(tools, r.tool, folded);
-      all.totals.add_tool_call(r.error);
-      t.totals.add_tool_call(r.error);
-      if (duration) {
-        all.durations[kDurToolCall].add(*duration);
-        t.durations[kDurToolCall].add(*duration);
-      }
-      break;
-    }
-    case RecordKind::kTurn:  // its tokens and cost are its model calls': not added again
-      ++all.totals.turns;
-      if (duration) all.durations[kDurTurn].add(*duration);
-      break;
+    case RecordKind::kToolCall: f.add_to(capped_slot(tools, r.tool, folded)); break;
+    case RecordKind::kTurn: break;
     case RecordKind::kSession:
     case RecordKind::kDropped: return;  // readers count markers apart (ReadReport)
     case RecordKind::kInvocation: {
@@ -685,8 +664,9 @@ void ReportRun::State::add(const RecordView &r) {
       return;
     }
   }
+  f.add_to(all);
 
-  if (duration) {
+  if (const std::optional<int64_t> duration = f.duration) {
     // A call runs over [ts - duration, ts): ts is its end.
     int64_t start;
     if (r.kind != RecordKind::kTurn && invocations == 0 && !__builtin_sub_overflow(r.ts, *duration, &start)) {
@@ -694,7 +674,7 @@ void ReportRun::State::add(const RecordView &r) {
     }
     slow.offer(SlowOp<std::string_view>{*duration, r.ts, r.kind, r.turn, call_name(r), r.session});
   }
-  if (r.error && r.kind != RecordKind::kTurn) {
+  if (r.error && f.call()) {
     errors.offer(
         ErrorEntry<std::string_view>{r.ts, r.kind, call_name(r), r.error_type, error_text(r), r.session});
   }

@@ -514,6 +514,7 @@ class RowReader {
       r.model_calls = 0;
       r.duration_ns.reset();
     }
+    canonicalize(r);
     return ok_;
   }
   // Why load() failed: the first value that could not be loaded.

@@ -95,6 +95,24 @@ TEST(Journal, MissingIsNotZero) {
   EXPECT_FALSE(out.ttft_ns.has_value());
 }
 
+TEST(Journal, AModelCallWithoutModelOrSourceReadsAsTheRecorderWritesIt) {
+  // An older or foreign writer's lines: no "model", "source" or "provider".
+  LineDecoder d;
+  std::string line = R"({"v":1,"kind":"model_call","ts":5,"attempt":2})";
+  const RecordView &call = decode(d, line);
+  EXPECT_EQ(call.model, kUnknownModel);
+  EXPECT_EQ(call.source, kDefaultSource);
+  EXPECT_EQ(call.provider, "");  // the recorder stores no provider either
+  line = R"({"v":1,"kind":"model_call","ts":5,"model":"gpt-4o","source":"tool:search"})";
+  const RecordView &named = decode(d, line);
+  EXPECT_EQ(named.model, "gpt-4o");
+  EXPECT_EQ(named.source, "tool:search");
+  line = R"({"v":1,"kind":"tool_call","ts":5,"tool":"search"})";
+  const RecordView &tool = decode(d, line);  // only model calls have a model and a source
+  EXPECT_EQ(tool.model, "");
+  EXPECT_EQ(tool.source, "");
+}
+
 TEST(Journal, ToolTurnSessionAndInvocationRecordsRoundTrip) {
   LineDecoder d;
   RecordView tool;

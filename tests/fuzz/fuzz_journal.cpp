@@ -3,7 +3,7 @@
 // (decode_line in core/src/journal.hpp, torn lines re-synchronised): the input is split into
 // lines at '\n', each line is decoded in place with the rest of the buffer as its readable
 // capacity (LineReader hands the decoder its whole block, padded at the end only), and each
-// record is aggregated as agm_recorder_load aggregates it (add_loaded_record).
+// record is aggregated as every reader of a store aggregates it (Folded, core/src/fold.hpp).
 //
 // Input: journal text (tests/fuzz/make_corpus.py seeds it with lines of every record kind,
 // built from the usage fixtures).
@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "aggregate.hpp"
-#include "engine.hpp"
 #include "errors.hpp"
+#include "fold.hpp"
 #include "fuzz_check.hpp"
 #include "journal.hpp"
 #include "record.hpp"
@@ -41,7 +41,7 @@ const RecordView &decode_copy(LineDecoder &decoder, std::string &copy, std::stri
 void check_record(const RecordView &r, Group &group, std::string &first, std::string &second,
                   std::string &copy) {
   static LineDecoder again;
-  add_loaded_record(group, r);
+  Folded(r).add_to(group);
   for (int k = 0; k < kDurationKinds; ++k) (void)group.durations[k].quantile(0.99);
   first.clear();
   encode_record(r, first);

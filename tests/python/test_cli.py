@@ -171,6 +171,20 @@ def test_summary_by_tool(journal: pathlib.Path) -> None:
     assert "TOOL CALLS" in out and lines_with(out, "search")
 
 
+def test_summary_by_model_and_source_name_a_call_without_them(tmp_path: pathlib.Path) -> None:
+    # An older or foreign writer's line: no "model", "source" or "provider" (absent = not
+    # reported). It groups under the labels the recorder gives such a call, as in every reader.
+    older = {"v": 1, "kind": "model_call", "ts": T0 + 70 * S, "session": "s3", "attempt": 2,
+             "duration_ns": 500_000_000, "usage": {"input": 10, "output": 5}}
+    store = write_journal(tmp_path / "older.jsonl", [*RECORDS, older])
+    out = ok("summary", store, "--by", "model")
+    assert lines_with(out, "unknown")[0].split()[:2] == ["unknown", "1"], out
+    assert [g["key"] for g in doc("summary", store, "--by", "model")["groups"]].count("") == 0
+    by_source = {g["key"]: g["model_calls"] for g in doc("summary", store, "--by", "source")["groups"]}
+    assert by_source == {"agent": 4}, by_source
+    assert "unknown" in doc("summary", store)["cost_by_model"]
+
+
 def test_periods_and_ranges(journal: pathlib.Path) -> None:
     assert doc("summary", journal, "--from", "2026-11-22T10:00:30Z")["model_calls"] == 1
     assert doc("summary", journal, "--to", "2026-11-22T10:00:10Z")["model_calls"] == 1
