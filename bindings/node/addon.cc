@@ -1258,6 +1258,8 @@ class Session : public Napi::ObjectWrap<Session> {
   // The record calls are module functions taking the session's External (handle()) first:
   // that skips the wrapper lookup an instance method pays on every call.
   static Session *of(const Napi::Value &handle) { return handle.As<Napi::External<Session>>().Data(); }
+  // The open session behind handle() (the get_metrics tool's current session).
+  static agm_session *live_of(Napi::Env env, const Napi::Value &handle) { return of(handle)->live(env); }
   static Napi::Value RecordModelCallFn(const Napi::CallbackInfo &info) {
     return of(info[0])->RecordModelCall(info, 1);
   }
@@ -1365,20 +1367,20 @@ class Session : public Napi::ObjectWrap<Session> {
       call.error_type = error.get();
     }
     const int32_t format = info[at + 5].As<Napi::Number>().Int32Value();
+    const Str usage_provider(info[at + 7]), model_version(info[at + 8]), stream_event(info[at + 9]);
+    agm_usage_context ctx = AGM_USAGE_CONTEXT_INIT;
+    ctx.provider = usage_provider.get();
+    ctx.model_version = model_version.get();
+    ctx.stream_event = stream_event.get();
+    if (info[at + 10].ToBoolean()) ctx.flags |= AGM_USAGE_CTX_ADK_PARTIAL;
     agm_status status;
     if (format != 0) {
       const std::string json = info[at + 6].As<Napi::String>().Utf8Value();
-      const Str usage_provider(info[at + 7]), model_version(info[at + 8]), stream_event(info[at + 9]);
-      agm_usage_context ctx = AGM_USAGE_CONTEXT_INIT;
-      ctx.provider = usage_provider.get();
-      ctx.model_version = model_version.get();
-      ctx.stream_event = stream_event.get();
-      if (info[at + 10].ToBoolean()) ctx.flags |= AGM_USAGE_CTX_ADK_PARTIAL;
       status = agm_session_record_model_call_json(session, &call, format, json.data(), json.size(), &ctx);
     } else {
       agm_usage usage = usage_from_numbers(d.numbers);
-      if (info[at + 10].ToBoolean()) usage.present = 0;
       call.usage = &usage;
+      call.usage_context = &ctx;  // the core applies its rules (ADK partial: no usage)
       status = agm_session_record_model_call(session, &call);
     }
     return Napi::Number::New(env, check(env, status));
@@ -1472,6 +1474,31 @@ class Session : public Napi::ObjectWrap<Session> {
 
 // ---- History ----
 
+// ---- The get_metrics agent tool ----
+
+// (target, argsJson, sessionHandle | null, nowNs | null): the core's context. Failures the
+// model should read come back as {"action", "error"} documents.
+struct MetricsToolCall {
+  agm_metrics_tool_context ctx = AGM_METRICS_TOOL_CONTEXT_INIT;
+  std::string args;
+  explicit MetricsToolCall(const Napi::CallbackInfo &info) : args(info[1].As<Napi::String>().Utf8Value()) {
+    ctx.flags = AGM_METRICS_TOOL_ERROR_RESULT;
+    if (!info[2].IsNull() && !info[2].IsUndefined()) ctx.session = Session::live_of(info.Env(), info[2]);
+    if (!info[3].IsNull() && !info[3].IsUndefined()) {
+      ctx.flags |= AGM_METRICS_TOOL_HAS_NOW;
+      ctx.now_ns = int_arg(info[3]);
+    }
+  }
+};
+
+Napi::Value RecorderMetricsTool(const Napi::CallbackInfo &info) {
+  agm_recorder *rec = Recorder::Unwrap(info[0].As<Napi::Object>())->live(info.Env());
+  const MetricsToolCall call(info);
+  Buffer b;
+  check(info.Env(), agm_recorder_metrics_tool(&b.b, rec, call.args.data(), call.args.size(), &call.ctx));
+  return b.str(info.Env());
+}
+
 class History : public Napi::ObjectWrap<History> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -1506,6 +1533,19 @@ class History : public Napi::ObjectWrap<History> {
     check(info.Env(), agm_history_query(&b.b, g.live(info.Env(), "History"), &args.q));
     return b.str(info.Env());
   }
+
+ public:
+  // The get_metrics tool over this store (see MetricsToolCall).
+  static Napi::Value MetricsToolFn(const Napi::CallbackInfo &info) {
+    History *self = Unwrap(info[0].As<Napi::Object>());
+    const MetricsToolCall call(info);
+    Buffer b;
+    check(info.Env(), agm_history_metrics_tool(&b.b, self->g.live(info.Env(), "History"), call.args.data(),
+                                               call.args.size(), &call.ctx));
+    return b.str(info.Env());
+  }
+
+ private:
   Napi::Value QueryAsync(const Napi::CallbackInfo &info) {
     agm_history *h = g.live(info.Env(), "History");
     auto args = std::make_shared<QueryArgs>(info);
@@ -1686,6 +1726,9 @@ Napi::Value NormalizeUsage(const Napi::CallbackInfo &info) {
         agm_usage_from_json(&u, info[0].As<Napi::Number>().Int32Value(), json.data(), json.size(), &ctx));
   return usage_object(info.Env(), u);
 }
+Napi::Value MetricsToolSchema(const Napi::CallbackInfo &info) {
+  return formatted(info.Env(), [](agm_buffer *b) { return agm_metrics_tool_schema(b); });
+}
 Napi::Value BundledPricesInfo(const Napi::CallbackInfo &info) {
   return formatted(info.Env(), [](agm_buffer *b) { return agm_prices_bundled_info(b); });
 }
@@ -1855,6 +1898,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("toolStart", Napi::Function::New<Session::ToolStartFn>(env, "toolStart"));
   exports.Set("toolEnd", Napi::Function::New<Session::ToolEndFn>(env, "toolEnd"));
   exports.Set("UsageStream", UsageStream::Define(env));
+  exports.Set("recorderMetricsTool", Napi::Function::New<RecorderMetricsTool>(env, "recorderMetricsTool"));
+  exports.Set("historyMetricsTool", Napi::Function::New<History::MetricsToolFn>(env, "historyMetricsTool"));
+  exports.Set("metricsToolSchema", Napi::Function::New<MetricsToolSchema>(env, "metricsToolSchema"));
   exports.Set("formatTokens", Napi::Function::New<FormatTokens>(env, "formatTokens"));
   exports.Set("formatDurationMs", Napi::Function::New<FormatDurationMs>(env, "formatDurationMs"));
   exports.Set("formatDurationNs", Napi::Function::New<FormatDurationNs>(env, "formatDurationNs"));

@@ -635,6 +635,29 @@ struct Session {
 
 using SessionUse = Use<decltype(Session::g)>;
 
+// One call of the get_metrics tool: the current session (None: none) and now (None: the
+// clock) as the core's context; failures the model should read come back as documents.
+struct MetricsToolArgs {
+  agm_metrics_tool_context ctx = AGM_METRICS_TOOL_CONTEXT_INIT;
+  std::optional<SessionUse> use;
+  std::string args;
+  MetricsToolArgs(py::object args_json, py::object session, py::object now_ns)
+      : args(utf8(args_json.ptr(), "args_json")) {
+    ctx.flags = AGM_METRICS_TOOL_ERROR_RESULT;
+    if (!now_ns.is_none()) {
+      ctx.flags |= AGM_METRICS_TOOL_HAS_NOW;
+      ctx.now_ns = now_ns.cast<int64_t>();
+    }
+    if (!session.is_none()) {
+      Session &s = session.cast<Session &>();
+      use.emplace(s.g, "session");
+      ctx.session = s.g.h;
+    }
+  }
+};
+#define METRICS_TOOL_ARGS \
+  py::arg("args_json"), py::kw_only(), py::arg("session") = py::none(), py::arg("now_ns") = py::none()
+
 // ---- Fast keyword parsing for the record calls ----
 
 // Interned keyword names; a caller's literal keywords are the same objects, so matching is
@@ -753,8 +776,8 @@ PyObject *record_model_call(PyObject *self, PyObject *const *args, Py_ssize_t na
         status = agm_session_record_model_call_json(h, &call, usage.format, usage.json.data(),
                                                     usage.json.size(), context.get());
       } else {
-        if (usage.given && context.ctx.flags & AGM_USAGE_CTX_ADK_PARTIAL) usage.usage.present = 0;
         if (usage.given) call.usage = &usage.usage;
+        call.usage_context = context.get();  // the core applies its rules (ADK partial: no usage)
         status = agm_session_record_model_call(h, &call);
       }
       check(status);
@@ -1289,6 +1312,15 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
       "Run the agentmetrics command line `argv` (argv[0] is the program's name) in this process; "
       "returns its exit code. Output goes to file descriptors 1 and 2.");
 
+  m.def(
+      "metrics_tool_schema",
+      [] {
+        Buffer b;
+        check(agm_metrics_tool_schema(&b.b));
+        return b.str();
+      },
+      "The get_metrics agent tool's definition as JSON: name, description, parameters.");
+
   // Display
   m.def(
       "format_tokens",
@@ -1710,7 +1742,22 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
             check(status);
             return b.str();
           },
-          QUERY_ARGS);
+          QUERY_ARGS)
+      .def(
+          "_metrics_tool",
+          [](Recorder &r, py::object args_json, py::object session, py::object now_ns) {
+            MetricsToolArgs a(args_json, session, now_ns);
+            Buffer b;
+            RecorderUse use(r.g, "recorder", true);
+            agm_status status;
+            {
+              py::gil_scoped_release nogil;
+              status = agm_recorder_metrics_tool(&b.b, r.g.h, a.args.data(), a.args.size(), &a.ctx);
+            }
+            check(status);
+            return b.str();
+          },
+          METRICS_TOOL_ARGS);
 
   // ---- Session ----
   py::class_<Session> session(m, "Session", py::dynamic_attr(),
@@ -1923,6 +1970,21 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
             return b.str();
           },
           QUERY_ARGS)
+      .def(
+          "_metrics_tool",
+          [](History &h, py::object args_json, py::object session, py::object now_ns) {
+            MetricsToolArgs a(args_json, session, now_ns);
+            Buffer b;
+            Use<decltype(History::g)> use(h.g, "history", true);
+            agm_status status;
+            {
+              py::gil_scoped_release nogil;
+              status = agm_history_metrics_tool(&b.b, h.g.h, a.args.data(), a.args.size(), &a.ctx);
+            }
+            check(status);
+            return b.str();
+          },
+          METRICS_TOOL_ARGS)
       .def(
           "_export",
           [](History &h, uint32_t format, py::object write, uint32_t period, py::object since,

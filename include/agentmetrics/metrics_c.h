@@ -637,10 +637,18 @@ typedef struct agm_model_call {
   int64_t duration_ns;
   int64_t ttft_ns;         /* time to first token, streamed responses */
   int64_t attempt;         /* 1 for a first try; > 1 counts as a retry */
+  /* Since 0.2: what the caller knows about `usage` (borrowed for the call; NULL: nothing).
+   * With AGM_USAGE_CTX_ADK_PARTIAL the call records no usage whatever `usage` says (an ADK
+   * partial response carries none: its final response does), as agm_usage_from_json does for
+   * a payload; its strings are validated and otherwise unused here. Must be NULL for
+   * agm_session_record_model_call_json, which takes the context as an argument. Not read
+   * when struct_size is AGM_MODEL_CALL_SIZE_V0. */
+  const agm_usage_context *usage_context;
 } agm_model_call;
 #define AGM_MODEL_CALL_SIZE_V0 104u
+#define AGM_MODEL_CALL_SIZE_V1 112u /* since 0.2: usage_context */
 #define AGM_MODEL_CALL_INIT \
-  {(uint32_t)sizeof(agm_model_call), 0, 0u, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0}
+  {(uint32_t)sizeof(agm_model_call), 0, 0u, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL}
 
 /**
  * Record one model call: validated, priced, added to the session's (and open turn's)
@@ -656,7 +664,7 @@ AGM_API agm_status agm_session_record_model_call(agm_session *session,
 
 /**
  * Normalise a usage payload (as agm_usage_from_json) and record the model call in one step.
- * `call->usage` must be NULL.
+ * `call->usage` and (since 0.2) `call->usage_context` must be NULL.
  * @return As agm_usage_from_json and agm_session_record_model_call.
  * @threadsafety any. @since 0.1
  */
@@ -1288,10 +1296,20 @@ typedef struct agm_invocation {
 AGM_API agm_status agm_recorder_record_invocation(agm_recorder *rec, const agm_invocation *inv);
 
 /**
- * As agm_recorder_record_invocation from a JSON object with the seed's field names
- * (invocationId, durationMs, inputTokens, …, timestamp as ISO 8601) or their snake_case
- * forms (invocation_id, duration_ms or duration_ns, …).
- * @return AGM_OK; AGM_E_INVALID_ARGUMENT (malformed JSON, wrong types, as above).
+ * As agm_recorder_record_invocation from a JSON object: seed 004's InvocationMetric with the
+ * seed's names (invocationId, agent, phase, taskId, durationMs, tokens, inputTokens,
+ * outputTokens, cachedTokens, cost, exitCode, success, attempt, outputParsed, model, tier,
+ * timestamp, errorClass) or their snake_case forms (invocation_id, task_id, duration_ms, …),
+ * or duration_ns (integer ns) for durationMs. Each member at most once, however spelled; null
+ * is the same as absent. Strings for the ids and labels; integers for phase, tokens, the
+ * token counts, exitCode and attempt; durationMs a number of milliseconds (fractions allowed);
+ * cost a number, read exactly (USD); success and outputParsed booleans; timestamp the ISO 8601
+ * start (absent: now - duration, as without AGM_INVOCATION_HAS_START). The journal's line
+ * format is not this input: its "v", "kind" and "ts", like any other member, are refused.
+ * Since 0.2: unknown and repeated members are refused (0.1 ignored them) and an absent
+ * timestamp is now - duration (0.1: the epoch).
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (malformed JSON; an unknown or repeated member, a
+ *   wrong type or a value out of range, naming the member; as above).
  * @threadsafety any. @since 0.1
  */
 AGM_API agm_status agm_recorder_record_invocation_json(agm_recorder *rec, const char *json,
@@ -1658,6 +1676,92 @@ typedef struct agm_report_options {
  */
 AGM_API agm_status agm_history_report_html(agm_buffer *out, agm_history *history,
                                            const agm_report_options *options);
+
+/* ===== Section: The get_metrics agent tool ===== */
+
+/*
+ * Seed 001's agent tool, JSON in and JSON out, so that every binding hands a model the same
+ * definition and gets the same answers: an agent calls get_metrics(action=…) to learn what it
+ * has spent and where its time went. The definition (agm_metrics_tool_schema) is
+ * {"name":"get_metrics","description":…,"parameters":{JSON schema}}: "parameters" is OpenAI's
+ * function "parameters", Anthropic's "input_schema", the AI SDK's and Mastra's input schema.
+ * Arguments (a JSON object; null stands for an absent member):
+ * - action (required): "summary" (AGM_QUERY_SUMMARY), "costs" (AGM_QUERY_COST_BREAKDOWN),
+ *   "tools" (AGM_QUERY_TOOLS), "session" (the current session's live figures, or
+ *   AGM_QUERY_SESSION of another), "slow" (AGM_QUERY_SLOW), "errors" (AGM_QUERY_ERRORS);
+ * - period: "hour", "day", "week", "month" (30 days) ending now, or "all" (default);
+ * - group_by (costs): "model" (default), "provider", "agent", "phase", "task", "session", "day";
+ * - tool_name (tools): one tool only; session_id (session): default the current session;
+ * - threshold_ms (slow): a number >= 0, default 5000 (0: every operation);
+ * - limit (summary, slow, errors): an integer from 1 to 100, default 10.
+ * Members an action does not use are validated and ignored.
+ * Result: {"action":…,"period":…, then the members of the query's document (README, "History
+ * queries")}; for the current session {"action":"session","period":…,"session":{session_id,
+ * agent, phase, task when set, then the tags},"totals":{agm_totals' fields by name: counts,
+ * token sums and rates or null when absent, "cost" {input, cache_read, cache_write_5m,
+ * cache_write_1h, output, reasoning, total} or null, saturated, folded_calls},
+ * "model_call_durations":{agm_duration_stats' fields by name, null when absent},"turn":
+ * agm_session_format_turn's line or null}.
+ */
+#define AGM_METRICS_TOOL_HAS_NOW (1u << 0) /* now_ns is set */
+/* A failure the model should read (invalid arguments, no such session, no store, a store that
+ * cannot be read) is returned as AGM_OK with {"action": the action sent or null, "error":
+ * message}, the message being the one agm_last_error_message() would give. */
+#define AGM_METRICS_TOOL_ERROR_RESULT (1u << 1)
+
+typedef struct agm_metrics_tool_context {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  uint64_t flags;             /* AGM_METRICS_TOOL_* */
+  int64_t now_ns;             /* with AGM_METRICS_TOOL_HAS_NOW: the end of "period" (wall clock
+                                 ns); else now on the wall clock (the recorder's, for
+                                 agm_recorder_metrics_tool) */
+  const agm_session *session; /* the caller's current session, borrowed for the call: "session"
+                                 without session_id (or with its id) reports it live. NULL: none
+                                 (session_id is then required) */
+} agm_metrics_tool_context;
+#define AGM_METRICS_TOOL_CONTEXT_SIZE_V0 32u
+#define AGM_METRICS_TOOL_CONTEXT_INIT {(uint32_t)sizeof(agm_metrics_tool_context), 0u, 0u, 0, NULL}
+
+/**
+ * The tool's definition: {"name":"get_metrics","description":…,"parameters":…}.
+ * @param[out] out  Receives the JSON (see agm_buffer); the same bytes on every call.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL); AGM_E_OUT_OF_MEMORY.
+ * @threadsafety any. @since 0.2
+ */
+AGM_API agm_status agm_metrics_tool_schema(agm_buffer *out);
+
+/**
+ * Run one call of the tool over a store: validate the model's arguments against the
+ * definition, run the action's query and return the result document (see above).
+ * @param[out] out      Receives the result JSON (see agm_buffer).
+ * @param[in]  args_json  The arguments, `args_size` bytes of JSON (need not be
+ *                        NUL-terminated); borrowed.
+ * @param[in]  context  Borrowed; NULL: no current session, now on the wall clock, failures as
+ *                      statuses.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (NULL history or out; a bad context; arguments that
+ *   are not a JSON object, an unknown member, a member of the wrong type or out of its range
+ *   or enum, no action, "session" without session_id outside a session: the message names
+ *   the member); as agm_history_query (AGM_E_NOT_FOUND: no record of session_id). With
+ *   AGM_METRICS_TOOL_ERROR_RESULT those but a bad handle, out or context come back as AGM_OK
+ *   and an error document.
+ * @threadsafety any; reads on one handle run one at a time; the context's session must stay
+ *   alive during the call. @since 0.2
+ */
+AGM_API agm_status agm_history_metrics_tool(agm_buffer *out, agm_history *history,
+                                            const char *args_json, size_t args_size,
+                                            const agm_metrics_tool_context *context);
+
+/**
+ * As agm_history_metrics_tool over the recorder's own open store (as agm_recorder_query:
+ * flushed first, so it sees every record made before the call). "session" for the current
+ * session needs no store.
+ * @return as agm_history_metrics_tool; AGM_E_STATE (no store is open; the message says how to
+ *   keep one). @threadsafety any. @since 0.2
+ */
+AGM_API agm_status agm_recorder_metrics_tool(agm_buffer *out, agm_recorder *rec,
+                                             const char *args_json, size_t args_size,
+                                             const agm_metrics_tool_context *context);
 
 /* ===== Section: Following a store ===== */
 

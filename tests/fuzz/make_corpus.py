@@ -4,7 +4,7 @@
 
     make_corpus.py OUT_DIR
 
-writes OUT_DIR/usage, OUT_DIR/prices and OUT_DIR/journal. Fixture folders: AGM_USAGE_FIXTURES
+writes OUT_DIR/usage, OUT_DIR/prices, OUT_DIR/journal and OUT_DIR/invocation. Fixture folders: AGM_USAGE_FIXTURES
 and AGM_COST_FIXTURES when set, else usage/ and cost/ of ../shared/fixtures beside the
 repository (as the test suite finds them). The price seeds add slices of the bundled table
 (core/data/litellm_prices.json).
@@ -138,6 +138,26 @@ def journal_seeds(out):
           encoded[5])
 
 
+def invocation_seeds(out):
+    """agm_recorder_record_invocation_json inputs: seed 004's InvocationMetric in its camelCase,
+    in snake_case, mixed, and with each kind of value left out or null."""
+    folder = out / "invocation"
+    folder.mkdir(parents=True, exist_ok=True)
+    camel = {"invocationId": "i-1", "agent": "builder", "phase": 2, "taskId": "t-1", "durationMs": 1500.25,
+             "tokens": 1500, "inputTokens": 1000, "outputTokens": 500, "cachedTokens": 200, "cost": 0.0125,
+             "exitCode": 137, "success": False, "attempt": 2, "outputParsed": True, "model": "gpt-4o",
+             "tier": "high", "timestamp": "2026-01-01T00:00:00.000+01:00", "errorClass": "oom \u00e9"}
+    snake = {"invocation_id": "i-2", "agent": "reviewer", "phase": 1, "task_id": "t-2", "duration_ns": 3000000000,
+             "tokens": 10, "input_tokens": 7, "output_tokens": 3, "cached_tokens": 0, "cost": 1e-18,
+             "exit_code": 0, "success": True, "attempt": 1, "output_parsed": False, "model": "m", "tier": "low",
+             "timestamp": "2026-01-01T00:00:00Z", "error_class": None}
+    mixed = {"invocationId": "i-3", "agent": "a", "duration_ms": 0, "input_tokens": 1, "outputTokens": None}
+    for seed in (camel, snake, mixed, {"invocationId": "x", "agent": "a"}):
+        write(folder, compact(seed))
+    for key in camel:
+        write(folder, compact({k: v for k, v in camel.items() if k != key}))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -145,7 +165,8 @@ def main():
     usage_seeds(out)
     prices_seeds(out)
     journal_seeds(out)
-    for kind in ("usage", "prices", "journal"):
+    invocation_seeds(out)
+    for kind in ("usage", "prices", "journal", "invocation"):
         print(f"{kind}: {len(list((out / kind).iterdir()))} seeds")
 
 

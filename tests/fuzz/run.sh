@@ -5,7 +5,7 @@
 #   tests/fuzz/run.sh BUILD_DIR SECONDS [HARNESS...]
 #
 # BUILD_DIR was set up with CC=clang CXX=clang++ -Dfuzz=true -Db_sanitize=address,undefined
-# (./run test makes build-fuzz); HARNESS: usage, prices, journal (default: all). Prints the
+# (./run test makes build-fuzz); HARNESS: usage, prices, journal, invocation (default: all). Prints the
 # executions of each; exits 1 if any harness found a crash, a sanitizer report, a leak or a
 # timeout (the input is kept as BUILD_DIR/fuzz-artifacts/<harness>/crash-* etc.: rerun it with
 # BUILD_DIR/tests/fuzz/fuzz_<harness> FILE). AGM_FUZZ_WORK: another folder for the seeds, corpus,
@@ -19,7 +19,7 @@ build=$(cd "$1" && pwd)
 seconds=$2
 shift 2
 harnesses=("$@")
-((${#harnesses[@]})) || harnesses=(usage prices journal)
+((${#harnesses[@]})) || harnesses=(usage prices journal invocation)
 here=$(cd "$(dirname "$0")" && pwd)
 
 work=${AGM_FUZZ_WORK:-$build}

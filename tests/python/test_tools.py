@@ -105,3 +105,32 @@ def test_tool_definitions() -> None:
     assert tool.openai_tool["function"]["parameters"] is PARAMETERS
     assert tool.anthropic_tool["input_schema"]["required"] == ["action"]
     assert PARAMETERS["properties"]["action"]["enum"] == list(ACTIONS)
+
+
+def _at(doc: Any, dotted: str) -> Any:
+    value = doc
+    for part in dotted.split("."):
+        if value is None:
+            return None
+        if isinstance(value, list):
+            value = len(value) if part == "length" else value[int(part)]
+        else:
+            value = value.get(part)
+    return value
+
+
+def test_shared_cases(tmp_path: pathlib.Path, clock: FakeClock) -> None:
+    """The contract tests/node/tools.test.js checks too (tests/shared/metrics_tool_cases.json)."""
+    cases = json.loads((pathlib.Path(__file__).parents[1] / "shared" / "metrics_tool_cases.json").read_text())["cases"]
+    rec = seed_store(tmp_path, clock)
+    rec.flush()
+    now_ns = clock.wall_clock()  # "period" ends at the recorder's wall clock for every source
+    for case in cases:
+        result = MetricsTool(rec)(**case["args"])
+        assert MetricsTool(tmp_path / "m.db")(**case["args"], now_ns=now_ns) == result
+        for key, expected in case["expect"].items():
+            if key.endswith("~"):
+                assert expected in _at(result, key[:-1]), (case, result)
+            else:
+                assert _at(result, key) == expected, (case, key, result)
+    rec.close()

@@ -409,3 +409,73 @@ export function storeCount(path: string): number;
 export const version: string;
 export const abiVersion: number;
 export const FORMATS: UsageFormat[];
+
+// ---- The get_metrics agent tool (seed 001; the core's agm_metrics_tool_*) ----
+
+export type MetricsToolAction = "summary" | "costs" | "tools" | "session" | "slow" | "errors";
+
+/** The arguments a model sends (JSON schema: METRICS_TOOL.parameters); null means absent. */
+export interface MetricsToolArgs {
+  action: MetricsToolAction;
+  /** Time window ending now (default "all"). */
+  period?: "hour" | "day" | "week" | "month" | "all" | null;
+  /** costs: how to group (default "model"). */
+  group_by?: "model" | "provider" | "agent" | "phase" | "task" | "session" | "day" | null;
+  /** tools: one tool only. */
+  tool_name?: string | null;
+  /** session: the session (default: the current one). */
+  session_id?: string | null;
+  /** slow: operations at least this long (default 5000; 0: all). */
+  threshold_ms?: number | null;
+  /** List length, 1 to 100 (default 10). */
+  limit?: number | null;
+}
+
+export interface MetricsToolOptions {
+  /** The current session: "session" without session_id reports it live (no store needed). */
+  session?: Session | null;
+  /** The end of "period", wall clock ns (default now: the recorder's wall clock for a Recorder). */
+  nowNs?: bigint | number | null;
+}
+
+/** The result document ({ action, period, ...the query's members }), or { action, error }. */
+export type MetricsToolResult = Doc & { action: string | null; period?: string; error?: string };
+
+export interface JsonSchemaObject {
+  type: "object";
+  properties: Record<string, Record<string, unknown>>;
+  required: string[];
+  additionalProperties: boolean;
+}
+
+/** The tool's definition, from the core. */
+export const METRICS_TOOL: {
+  readonly name: "get_metrics";
+  readonly description: string;
+  readonly parameters: JsonSchemaObject;
+  readonly actions: readonly MetricsToolAction[];
+};
+
+/** get_metrics over a recorder's open store, a History or a store path. */
+export class MetricsTool {
+  constructor(source: Recorder | History | string, options?: MetricsToolOptions);
+  readonly name: "get_metrics";
+  readonly description: string;
+  readonly parameters: JsonSchemaObject;
+  /** For OpenAI chat completions `tools: [...]`. */
+  readonly openaiTool: { type: "function"; function: { name: string; description: string; parameters: JsonSchemaObject } };
+  /** For Anthropic messages `tools: [...]`. */
+  readonly anthropicTool: { name: string; description: string; input_schema: JsonSchemaObject };
+  /** For the AI SDK's (and Mastra agents') `tools: { get_metrics: ... }`: pass `jsonSchema` from "ai". */
+  aiSdkTool<S>(jsonSchema: (schema: JsonSchemaObject) => S): {
+    description: string;
+    inputSchema: S;
+    execute: (args: MetricsToolArgs) => Promise<MetricsToolResult>;
+  };
+  /** Run one action; bad arguments come back as { action, error }, never thrown. */
+  call(args: MetricsToolArgs | string, options?: MetricsToolOptions): MetricsToolResult;
+}
+
+export function metricsTool(source: Recorder | History | string, options?: MetricsToolOptions): MetricsTool;
+export function getMetrics(source: Recorder | History | string, args: MetricsToolArgs | string,
+  options?: MetricsToolOptions): MetricsToolResult;

@@ -596,3 +596,5 @@ module.exports = {
 };
 // The integrations (they import neither the AI SDK nor Mastra).
 Object.assign(module.exports, require("./ai-sdk.js"), require("./mastra.js"), require("./reporter.js"));
+// The get_metrics agent tool (it reads Recorder, History and Session from this module).
+Object.assign(module.exports, require("./tools.js"));

@@ -4,6 +4,6 @@ import agentmetrics from "./index.js";
 export const {
   AgentMetricsError, Recorder, Session, History, UsageStream, normalizeUsage, formatTokens, formatDurationMs,
   formatDurationNs, formatCost, colorEnabled, bundledPricesInfo, storeCount, version, abiVersion, FORMATS,
-  aiSdkMetrics, mastraMetrics, ActivityReporter,
+  aiSdkMetrics, mastraMetrics, ActivityReporter, MetricsTool, metricsTool, getMetrics, METRICS_TOOL,
 } = agentmetrics;
 export default agentmetrics;

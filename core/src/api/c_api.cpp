@@ -23,7 +23,9 @@
 #include "follow.hpp"
 #include "format.hpp"
 #include "history.hpp"
+#include "invocation_json.hpp"
 #include "json.hpp"
+#include "metrics_tool.hpp"
 #include "money.hpp"
 #include "normalize.hpp"
 #include "otlp_http.hpp"
@@ -72,7 +74,8 @@ static_assert(sizeof(agm_recorder_options) == AGM_RECORDER_OPTIONS_SIZE_V0);
 static_assert(sizeof(agm_cost) == AGM_COST_SIZE_V0);
 static_assert(sizeof(agm_session_options) == AGM_SESSION_OPTIONS_SIZE_V0);
 static_assert(sizeof(agm_turn_stats) == AGM_TURN_STATS_SIZE_V0);
-static_assert(sizeof(agm_model_call) == AGM_MODEL_CALL_SIZE_V0);
+static_assert(offsetof(agm_model_call, usage_context) == AGM_MODEL_CALL_SIZE_V0);  // 0.2 appended
+static_assert(sizeof(agm_model_call) == AGM_MODEL_CALL_SIZE_V1);
 static_assert(sizeof(agm_tool_call) == AGM_TOOL_CALL_SIZE_V0);
 static_assert(sizeof(agm_totals) == AGM_TOTALS_SIZE_V1);
 static_assert(sizeof(agm_duration_stats) == AGM_DURATION_STATS_SIZE_V0);
@@ -94,6 +97,7 @@ static_assert(sizeof(agm_otlp_options) == AGM_OTLP_OPTIONS_SIZE_V0 + 2 * sizeof(
 static_assert(sizeof(agm_http_request) == AGM_HTTP_REQUEST_SIZE_V0);
 static_assert(sizeof(agm_http_response) == AGM_HTTP_RESPONSE_SIZE_V0);
 static_assert(sizeof(agm_report_options) == AGM_REPORT_OPTIONS_SIZE_V0);
+static_assert(sizeof(agm_metrics_tool_context) == AGM_METRICS_TOOL_CONTEXT_SIZE_V0);
 
 namespace {
 
@@ -435,6 +439,9 @@ ModelCallInput model_call_in(const agm_model_call *src) {
   ModelCallInput in;
   in.error = outcome_in(c.outcome);
   if (c.usage != nullptr) in.usage = usage_in(c.usage);
+  // An ADK partial response carries no usage (its final response does): the rule
+  // agm_usage_from_json applies to payloads, applied to canonical usage too.
+  if (c.usage_context != nullptr && context_in(c.usage_context).adk_partial) in.usage = Usage{};
   in.model = unchecked_str(c.model);
   in.provider = unchecked_str(c.provider);
   in.source = unchecked_str(c.source);
@@ -709,6 +716,28 @@ agm_status record_invocation(agm_recorder *rec, const InvocationView &inv) {
 }
 
 }  // namespace
+
+// The get_metrics agent tool (metrics_tool.cpp): its context and the tags it reads.
+namespace {
+
+MetricsToolContext metrics_tool_context_in(const agm_metrics_tool_context *src) {
+  MetricsToolContext ctx;
+  if (src == nullptr) return ctx;
+  const agm_metrics_tool_context in = read_struct(src, AGM_METRICS_TOOL_CONTEXT_SIZE_V0, "context");
+  check_bits(in.flags, AGM_METRICS_TOOL_HAS_NOW | AGM_METRICS_TOOL_ERROR_RESULT, "context->flags");
+  if (in.reserved0 != 0) throw InvalidArgument("context->reserved0 must be 0");
+  ctx.has_now = (in.flags & AGM_METRICS_TOOL_HAS_NOW) != 0;
+  ctx.now_ns = in.now_ns;
+  ctx.error_result = (in.flags & AGM_METRICS_TOOL_ERROR_RESULT) != 0;
+  ctx.session = in.session;
+  return ctx;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> agentmetrics::session_tags(const agm_session *session) {
+  return require(session, "session").impl.labels().tags;
+}
 
 // =============================================================================================
 // Versions, status, buffers, money
@@ -1042,6 +1071,8 @@ agm_status agm_session_record_model_call_json(agm_session *session, const agm_mo
     if (require(call, "call").usage != nullptr)
       throw InvalidArgument("call->usage must be NULL: the usage is usage_json");
     ModelCallInput in = model_call_in(call);
+    if (call->struct_size >= AGM_MODEL_CALL_SIZE_V1 && call->usage_context != nullptr)
+      throw InvalidArgument("call->usage_context must be NULL: the context is the context argument");
     in.usage = normalize_usage(format_in(format), bytes_arg(usage_json, json_size, "usage_json"),
                                context_in(context));
     return notice_status(s.record_model_call(in));
@@ -1416,11 +1447,12 @@ agm_status agm_recorder_record_invocation(agm_recorder *rec, const agm_invocatio
 
 agm_status agm_recorder_record_invocation_json(agm_recorder *rec, const char *json, size_t size) {
   return guard([&] {
-    require(rec, "rec");
-    LineDecoder decoder;
+    RecorderState &state = *require(rec, "rec").state;
+    InvocationJsonParser parser;
     // simdjson rejects invalid UTF-8 in the document; validate_invocation checks the strings.
-    const RecordView &r = decoder.decode_invocation(bytes_arg(json, size, "json"));
-    return record_invocation(rec, r.invocation);
+    InvocationView v = parser.parse(bytes_arg(json, size, "json"));
+    if (!parser.has_timestamp()) v.start_ns = state.clock().wall_now() - v.duration_ns;
+    return record_invocation(rec, v);
   });
 }
 
@@ -1499,6 +1531,33 @@ agm_status agm_recorder_query(agm_buffer *out, agm_recorder *rec, const agm_quer
     state.flush();
     ReadReport report;
     return query_store(path, q, report);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The get_metrics agent tool (metrics_tool.cpp)
+
+agm_status agm_metrics_tool_schema(agm_buffer *out) {
+  return string_result(out, [] { return metrics_tool_schema(); });
+}
+
+agm_status agm_history_metrics_tool(agm_buffer *out, agm_history *history, const char *args_json,
+                                    size_t args_size, const agm_metrics_tool_context *context) {
+  return string_result(out, [&] {
+    MetricsToolSource source;
+    source.history = &require(history, "history");
+    const std::string_view args = bytes_arg(args_json, args_size, "args_json");
+    return run_metrics_tool(source, args, metrics_tool_context_in(context));
+  });
+}
+
+agm_status agm_recorder_metrics_tool(agm_buffer *out, agm_recorder *rec, const char *args_json,
+                                     size_t args_size, const agm_metrics_tool_context *context) {
+  return string_result(out, [&] {
+    MetricsToolSource source;
+    source.recorder = &require(rec, "rec");
+    const std::string_view args = bytes_arg(args_json, args_size, "args_json");
+    return run_metrics_tool(source, args, metrics_tool_context_in(context));
   });
 }
 

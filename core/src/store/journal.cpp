@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <cmath>
 #include <cstring>
 #include <exception>
 #include <thread>
 
 #include "errors.hpp"
+#include "invocations.hpp"
 #include "json.hpp"
 #include "timefmt.hpp"
 
@@ -209,7 +209,7 @@ namespace {
 using simdjson::ondemand::json_type;
 using simdjson::ondemand::value;
 
-// Every member name a record may carry (both spellings of the seed's invocation fields).
+// Every member name a record may carry: the writer's names (encode_record), and no others.
 enum class Key {
   kUnknown,
   kV,
@@ -229,7 +229,6 @@ enum class Key {
   kErrorType,
   kError,
   kDurationNs,
-  kDurationMs,
   kTtftNs,
   kUsage,
   kCost,
@@ -276,8 +275,6 @@ constexpr std::pair<std::string_view, Key> kKeys[] = {
     {"error_type", Key::kErrorType},
     {"error", Key::kError},
     {"duration_ns", Key::kDurationNs},
-    {"duration_ms", Key::kDurationMs},
-    {"durationMs", Key::kDurationMs},
     {"ttft_ns", Key::kTtftNs},
     {"usage", Key::kUsage},
     {"cost", Key::kCost},
@@ -293,23 +290,15 @@ constexpr std::pair<std::string_view, Key> kKeys[] = {
     {"tags", Key::kTags},
     {"timestamp", Key::kTimestamp},
     {"invocation_id", Key::kInvocationId},
-    {"invocationId", Key::kInvocationId},
     {"task_id", Key::kTaskId},
-    {"taskId", Key::kTaskId},
     {"input_tokens", Key::kInputTokens},
-    {"inputTokens", Key::kInputTokens},
     {"output_tokens", Key::kOutputTokens},
-    {"outputTokens", Key::kOutputTokens},
     {"cached_tokens", Key::kCachedTokens},
-    {"cachedTokens", Key::kCachedTokens},
     {"exit_code", Key::kExitCode},
-    {"exitCode", Key::kExitCode},
     {"success", Key::kSuccess},
     {"output_parsed", Key::kOutputParsed},
-    {"outputParsed", Key::kOutputParsed},
     {"tier", Key::kTier},
     {"error_class", Key::kErrorClass},
-    {"errorClass", Key::kErrorClass},
     {"records", Key::kRecords},
     {"last_ts", Key::kLastTs},
 };
@@ -383,12 +372,10 @@ bool is_null(value &v) {
   bool null = false;
   return !v.is_null().get(null) && null;
 }
-// A duration in milliseconds (the seed's durationMs, possibly fractional) as nanoseconds.
-int64_t get_ms_as_ns(value &v, std::string_view key) {
-  double ms;
-  if (v.get_double().get(ms)) bad(key, "must be a number");
-  if (!std::isfinite(ms) || ms < 0 || ms > 9.2e12) bad(key, "is out of range");
-  return static_cast<int64_t>(std::llround(ms * 1e6));
+bool is_number(value &v, std::string_view key) {
+  json_type type{};
+  check(v.type().get(type), key);
+  return type == json_type::number;
 }
 
 // A member's name. Names without escapes (all of ours) are read in place, without the copy
@@ -426,7 +413,7 @@ void decode_usage(value &v, Usage &usage, const char *end) {
 
 void decode_cost(value &v, Cost &cost, const char *end) {
   simdjson::ondemand::object obj;
-  if (v.get_object().get(obj)) bad("cost", "must be an object or a number");
+  if (v.get_object().get(obj)) bad("cost", "must be an object");
   bool has_total = false;
   for (auto field : obj) {
     const std::string_view name = member_name(field, end, "cost");
@@ -446,7 +433,7 @@ void decode_cost(value &v, Cost &cost, const char *end) {
 
 }  // namespace
 
-void LineDecoder::decode_document(simdjson::ondemand::document &doc, bool invocation_only) {
+void LineDecoder::decode_document(simdjson::ondemand::document &doc) {
   simdjson::ondemand::object obj;
   if (doc.get_object().get(obj)) throw Corrupt("not a JSON object");
   record_ = RecordView{};
@@ -454,6 +441,7 @@ void LineDecoder::decode_document(simdjson::ondemand::document &doc, bool invoca
   RecordView &r = record_;
   InvocationView &inv = r.invocation;
   bool has_v = false, has_kind = false, has_ts = false, has_timestamp = false;
+  enum class Typed : uint8_t { kAbsent, kNumber, kOther } phase = Typed::kAbsent, cost = Typed::kAbsent;
   int64_t duration_ns = -1;
   for (auto field : obj) {
     const std::string_view name = member_name(field, end_, "member name");
@@ -484,17 +472,18 @@ void LineDecoder::decode_document(simdjson::ondemand::document &doc, bool invoca
         break;
       case Key::kSession: r.session = get_str(v, name); break;
       case Key::kAgent: r.agent = inv.agent = get_str(v, name); break;
-      case Key::kPhase: {
-        // A session label is a string; an invocation's phase is a number (seed 004).
-        json_type type{};
-        check(v.type().get(type), name);
-        if (type == json_type::number) {
+      case Key::kPhase:
+        // A label (a string) on every kind but an invocation, whose phase is seed 004's number.
+        // Read by the kind when it came first (the writer puts it second), else by the value's
+        // type and checked against the kind at the end.
+        if (has_kind ? r.kind == RecordKind::kInvocation : is_number(v, name)) {
           inv.phase = get_int(v, name);
+          phase = Typed::kNumber;
         } else {
           r.phase = get_str(v, name);
+          phase = Typed::kOther;
         }
         break;
-      }
       case Key::kTask: r.task = get_str(v, name); break;
       case Key::kTurn: r.turn = static_cast<uint64_t>(get_count(v, name)); break;
       case Key::kModel: r.model = inv.model = get_str(v, name); break;
@@ -519,21 +508,19 @@ void LineDecoder::decode_document(simdjson::ondemand::document &doc, bool invoca
         if (duration_ns < 0) bad(name, "is negative");
         break;
       }
-      case Key::kDurationMs:
-        if (duration_ns < 0) duration_ns = get_ms_as_ns(v, name);
-        break;
       case Key::kTtftNs: r.ttft_ns = get_count(v, name); break;
       case Key::kUsage: decode_usage(v, r.usage, end_); break;
-      case Key::kCost: {
-        json_type type{};
-        check(v.type().get(type), name);
-        if (type == json_type::number) {
-          r.turn_cost = inv.cost = get_money(v, name);  // a turn's or an invocation's total
+      case Key::kCost:
+        // A model call's items and total (an object); any other kind's total (a number), read
+        // as "phase" is.
+        if (has_kind ? r.kind != RecordKind::kModelCall : is_number(v, name)) {
+          r.turn_cost = inv.cost = get_money(v, name);
+          cost = Typed::kNumber;
         } else {
           decode_cost(v, r.cost, end_);
+          cost = Typed::kOther;
         }
         break;
-      }
       case Key::kTool: r.tool = get_str(v, name); break;
       case Key::kCallId: r.call_id = get_str(v, name); break;
       case Key::kInputBytes: r.input_bytes = get_count(v, name); break;
@@ -584,19 +571,28 @@ void LineDecoder::decode_document(simdjson::ondemand::document &doc, bool invoca
       case Key::kLastTs: r.last_ts = get_int(v, name); break;
     }
   }
-  if (invocation_only) {
-    if (has_kind && r.kind != RecordKind::kInvocation) throw Corrupt("not an invocation record");
-    r.kind = RecordKind::kInvocation;
-  } else {
-    if (!has_v) throw Corrupt("no schema version (\"v\")");
-    if (!has_kind) throw Corrupt("no record kind (\"kind\")");
-    if (!has_ts && !(r.kind == RecordKind::kInvocation && has_timestamp)) throw Corrupt("no time (\"ts\")");
+  if (!has_v) throw Corrupt("no schema version (\"v\")");
+  if (!has_kind) throw Corrupt("no record kind (\"kind\")");
+  if (!has_ts && !(r.kind == RecordKind::kInvocation && has_timestamp)) throw Corrupt("no time (\"ts\")");
+  if (phase != Typed::kAbsent && (phase == Typed::kNumber) != (r.kind == RecordKind::kInvocation)) {
+    bad("phase", phase == Typed::kNumber ? "must be a string" : "must be an integer");
+  }
+  if (cost != Typed::kAbsent && (cost == Typed::kNumber) != (r.kind != RecordKind::kModelCall)) {
+    bad("cost", cost == Typed::kNumber ? "must be an object" : "must be a number");
   }
   if (duration_ns >= 0) r.duration_ns = duration_ns;
   if (r.kind == RecordKind::kInvocation) {
     if (!has_timestamp) inv.start_ns = r.ts;
     if (!has_ts) r.ts = inv.start_ns;
     inv.duration_ns = duration_ns >= 0 ? duration_ns : 0;
+    // What agm_recorder_record_invocation requires (an id, an agent, counts >= 0), which the
+    // writer's lines always have: a line without is malformed, not a record that would make
+    // every invocation aggregate over the store fail.
+    try {
+      validate_invocation(inv);
+    } catch (const InvalidArgument &e) {
+      throw Corrupt(e.what());
+    }
   }
 }
 
@@ -606,7 +602,7 @@ const RecordView &LineDecoder::decode(std::string_view line, size_t capacity) {
   auto err = parser_.iterate(line.data(), line.size(), capacity).get(doc);
   if (err) throw Corrupt(std::string("not JSON: ") + simdjson::error_message(err));
   try {
-    decode_document(doc, false);
+    decode_document(doc);
   } catch (const simdjson::simdjson_error &e) {
     throw Corrupt(std::string("not JSON: ") + e.what());
   }
@@ -614,21 +610,6 @@ const RecordView &LineDecoder::decode(std::string_view line, size_t capacity) {
   // another process's line) is not taken for the first record alone.
   const char *rest = nullptr;
   if (!doc.current_location().get(rest) && rest < end_) throw Corrupt("more than one JSON value on the line");
-  return record_;
-}
-
-const RecordView &LineDecoder::decode_invocation(std::string_view json) {
-  padded_.assign(json);
-  padded_.append(simdjson::SIMDJSON_PADDING, ' ');
-  try {
-    simdjson::ondemand::document doc;
-    end_ = padded_.data() + json.size();
-    auto err = parser_.iterate(padded_.data(), json.size(), padded_.size()).get(doc);
-    if (err) throw Corrupt(std::string("not JSON: ") + simdjson::error_message(err));
-    decode_document(doc, true);
-  } catch (const Corrupt &e) {
-    throw InvalidArgument(std::string("invocation: ") + e.what());
-  }
   return record_;
 }
 

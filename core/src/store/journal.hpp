@@ -29,16 +29,11 @@ class LineDecoder {
   // that is not a record of a supported schema version.
   const RecordView &decode(std::string_view line, size_t capacity);
 
-  // Decodes a seed 004 InvocationMetric object given by a caller (snake_case or the seed's
-  // camelCase names, "timestamp" as ISO 8601). Throws InvalidArgument.
-  const RecordView &decode_invocation(std::string_view json);
-
  private:
-  void decode_document(simdjson::ondemand::document &doc, bool invocation_only);
+  void decode_document(simdjson::ondemand::document &doc);
   simdjson::ondemand::parser parser_;
   RecordView record_;
   std::string tags_;           // a session's tags, re-encoded
-  std::string padded_;         // decode_invocation's copy of its input, padded
   const char *end_ = nullptr;  // the end of the text being decoded
 };
 
