@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Deterministic generator of an agentmetrics journal (schema v1, core/src/record.hpp).
+"""Deterministic generator of an agentmetrics journal (schema v1, core/src/model/record.hpp).
 
     bench/journal_gen.py N OUT [--seed S]
 

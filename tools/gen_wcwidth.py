@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Writes core/src/wcwidth_table.hpp: the code point ranges a terminal shows in 0 or 2 cells.
+"""Writes core/src/base/wcwidth_table.hpp: the code point ranges a terminal shows in 0 or 2 cells.
 
 Zero cells: combining marks (Mn, Me), format characters (Cf, except U+00AD SOFT HYPHEN, which
 terminals show) and the Hangul medial vowels and final consonants (U+1160..U+11FF). Two cells:
 East Asian Wide and Fullwidth. Everything else printable is one cell. From the Unicode data of
 the Python that runs it (unicodedata.unidata_version is written into the header).
 
-    python3 tools/gen_wcwidth.py > core/src/wcwidth_table.hpp
+    python3 tools/gen_wcwidth.py > core/src/base/wcwidth_table.hpp
 """
 import sys
 import unicodedata

@@ -28,7 +28,7 @@ DATA = ROOT / "core" / "data"
 MEMBER = "litellm/model_prices_and_context_window_backup.json"
 DEFAULT_VERSION = "1.109.1"
 
-# The rates the core reads (core/src/prices.cpp), with optional cliff tiers.
+# The rates the core reads (core/src/pricing/prices.cpp), with optional cliff tiers.
 RATE = re.compile(
     r"^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost"
     r"|cache_creation_input_token_cost|cache_creation_input_token_cost_above_1hr"

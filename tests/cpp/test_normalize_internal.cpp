@@ -1,4 +1,4 @@
-// White-box tests of the usage normalisers (core/src/normalize.*): general rules, stream
+// White-box tests of the usage normalisers (core/src/ingest/normalize.*): general rules, stream
 // merging, malformed input, and the 1-hour cache-write split.
 #include <gtest/gtest.h>
 

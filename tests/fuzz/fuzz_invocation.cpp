@@ -1,4 +1,4 @@
-// libFuzzer harness: agm_recorder_record_invocation_json's parser (core/src/invocation_json.cpp),
+// libFuzzer harness: agm_recorder_record_invocation_json's parser (core/src/ingest/invocation_json.cpp),
 // from a buffer, and the journal line of what it accepts.
 //
 // Input: a JSON object in the API's dialect (tests/fuzz/make_corpus.py seeds it with seed

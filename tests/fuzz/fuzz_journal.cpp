@@ -1,6 +1,6 @@
 // libFuzzer harness: the journal decoder, from a buffer (no file: microseconds per input).
 // The fuzz build links the core's static library and decodes lines the way every reader does
-// (decode_line in core/src/journal.hpp, torn lines re-synchronised): the input is split into
+// (decode_line in core/src/store/journal.hpp, torn lines re-synchronised): the input is split into
 // lines at '\n', each line is decoded in place with the rest of the buffer as its readable
 // capacity (LineReader hands the decoder its whole block, padded at the end only), and each
 // record is aggregated as every reader of a store aggregates it (Folded, core/src/fold.hpp).

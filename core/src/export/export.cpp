@@ -1,12 +1,11 @@
 #include "export.hpp"
 
-#include <agentmetrics/metrics_c.h>
-
 #include <algorithm>
 #include <array>
 #include <map>
 #include <span>
 
+#include "abi_values.hpp"
 #include "aggregate.hpp"
 #include "errors.hpp"
 #include "fold.hpp"
@@ -328,11 +327,11 @@ std::vector<std::string_view> key_parts(std::string_view key) {
 // The error.type of a failure: its type, else the semantic conventions' "_OTHER".
 std::string_view error_type_of(bool error, std::string_view type) {
   if (!error) return {};
-  return type.empty() ? std::string_view("_OTHER") : cut_utf8(type, AGM_MAX_LABEL_BYTES);
+  return type.empty() ? std::string_view("_OTHER") : cut_utf8(type, kMaxLabelBytes);
 }
 
 // Series keys of the records past AGM_MAX_GROUP_KEYS series: every label AGM_OTHER_KEY.
-constexpr std::string_view kOther = AGM_OTHER_KEY;
+constexpr std::string_view kOther = kOtherKey;
 constexpr std::string_view kOtherTool("(other)\0(other)", 15);
 constexpr std::string_view kOtherModel("(other)\0(other)\0(other)", 23);
 
@@ -423,7 +422,7 @@ struct ExportRun::State {
   T &series(KeyMap<T> &m, std::string_view key, std::string_view other) {
     auto it = m.find(key);
     if (it == m.end()) {
-      if (keys >= AGM_MAX_GROUP_KEYS) {
+      if (keys >= kMaxGroupKeys) {
         key = other;
         it = m.find(key);
         if (it != m.end()) return it->second;
@@ -449,7 +448,7 @@ std::string_view ExportRun::State::series_key(std::initializer_list<std::string_
   for (std::string_view p : parts) {
     if (!first) key += '\0';
     first = false;
-    key += cut_utf8(p, AGM_MAX_LABEL_BYTES);  // a hostile store's megabyte labels: cut
+    key += cut_utf8(p, kMaxLabelBytes);  // a hostile store's megabyte labels: cut
   }
   return key;
 }
@@ -503,12 +502,12 @@ void ExportRun::State::add_metrics(const RecordView &r) {
     }
     case RecordKind::kTurn:  // its tokens and cost are its model calls': not added again
       if (f.duration)
-        series(agents, cut_utf8(r.agent, AGM_MAX_LABEL_BYTES), kOther)
+        series(agents, cut_utf8(r.agent, kMaxLabelBytes), kOther)
             .turn_duration.add(*f.duration, kDurationBounds);
       break;
     case RecordKind::kInvocation: {
       const InvocationView &v = r.invocation;
-      AgentSeries &s = series(agents, cut_utf8(v.agent, AGM_MAX_LABEL_BYTES), kOther);
+      AgentSeries &s = series(agents, cut_utf8(v.agent, kMaxLabelBytes), kOther);
       series(s.invocation_duration, error_type_of(!v.success, v.error_class), kOther)
           .add(v.duration_ns, kDurationBounds);
       ++s.invocations[!v.success];
@@ -701,7 +700,7 @@ void ExportRun::State::write_otlp(
   KeyValues resource = {{"service.name", "agentmetrics"},
                         {"telemetry.sdk.name", "agentmetrics"},
                         {"telemetry.sdk.language", "cpp"},
-                        {"telemetry.sdk.version", AGM_VERSION_STRING}};
+                        {"telemetry.sdk.version", AGM_CORE_VERSION_STRING}};
   for (const auto &kv_in : options.resource) {
     // Not a structured binding: clang before 16 cannot capture one in a lambda.
     const auto &k = kv_in.first;
@@ -714,7 +713,7 @@ void ExportRun::State::write_otlp(
   }
   o += "{\"resourceMetrics\":[{\"resource\":{";
   attributes(resource);
-  o += "},\"scopeMetrics\":[{\"scope\":{\"name\":\"agentmetrics\",\"version\":\"" AGM_VERSION_STRING
+  o += "},\"scopeMetrics\":[{\"scope\":{\"name\":\"agentmetrics\",\"version\":\"" AGM_CORE_VERSION_STRING
        "\"},\"metrics\":[";
   bool first_metric = true;
   auto header = [&](const MetricInfo &m) {

@@ -21,15 +21,6 @@ uint64_t journal_bytes(const std::string &path) {
   return total;
 }
 
-// The records of `kinds` with from <= ts < to.
-ScanFilter range_filter(int64_t from, int64_t to, uint32_t kinds = ~0u) {
-  ScanFilter f;
-  f.from = from;
-  f.to = to;
-  f.kinds = kinds;
-  return f;
-}
-
 }  // namespace
 
 void check_store(const std::string &path) {
@@ -85,33 +76,12 @@ uint64_t count_records(const std::string &path) {
   return report.records;
 }
 
-std::string query_store(const std::string &path, const Query &query, ReadReport &report,
-                        const ProgressFn &progress) {
-  QueryRun run(query);
-  ScanFilter filter = range_filter(query.from, query.to, query_kinds(query));
-  if (query.kind == QueryKind::kSession) filter.session = query.name;
-  for_each_stored(
-      path, filter, 0, 0, report, [&](const RecordView &r) { run.add(r); }, progress);
-  run.set_dropped(report.dropped, report.dropped_from, report.dropped_to);
-  return run.finish();
-}
-
-void export_store(const std::string &path, const ExportOptions &options, const WriteFn &write,
-                  ReadReport &report, const ProgressFn &progress) {
-  ExportRun run(options, write);
-  for_each_stored(
-      path, range_filter(options.from, options.to, run.kinds()), 0, 0, report,
-      [&](const RecordView &r) { run.add(r); }, progress);
-  run.finish();
-}
-
-std::string report_store(const std::string &path, const ReportOptions &options, ReadReport &report,
-                         const ProgressFn &progress) {
-  ReportRun run(options);
-  for_each_stored(
-      path, range_filter(options.from, options.to), 0, 0, report, [&](const RecordView &r) { run.add(r); },
-      progress);
-  return run.finish();
+ScanFilter range_filter(int64_t from, int64_t to, uint32_t kinds) {
+  ScanFilter f;
+  f.from = from;
+  f.to = to;
+  f.kinds = kinds;
+  return f;
 }
 
 }  // namespace agentmetrics

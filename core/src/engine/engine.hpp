@@ -5,8 +5,6 @@
 // totals of freed sessions; lock order is recorder, then session. The price table has a leaf
 // mutex of its own, taken with or without the others but never before them.
 #pragma once
-#include <agentmetrics/metrics_c.h>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -34,15 +32,22 @@ namespace agentmetrics {
 
 class Session;
 
+// agm_clock_fn: ns from the payload.
+using ClockFn = int64_t (*)(void *payload);
+
 struct Clock {
-  agm_clock_fn monotonic = nullptr;  // null: CLOCK_MONOTONIC
-  agm_clock_fn wall = nullptr;       // null: CLOCK_REALTIME
+  ClockFn monotonic = nullptr;  // null: CLOCK_MONOTONIC
+  ClockFn wall = nullptr;       // null: CLOCK_REALTIME
   void *payload = nullptr;
   int64_t now() const;
   int64_t wall_now() const;
 };
 
-// Timing of a call as given (AGM_CALL_* bits).
+// Timing of a call as given (AGM_CALL_* bits: c_api.cpp checks these equal them).
+inline constexpr uint64_t kCallHasStart = 1u << 0;       // AGM_CALL_HAS_START
+inline constexpr uint64_t kCallHasEnd = 1u << 1;         // AGM_CALL_HAS_END
+inline constexpr uint64_t kCallHasDuration = 1u << 2;    // AGM_CALL_HAS_DURATION
+inline constexpr uint64_t kCallSinceLastStep = 1u << 7;  // AGM_CALL_F_SINCE_LAST_STEP
 struct Timing {
   uint64_t flags = 0;
   int64_t start = 0, end = 0, duration = 0;
@@ -78,8 +83,12 @@ struct BudgetEvent {
   u128 cost, max_cost;
 };
 
+// Budget kinds (AGM_BUDGET_LIMIT, AGM_BUDGET_WARN: c_api.cpp checks these equal them).
+inline constexpr int32_t kBudgetLimit = 1;
+inline constexpr int32_t kBudgetWarn = 2;
+
 struct Budget {
-  int32_t kind = AGM_BUDGET_LIMIT;
+  int32_t kind = kBudgetLimit;
   std::optional<int64_t> max_tokens;
   std::optional<u128> max_cost;
   std::string model;  // empty: all models

@@ -1,15 +1,13 @@
 // Reading stored records from any store: a journal file, a folder of journals, or a SQLite
-// database (recognised by its header).
+// database (recognised by its header). The readers over it are in their own layers:
+// query_store (query/), export_store (export/), report_store (report/).
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <string>
 
-#include "export.hpp"
-#include "history.hpp"
 #include "journal.hpp"
 #include "record.hpp"
-#include "report.hpp"
 #include "sqlite_store.hpp"
 
 namespace agentmetrics {
@@ -34,16 +32,7 @@ void for_each_stored(const std::string &path, const ScanFilter &filter, uint64_t
 // Well-formed records in a store: a checkpoint's offset for a later load with skip.
 uint64_t count_records(const std::string &path);
 
-// The JSON document of `query` over the store.
-std::string query_store(const std::string &path, const Query &query, ReadReport &report,
-                        const ProgressFn &progress = {});
-
-// The export of the store's records, through `write`.
-void export_store(const std::string &path, const ExportOptions &options, const WriteFn &write,
-                  ReadReport &report, const ProgressFn &progress = {});
-
-// The HTML report of the store's records.
-std::string report_store(const std::string &path, const ReportOptions &options, ReadReport &report,
-                         const ProgressFn &progress = {});
+// The records of `kinds` (bits, 1u << RecordKind) with from <= ts < to.
+ScanFilter range_filter(int64_t from, int64_t to, uint32_t kinds = ~0u);
 
 }  // namespace agentmetrics

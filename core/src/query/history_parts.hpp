@@ -2,8 +2,6 @@
 // stored strings, the cost ranking, bounded top-N lists and the rows of the slow and errors
 // queries.
 #pragma once
-#include <agentmetrics/metrics_c.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "abi_values.hpp"
 #include "aggregate.hpp"
 #include "record.hpp"
 
@@ -36,9 +35,9 @@ template <class T>
 T &capped_slot(KeyMap<T> &m, std::string_view key, bool &folded) {
   auto it = m.find(key);
   if (it == m.end()) {
-    if (m.size() >= AGM_MAX_GROUP_KEYS) {
+    if (m.size() >= kMaxGroupKeys) {
       folded = true;
-      key = AGM_OTHER_KEY;
+      key = kOtherKey;
       it = m.find(key);
       if (it != m.end()) return it->second;
     }

@@ -1,8 +1,6 @@
 // String helpers: transparent hashing for string_view lookups, UTF-8 validation, text made
 // safe for a terminal.
 #pragma once
-#include <agentmetrics/metrics_c.h>
-
 #include <cstddef>
 #include <functional>
 #include <string>

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "abi_values.hpp"
 #include "errors.hpp"
 #include "wcwidth_table.hpp"
 
@@ -50,10 +51,10 @@ bool valid_utf8(std::string_view s) noexcept {
 }
 
 void check_label_size(std::string_view label, const char *what) {
-  if (label.size() <= AGM_MAX_LABEL_BYTES) return;
+  if (label.size() <= kMaxLabelBytes) return;
   throw InvalidArgument(std::string(what) + " is " + std::to_string(label.size()) +
-                        " bytes long: labels and names are limited to " +
-                        std::to_string(AGM_MAX_LABEL_BYTES) + " bytes (AGM_MAX_LABEL_BYTES)");
+                        " bytes long: labels and names are limited to " + std::to_string(kMaxLabelBytes) +
+                        " bytes (AGM_MAX_LABEL_BYTES)");
 }
 
 std::string_view cut_utf8(std::string_view s, size_t max) noexcept {

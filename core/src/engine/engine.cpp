@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "abi_values.hpp"
 #include "errors.hpp"
 #include "fold.hpp"
 #include "format.hpp"
@@ -286,7 +287,7 @@ class LoadedTotals {
 
   static void merge_groups(GroupMap &into, GroupMap &&from) {
     for (auto &[key, group] : from) {
-      if (into.size() < AGM_MAX_GROUP_KEYS && !into.contains(key)) {
+      if (into.size() < kMaxGroupKeys && !into.contains(key)) {
         into.emplace(key, std::move(group));
       } else {
         merge_capped(into, key, group);
@@ -304,8 +305,8 @@ class LoadedTotals {
       auto it = dims[d].find(key);
       if (it == dims[d].end()) {
         // Past AGM_MAX_GROUP_KEYS keys, a hostile store's names fold into AGM_OTHER_KEY.
-        const bool fold = dims[d].size() >= AGM_MAX_GROUP_KEYS;
-        it = dims[d].try_emplace(fold ? std::string(AGM_OTHER_KEY) : std::string(key)).first;
+        const bool fold = dims[d].size() >= kMaxGroupKeys;
+        it = dims[d].try_emplace(fold ? std::string(kOtherKey) : std::string(key)).first;
         if (fold) {
           if (f.call()) ++it->second.totals.folded_calls;
           f.add_to(it->second);
@@ -478,14 +479,14 @@ Session::CallSlot &Session::call_slot(std::string_view model, std::string_view p
         if (!valid_utf8(value)) throw InvalidArgument(std::string(what) + " is not valid UTF-8");
         check_label_size(value, what);
       }
-      if (calls_.size() >= AGM_MAX_SESSION_KEYS) {
+      if (calls_.size() >= kMaxSessionKeys) {
         // Past the cap, calls share the AGM_OTHER_KEY slot; its names and price are the
         // current call's (record_model_call releases the names behind its record).
         folded = true;
         if (other_call_ == nullptr) {
           // '\1' parts: no (model, provider, source) key can equal it (labels are text).
           other_call_ = &calls_.try_emplace(std::string("\1\0\1\0\1", 5)).first->second;
-          other_call_->model = other_call_->provider = other_call_->source = AGM_OTHER_KEY;
+          other_call_->model = other_call_->provider = other_call_->source = kOtherKey;
         }
         other_call_->names = std::make_shared<const CallNames>(
             CallNames{std::string(model), std::string(provider), std::string(source)});
@@ -520,8 +521,8 @@ Group &Session::tool_group(std::string_view name) {
   if (it == by_tool_.end()) {
     if (!valid_utf8(name)) throw InvalidArgument("call->name is not valid UTF-8");
     check_label_size(name, "call->name");
-    if (by_tool_.size() >= AGM_MAX_SESSION_KEYS) {  // past the cap: the AGM_OTHER_KEY group
-      Group &other = by_tool_[AGM_OTHER_KEY];
+    if (by_tool_.size() >= kMaxSessionKeys) {  // past the cap: the AGM_OTHER_KEY group
+      Group &other = by_tool_[kOtherKey];
       ++other.totals.folded_calls;  // the caller adds the call itself, without failing
       return other;
     }
@@ -541,7 +542,7 @@ std::optional<int64_t> Session::step_mark_locked() const {
 }
 
 int64_t Session::resolve_end(const Timing &t) const {
-  return (t.flags & AGM_CALL_HAS_END) ? t.end : recorder_->clock().now();
+  return (t.flags & kCallHasEnd) ? t.end : recorder_->clock().now();
 }
 
 namespace {
@@ -572,14 +573,14 @@ struct ResolvedTiming {
 // `inline`: a hint that gets GCC to inline this into record_model_call.
 inline ResolvedTiming resolve_timing(const Timing &t, int64_t end, std::optional<int64_t> last_step) {
   ResolvedTiming r;
-  if (t.flags & AGM_CALL_HAS_DURATION) {
+  if (t.flags & kCallHasDuration) {
     r.duration = t.duration;
     r.start = checked_span(t.duration, end);
-  } else if (t.flags & AGM_CALL_HAS_START) {
+  } else if (t.flags & kCallHasStart) {
     if (end < t.start) throw InvalidArgument("end_ns is before start_ns");
     r.start = t.start;
     r.duration = checked_span(t.start, end);
-  } else if (t.flags & AGM_CALL_F_SINCE_LAST_STEP) {
+  } else if (t.flags & kCallSinceLastStep) {
     if (last_step && *last_step <= end) {
       r.start = *last_step;
       r.duration = checked_span(*last_step, end);
@@ -866,7 +867,7 @@ Notice Session::check_budgets_locked(std::vector<std::pair<Budget *, BudgetEvent
       b.cost_crossed = crossed_now = true;
       fired.emplace_back(&b, event(false));
     }
-    if (b.kind == AGM_BUDGET_LIMIT && (b.tokens_crossed || b.cost_crossed)) {
+    if (b.kind == kBudgetLimit && (b.tokens_crossed || b.cost_crossed)) {
       notice = Notice::kBudgetExceeded;
     } else if (crossed_now && notice == Notice::kNone) {
       notice = Notice::kBudgetWarning;
@@ -897,8 +898,8 @@ Sketch Session::durations(DurationKind kind) const {
 void merge_capped(GroupMap &into, std::string_view key, const Group &group) {
   auto it = into.find(key);
   if (it == into.end()) {
-    if (into.size() >= AGM_MAX_GROUP_KEYS) {  // past the cap: the AGM_OTHER_KEY group
-      Group &other = into[AGM_OTHER_KEY];
+    if (into.size() >= kMaxGroupKeys) {  // past the cap: the AGM_OTHER_KEY group
+      Group &other = into[kOtherKey];
       other.merge(group);
       const Totals &t = group.totals;
       other.totals.folded_calls += t.model_calls + t.tool_calls - t.folded_calls;  // the rest were
