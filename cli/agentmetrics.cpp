@@ -387,8 +387,8 @@ void emit_written(const Args &a, const std::string &path, uint64_t bytes, agm_hi
        plural(records, "record", "records") + ")\n");
 }
 
-// After a file written by the core: an interruption (the read stopped, nothing written) ends here,
-// and the Interruptible raised the signal again already; else as check().
+// After a file written by the core: an interruption (the read stopped, nothing written) is a
+// failure whose unwinding lets the Interruptible raise the signal again; else as check().
 void check_written(agm_status st) {
   if (AGM_FAILED(st) && Interruptible::interrupted()) throw Failure{kExitFailure, "interrupted"};
   check(st);
@@ -403,8 +403,10 @@ void cmd_report(const Args &a) {
   options.title = a.title.empty() ? nullptr : a.title.c_str();
   History h = open_history(a.store);
   uint64_t bytes = 0;
+  // The core writes through a temporary file: an interruption stops the read (see Progress), the
+  // core removes the temporary, and the signal is raised again once the progress bar is erased.
+  const Interruptible interruptible;
   check_written(read_store(h.get(), a, [&] {
-    const Interruptible interruptible;  // the core writes through a temporary file
     return agm_history_report_html_to_file(&bytes, h.get(), &options, a.html.c_str());
   }));
   emit_written(a, a.html, bytes, h.get());
@@ -492,10 +494,11 @@ void cmd_export(const Args &a) {
     return check(st);  // the export is the output
   }
   uint64_t bytes = 0;
-  check_written(read_store(h.get(), a, [&] {
-    const Interruptible interruptible;  // the core writes through a temporary file
-    return agm_history_export_to_file(&bytes, h.get(), &options, a.output.c_str());
-  }));
+  // The core writes through a temporary file: an interruption stops the read (see Progress), the
+  // core removes the temporary, and the signal is raised again once the progress bar is erased.
+  const Interruptible interruptible;
+  check_written(read_store(
+      h.get(), a, [&] { return agm_history_export_to_file(&bytes, h.get(), &options, a.output.c_str()); }));
   emit_written(a, a.output, bytes, h.get());
 }
 
