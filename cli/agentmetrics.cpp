@@ -53,14 +53,16 @@ struct Args {
   bool progress = false, no_progress = false;
   uint32_t limit = 0;
   std::string by, name, session_id;
-  double threshold_ns = 5e9, bucket_ns = 60e9;
+  double threshold_ns = 0, bucket_ns = 0;  // given or not: *_given; not given: 0, the core's default
+  bool threshold_given = false, bucket_given = false;
   std::vector<std::string> tiers;
   // report
   std::string html, title;
   // export
   std::string format, output, resource, endpoint;
   std::vector<std::string> headers;
-  double timeout_ns = 10e9;
+  double timeout_ns = 0;
+  bool timeout_given = false;
   uint32_t attempts = 0;  // 0: the library's default
   // prices
   std::string filter, prices_file, model, provider, check_file;
@@ -123,6 +125,11 @@ int64_t duration_arg(double ns, const char *option) {
   return static_cast<int64_t>(std::llround(ns));
 }
 
+// A duration option that may be left out: 0 (the core's default) when it was.
+int64_t opt_duration_arg(bool given, double ns, const char *option) {
+  return given ? duration_arg(ns, option) : 0;
+}
+
 // The period options as an agm_query range.
 void apply_period(const Args &a, agm_query &q) {
   if (!a.now.empty()) {
@@ -131,9 +138,16 @@ void apply_period(const Args &a, agm_query &q) {
   }
   if (!a.from.empty() || !a.to.empty()) {
     q.period = AGM_PERIOD_RANGE;
-    q.from_ns = a.from.empty() ? INT64_MIN : time_arg(a.from, "--from");
-    q.to_ns = a.to.empty() ? INT64_MAX : time_arg(a.to, "--to");
-    if (q.to_ns < q.from_ns) throw Failure{kExitUsage, "--to is before --from"};
+    if (!a.from.empty()) {
+      q.present |= AGM_QUERY_HAS_FROM;
+      q.from_ns = time_arg(a.from, "--from");
+    }
+    if (!a.to.empty()) {
+      q.present |= AGM_QUERY_HAS_TO;
+      q.to_ns = time_arg(a.to, "--to");
+    }
+    if (!a.from.empty() && !a.to.empty() && q.to_ns < q.from_ns)
+      throw Failure{kExitUsage, "--to is before --from"};
     return;
   }
   static const std::map<std::string, uint32_t> kPeriods = {{"all", AGM_PERIOD_ALL},
@@ -155,42 +169,33 @@ History open_history(const std::string &path) {
   return History(h, agm_history_free);
 }
 
-// Whether the store is a SQLite database: its progress counts rows, a journal's counts bytes.
-// (The ABI reports progress without its unit; the file header is SQLite's documented magic.)
-bool is_database(const std::string &path) {
-  char magic[16] = {};
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const ssize_t n = ::read(fd, magic, sizeof magic);
-  ::close(fd);
-  return n == static_cast<ssize_t>(sizeof magic) && std::memcmp(magic, "SQLite format 3", 16) == 0;
-}
-
 // A progress bar on stderr for slow reads: drawn once the read has run for 0.3 s (at once with
-// --progress), redrawn in place, erased when the read ends.
+// --progress), redrawn in place, erased when the read ends. While an Interruptible lives, an
+// interruption stops the read (a file being written is then abandoned by the core).
 class Progress {
  public:
   Progress(agm_history *h, const Args &a) : history_(h) {
-    const bool wanted = !a.no_progress && (a.progress || ::isatty(STDERR_FILENO));
-    if (!wanted) return;
+    drawn_ = !a.no_progress && (a.progress || ::isatty(STDERR_FILENO));
     forced_ = a.progress;
-    rows_ = is_database(a.store);
     start_ = std::chrono::steady_clock::now();
-    agm_history_set_progress(h, &Progress::callback, this);
+    agm_history_set_progress_unit(h, &Progress::callback, this);
   }
   Progress(const Progress &) = delete;
   Progress &operator=(const Progress &) = delete;
   ~Progress() {
-    agm_history_set_progress(history_, nullptr, nullptr);
+    agm_history_set_progress_unit(history_, nullptr, nullptr);
     if (width_ > 0) write_all(STDERR_FILENO, "\r" + std::string(width_, ' ') + "\r");
   }
 
  private:
-  static void callback(void *user, uint64_t done, uint64_t total) {
-    static_cast<Progress *>(user)->update(done, total);
+  static int32_t callback(uint64_t done, uint64_t total, uint32_t unit, void *user) {
+    if (Interruptible::interrupted()) return 1;
+    auto &self = *static_cast<Progress *>(user);
+    if (self.drawn_) self.update(done, total, unit == AGM_PROGRESS_ROWS);
+    return 0;
   }
 
-  void update(uint64_t done, uint64_t total) {
+  void update(uint64_t done, uint64_t total, bool rows) {
     const auto now = std::chrono::steady_clock::now();
     const bool last = done >= total;
     if (!forced_ && now - start_ < std::chrono::milliseconds(300)) return;
@@ -204,8 +209,8 @@ class Progress {
     char num[32];
     std::snprintf(num, sizeof num, "%3u%%  ", pct);
     line += num;
-    line += rows_ ? tokens(static_cast<int64_t>(done)) + " / " + tokens(static_cast<int64_t>(total)) + " rows"
-                  : size(done) + " / " + size(total);
+    line += rows ? tokens(static_cast<int64_t>(done)) + " / " + tokens(static_cast<int64_t>(total)) + " rows"
+                 : size(done) + " / " + size(total);
     const size_t width = display_width(line);
     std::string out = "\r" + line;
     if (width < width_) out += std::string(width_ - width, ' ');
@@ -224,7 +229,7 @@ class Progress {
   }
 
   agm_history *history_;
-  bool forced_ = false, rows_ = false;
+  bool drawn_ = false, forced_ = false;
   std::chrono::steady_clock::time_point start_, drawn_at_;
   size_t width_ = 0;  // of the widest line drawn; 0: nothing drawn
 };
@@ -338,7 +343,7 @@ void cmd_tools(const Args &a) {
 void cmd_slow(const Args &a) {
   agm_query q = AGM_QUERY_INIT;
   q.kind = AGM_QUERY_SLOW;
-  q.threshold_ns = duration_arg(a.threshold_ns, "--threshold");
+  q.threshold_ns = opt_duration_arg(a.threshold_given, a.threshold_ns, "--threshold");
   show(a, query(a, q), render_slow);
 }
 
@@ -354,7 +359,7 @@ void cmd_invocations(const Args &a) {
   agm_aggregate_options agg = AGM_AGGREGATE_OPTIONS_INIT;
   agg.tier_count = static_cast<uint32_t>(tiers.size());
   agg.tiers = tiers.empty() ? nullptr : tiers.data();
-  agg.bucket_ns = duration_arg(a.bucket_ns, "--bucket");
+  agg.bucket_ns = opt_duration_arg(a.bucket_given, a.bucket_ns, "--bucket");
   agm_query q = AGM_QUERY_INIT;
   q.kind = AGM_QUERY_INVOCATIONS;
   q.invocations = &agg;
@@ -382,6 +387,13 @@ void emit_written(const Args &a, const std::string &path, uint64_t bytes, agm_hi
        plural(records, "record", "records") + ")\n");
 }
 
+// After a file written by the core: an interruption (the read stopped, nothing written) is a
+// failure whose unwinding lets the Interruptible raise the signal again; else as check().
+void check_written(agm_status st) {
+  if (AGM_FAILED(st) && Interruptible::interrupted()) throw Failure{kExitFailure, "interrupted"};
+  check(st);
+}
+
 void cmd_report(const Args &a) {
   agm_query range = AGM_QUERY_INIT;
   apply_period(a, range);
@@ -390,14 +402,14 @@ void cmd_report(const Args &a) {
   options.range = &range;
   options.title = a.title.empty() ? nullptr : a.title.c_str();
   History h = open_history(a.store);
-  Buffer page;
-  check(read_store(h.get(), a, [&] { return agm_history_report_html(page.get(), h.get(), &options); }));
-  AtomicFile file(a.html);
-  if (!file.write(page.view())) {
-    throw Failure{kExitFailure, "cannot write " + a.html + ": " + std::strerror(file.error())};
-  }
-  file.commit();
-  emit_written(a, a.html, file.bytes(), h.get());
+  uint64_t bytes = 0;
+  // The core writes through a temporary file: an interruption stops the read (see Progress), the
+  // core removes the temporary, and the signal is raised again once the progress bar is erased.
+  const Interruptible interruptible;
+  check_written(read_store(h.get(), a, [&] {
+    return agm_history_report_html_to_file(&bytes, h.get(), &options, a.html.c_str());
+  }));
+  emit_written(a, a.html, bytes, h.get());
 }
 
 // ---- export ----------------------------------------------------------------------------------
@@ -410,21 +422,16 @@ std::string joined(const char *env, const std::string &extra) {
   return out;
 }
 
-// Where export pieces go: stdout or the temporary of an AtomicFile.
+// Where export pieces go when they go to stdout.
 struct Sink {
-  AtomicFile *file = nullptr;
   int error = 0;
-  uint64_t bytes = 0;
 
   static int32_t write(void *user, const char *data, size_t size) {
     Sink &s = *static_cast<Sink *>(user);
-    const std::string_view piece(data, size);
-    const bool ok = s.file ? s.file->write(piece) : write_all(STDOUT_FILENO, piece);
-    if (!ok) {
-      s.error = s.file ? s.file->error() : errno;
-      return 1;  // stops the export: a broken pipe or a full disk is not worth reading on for
+    if (!write_all(STDOUT_FILENO, std::string_view(data, size))) {
+      s.error = errno;
+      return 1;  // stops the export: a broken pipe is not worth reading on for
     }
-    s.bytes += size;
     return 0;
   }
 };
@@ -446,8 +453,10 @@ void cmd_push(const Args &a, const agm_export_options &options, agm_history *h) 
   agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
   otlp.endpoint = a.endpoint.c_str();
   otlp.headers = headers.empty() ? nullptr : headers.c_str();
-  const int64_t timeout_ms = duration_arg(a.timeout_ns, "--timeout") / 1'000'000;
-  otlp.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(timeout_ms, 1, UINT32_MAX));
+  if (a.timeout_given) {  // else 0: the core's default
+    const int64_t timeout_ms = duration_arg(a.timeout_ns, "--timeout") / 1'000'000;
+    otlp.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(timeout_ms, 1, UINT32_MAX));
+  }
   otlp.max_attempts = a.attempts;
   otlp.send = a.send;
   otlp.send_user = a.send_user;
@@ -477,20 +486,20 @@ void cmd_export(const Args &a) {
     throw Failure{kExitUsage, "--format is required (otlp-json, prometheus, csv or json)"};
   options.format = kFormats.at(a.format);
 
-  const bool to_stdout = a.output.empty() || a.output == "-";
-  std::unique_ptr<AtomicFile> file;
-  if (!to_stdout) file = std::make_unique<AtomicFile>(a.output);
-  Sink sink{file.get()};
-  const agm_status st =
-      read_store(h.get(), a, [&] { return agm_history_export(h.get(), &options, &Sink::write, &sink); });
-  if (AGM_FAILED(st) && sink.error != 0) {
-    if (to_stdout) throw stdout_failure(sink.error);
-    throw Failure{kExitFailure, "cannot write to " + a.output + ": " + std::strerror(sink.error)};
+  if (a.output.empty() || a.output == "-") {
+    Sink sink;
+    const agm_status st =
+        read_store(h.get(), a, [&] { return agm_history_export(h.get(), &options, &Sink::write, &sink); });
+    if (AGM_FAILED(st) && sink.error != 0) throw stdout_failure(sink.error);
+    return check(st);  // the export is the output
   }
-  check(st);
-  if (to_stdout) return;  // the export is the output
-  file->commit();
-  emit_written(a, a.output, sink.bytes, h.get());
+  uint64_t bytes = 0;
+  // The core writes through a temporary file: an interruption stops the read (see Progress), the
+  // core removes the temporary, and the signal is raised again once the progress bar is erased.
+  const Interruptible interruptible;
+  check_written(read_store(
+      h.get(), a, [&] { return agm_history_export_to_file(&bytes, h.get(), &options, a.output.c_str()); }));
+  emit_written(a, a.output, bytes, h.get());
 }
 
 // ---- prices ----------------------------------------------------------------------------------
@@ -688,7 +697,16 @@ int cmd_tail(const Args &a) {
 // ---- Command line ----------------------------------------------------------------------------
 
 // A duration with a unit (500ms, 5s, 1.5m, 2h), read as nanoseconds.
-CLI::Option *add_duration(CLI::App *cmd, const char *name, double &ns, const char *help) {
+// "5s", "1m": a default duration of the header for a help text.
+std::string default_duration(int64_t ns) {
+  if (ns % 60'000'000'000 == 0) return std::to_string(ns / 60'000'000'000) + "m";
+  if (ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
+  return std::to_string(ns / 1'000'000) + "ms";
+}
+
+// A duration option; `given` (optional) is set when it is on the command line.
+CLI::Option *add_duration(CLI::App *cmd, const char *name, double &ns, const std::string &help,
+                          bool *given = nullptr) {
   CLI::AsNumberWithUnit units(std::map<std::string, double>{{"ns", 1},
                                                             {"us", 1e3},
                                                             {"ms", 1e6},
@@ -699,7 +717,9 @@ CLI::Option *add_duration(CLI::App *cmd, const char *name, double &ns, const cha
                                                             {"d", 86400e9}},
                               CLI::AsNumberWithUnit::UNIT_REQUIRED);
   units.description("");  // the type name says it
-  return cmd->add_option(name, ns, help)->transform(units)->type_name("DURATION");
+  CLI::Option *option = cmd->add_option(name, ns, help)->transform(units)->type_name("DURATION");
+  if (given) option->each([given](const std::string &) { *given = true; });
+  return option;
 }
 
 void add_output_flags(CLI::App *cmd, Args &a, const char *json_help) {
@@ -739,7 +759,10 @@ void add_progress(CLI::App *cmd, Args &a) {
   on->excludes(off);
 }
 
-void add_limit(CLI::App *cmd, Args &a, const char *help) {
+// " (default 10)": the header's default list length, for help texts.
+const std::string kDefaultLimit = " (default " + std::to_string(AGM_DEFAULT_QUERY_LIMIT) + ")";
+
+void add_limit(CLI::App *cmd, Args &a, const std::string &help) {
   CLI::Range range(1u, 1'000'000u);
   range.description("");  // "N" and the help text say it
   cmd->add_option("--limit", a.limit, help)->check(range)->type_name("N");
@@ -783,10 +806,10 @@ int run(int argc, char **argv, agm_http_send_fn send, void *send_user) {
             ->check(CLI::IsMember(
                 {"model", "provider", "source", "agent", "phase", "task", "session", "day", "tool"}))
             ->type_name("DIMENSION");
-        add_limit(cmd, a, "entries in each list (default 10)");
+        add_limit(cmd, a, "entries in each list" + kDefaultLimit);
       });
   CLI::App *sessions = store_command(app, a, "sessions", "the most expensive sessions", [&](CLI::App *cmd) {
-    add_limit(cmd, a, "sessions to list (default 10)");
+    add_limit(cmd, a, "sessions to list" + kDefaultLimit);
   });
   CLI::App *session = store_command(
       app, a, "session", "one session: labels, totals, tools, turns, latencies",
@@ -794,19 +817,24 @@ int run(int argc, char **argv, agm_http_send_fn send, void *send_user) {
   CLI::App *tools = store_command(app, a, "tools", "per tool: calls, success rate, latency, last error",
                                   [&](CLI::App *cmd) {
                                     cmd->add_option("--name", a.name, "only this tool")->type_name("TOOL");
-                                    add_limit(cmd, a, "tools to list (default 10)");
+                                    add_limit(cmd, a, "tools to list" + kDefaultLimit);
                                   });
   CLI::App *slow = store_command(
       app, a, "slow", "model calls, tool calls and turns at or over a threshold", [&](CLI::App *cmd) {
-        add_duration(cmd, "--threshold", a.threshold_ns, "the threshold (default 5s)");
-        add_limit(cmd, a, "operations to list (default 10)");
+        add_duration(cmd, "--threshold", a.threshold_ns,
+                     "the threshold (default " + default_duration(AGM_DEFAULT_SLOW_THRESHOLD_NS) + ")",
+                     &a.threshold_given);
+        add_limit(cmd, a, "operations to list" + kDefaultLimit);
       });
   CLI::App *errors =
       store_command(app, a, "errors", "recent errors, error counts by tool and model",
-                    [&](CLI::App *cmd) { add_limit(cmd, a, "recent errors to list (default 10)"); });
+                    [&](CLI::App *cmd) { add_limit(cmd, a, "recent errors to list" + kDefaultLimit); });
   CLI::App *invocations = store_command(
       app, a, "invocations", "the invocation aggregate (multi-agent fleets)", [&](CLI::App *cmd) {
-        add_duration(cmd, "--bucket", a.bucket_ns, "width of the parallelism-over-time buckets (default 1m)");
+        add_duration(cmd, "--bucket", a.bucket_ns,
+                     "width of the parallelism-over-time buckets (default " +
+                         default_duration(AGM_DEFAULT_BUCKET_NS) + ")",
+                     &a.bucket_given);
         cmd->add_option("--tiers", a.tiers,
                         "model tiers from the lowest to the highest (default low,medium,high)")
             ->delimiter(',')
@@ -817,7 +845,9 @@ int run(int argc, char **argv, agm_http_send_fn send, void *send_user) {
   add_store(report, a);
   report->add_option("--html", a.html, "the HTML file to write")->required()->type_name("FILE");
   report->add_option("--title", a.title, "page title (default \"agentmetrics report\")");
-  add_limit(report, a, "rows of the slowest operations and recent errors tables (default 20)");
+  add_limit(report, a,
+            "rows of the slowest operations and recent errors tables (default " +
+                std::to_string(AGM_DEFAULT_REPORT_LIMIT) + ")");
   add_period(report, a);
   add_progress(report, a);
   add_output_flags(report, a, "print {\"path\",\"bytes\",\"records\"} instead of a sentence");
@@ -844,11 +874,15 @@ int run(int argc, char **argv, agm_http_send_fn send, void *send_user) {
                   "request header k=v for the push, repeatable (after OTEL_EXPORTER_OTLP_HEADERS)")
       ->type_name("K=V")
       ->needs(endpoint);
-  add_duration(exp, "--timeout", a.timeout_ns, "timeout of each attempt of the push (default 10s)")
+  add_duration(exp, "--timeout", a.timeout_ns,
+               "timeout of each attempt of the push (default " +
+                   default_duration(int64_t{AGM_DEFAULT_HTTP_TIMEOUT_MS} * 1'000'000) + ")",
+               &a.timeout_given)
       ->needs(endpoint);
   exp->add_option("--attempts", a.attempts,
                   "attempts in all when the receiver is unreachable or answers 429, 502, 503 or 504, with "
-                  "backoff between them (default 5; 1: no retry)")
+                  "backoff between them (default " +
+                      std::to_string(AGM_DEFAULT_PUSH_ATTEMPTS) + "; 1: no retry)")
       ->check(CLI::Range(1u, 100u))
       ->needs(endpoint);
   add_period(exp, a);

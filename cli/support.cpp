@@ -280,7 +280,7 @@ bool write_all(int fd, std::string_view data) {
 
 namespace {
 
-// The signal that interrupted an AtomicFile, 0 if none.
+// The signal that interrupted an Interruptible, 0 if none.
 volatile sig_atomic_t g_signal = 0;
 
 void on_signal(int sig) {
@@ -291,60 +291,23 @@ constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
 }  // namespace
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
-  // While the temporary exists, an interruption stops the writing instead of the process, so the
-  // temporary is removed; the signal is raised again once it is.
+Interruptible::Interruptible() {
   struct sigaction action = {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
   for (size_t i = 0; i < std::size(kSignals); ++i) {
     sigaction(kSignals[i], nullptr, &saved_[i]);
-    // A signal ignored by whoever started us (nohup, a background job) stays ignored.
     if (saved_[i].sa_handler != SIG_IGN) sigaction(kSignals[i], &action, nullptr);
   }
-  temp_ = path_ + ".tmp-XXXXXX";
-  fd_ = ::mkstemp(temp_.data());
-  if (fd_ < 0) {
-    const int err = errno;
-    temp_.clear();
-    throw Failure{kExitFailure, "cannot create " + path_ + ": " + std::strerror(err)};
-  }
-  // mkstemp makes 0600; the result should look like any file the user creates.
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd_, 0666 & ~mask);
 }
 
-AtomicFile::~AtomicFile() {
-  if (fd_ >= 0) ::close(fd_);
-  if (!temp_.empty()) ::unlink(temp_.c_str());
+Interruptible::~Interruptible() {
   for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &saved_[i], nullptr);
   if (g_signal != 0) ::raise(g_signal);
 }
 
-bool AtomicFile::write(std::string_view data) {
-  if (g_signal != 0) {
-    error_ = EINTR;
-    return false;
-  }
-  if (!write_all(fd_, data)) {
-    error_ = errno;
-    return false;
-  }
-  bytes_ += data.size();
-  return true;
-}
-
-void AtomicFile::commit() {
-  if (g_signal != 0) throw Failure{kExitFailure, "interrupted"};  // the destructor cleans up and re-raises
-  int err = ::fsync(fd_) != 0 ? errno : 0;
-  if (::close(fd_) != 0 && err == 0) err = errno;
-  fd_ = -1;
-  if (err != 0) throw Failure{kExitFailure, "cannot write " + path_ + ": " + std::strerror(err)};
-  if (::rename(temp_.c_str(), path_.c_str()) != 0) {
-    throw Failure{kExitFailure, "cannot write " + path_ + ": " + std::strerror(errno)};
-  }
-  temp_.clear();
+bool Interruptible::interrupted() {
+  return g_signal != 0;
 }
 
 }  // namespace agmcli

@@ -114,27 +114,21 @@ std::string per_million(std::string_view per_token);
 // ignored).
 bool write_all(int fd, std::string_view data);
 
-// A file written beside its final path and renamed over it on commit(), so readers never see a
-// half-written file; the temporary is removed if commit() is never reached, also when SIGINT,
-// SIGTERM or SIGHUP arrive (write() then fails with EINTR and the signal is raised again once
-// the temporary is gone).
-class AtomicFile {
+// While it lives, SIGINT, SIGTERM and SIGHUP only set a flag (interrupted()), so that a file
+// the core is writing (agm_history_*_to_file, which write through a temporary file) can be
+// abandoned cleanly: the progress callback stops the read and the core removes its temporary.
+// The signal is raised again, as it was handled before, when the guard goes away. A signal
+// ignored by whoever started us (nohup, a background job) stays ignored.
+class Interruptible {
  public:
-  explicit AtomicFile(std::string path);  // throws Failure if the temporary cannot be created
-  AtomicFile(const AtomicFile &) = delete;
-  AtomicFile &operator=(const AtomicFile &) = delete;
-  ~AtomicFile();
-  bool write(std::string_view data);  // false with errno set
-  uint64_t bytes() const { return bytes_; }
-  void commit();  // fsync and rename; throws Failure
-  int error() const { return error_; }
+  Interruptible();
+  Interruptible(const Interruptible &) = delete;
+  Interruptible &operator=(const Interruptible &) = delete;
+  ~Interruptible();
+  static bool interrupted();
 
  private:
-  std::string path_, temp_;
   struct sigaction saved_[3];  // SIGINT, SIGTERM, SIGHUP as they were
-  int fd_ = -1;
-  int error_ = 0;
-  uint64_t bytes_ = 0;
 };
 
 }  // namespace agmcli

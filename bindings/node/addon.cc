@@ -74,17 +74,9 @@ AddonData &data(Napi::Env env) {
 
 // Invalid arguments are RangeErrors (the JS layer has already checked the types); every other
 // failure is an AgentMetricsError with `status` (the C status name).
-// A failure of the binding's own (a file it could not write), reported like the core's: the
-// status says AGM_E_IO and this message replaces agm_last_error_message() once.
-thread_local std::string t_binding_failure;
-agm_status binding_failure(std::string message) {
-  t_binding_failure = std::move(message);
-  return AGM_E_IO;
-}
 // The message of the failure that just happened on this thread.
 std::string failure_message() {
-  if (t_binding_failure.empty()) return agm_last_error_message();
-  return std::exchange(t_binding_failure, std::string());
+  return agm_last_error_message();
 }
 
 [[noreturn]] void throw_status(Napi::Env env, agm_status status) {
@@ -684,6 +676,18 @@ void HostCall::CallJs(Napi::Env env, Napi::Function send, HostCall *call, Messag
 
 // ---- Queries ----
 
+// since|null and until|null: an end left out is open (the core's rule, by its presence bit).
+void range_ends(agm_query &q, const Napi::Value &since, const Napi::Value &until) {
+  if (!since.IsNull() && !since.IsUndefined()) {
+    q.from_ns = int_arg(since);
+    q.present |= AGM_QUERY_HAS_FROM;
+  }
+  if (!until.IsNull() && !until.IsUndefined()) {
+    q.to_ns = int_arg(until);
+    q.present |= AGM_QUERY_HAS_TO;
+  }
+}
+
 struct QueryArgs {
   agm_query q = AGM_QUERY_INIT;
   agm_aggregate_options agg = AGM_AGGREGATE_OPTIONS_INIT;
@@ -696,8 +700,7 @@ struct QueryArgs {
     q.kind = info[at].As<Napi::Number>().Uint32Value();
     q.period = info[at + 1].As<Napi::Number>().Uint32Value();
     q.group_by = info[at + 2].As<Napi::Number>().Int32Value();
-    if (!info[at + 3].IsNull() && !info[at + 3].IsUndefined()) q.from_ns = int_arg(info[at + 3]);
-    if (!info[at + 4].IsNull() && !info[at + 4].IsUndefined()) q.to_ns = int_arg(info[at + 4]);
+    range_ends(q, info[at + 3], info[at + 4]);
     if (!info[at + 5].IsNull() && !info[at + 5].IsUndefined()) {
       q.now_ns = int_arg(info[at + 5]);
       q.present |= AGM_QUERY_HAS_NOW;
@@ -725,8 +728,7 @@ struct RangeArgs {
   agm_query q = AGM_QUERY_INIT;
   RangeArgs(const Napi::CallbackInfo &info, size_t at) {
     q.period = info[at].As<Napi::Number>().Uint32Value();
-    if (!info[at + 1].IsNull() && !info[at + 1].IsUndefined()) q.from_ns = int_arg(info[at + 1]);
-    if (!info[at + 2].IsNull() && !info[at + 2].IsUndefined()) q.to_ns = int_arg(info[at + 2]);
+    range_ends(q, info[at + 1], info[at + 2]);
     if (!info[at + 3].IsNull() && !info[at + 3].IsUndefined()) {
       q.now_ns = int_arg(info[at + 3]);
       q.present |= AGM_QUERY_HAS_NOW;
@@ -745,7 +747,7 @@ struct OptString {
 };
 
 // (format, period, since, until, nowNs, resource|null, file|null): an export into `out`, or
-// into `file` (through a temporary file renamed on success, so a failed export leaves nothing).
+// into `file` (by the core: whole or not at all).
 struct ExportJob {
   RangeArgs range;
   OptString resource, file;
@@ -766,38 +768,31 @@ struct ExportJob {
           },
           &out);
     }
-    const std::string tmp = file.value + "." + std::to_string(::getpid()) + ".tmp";
-    FILE *f = std::fopen(tmp.c_str(), "wb");
-    if (!f) return binding_failure("cannot write " + tmp + ": " + std::strerror(errno));
-    agm_status status = agm_history_export(
-        h, &o,
-        [](void *user, const char *data, size_t size) -> int32_t {
-          return std::fwrite(data, 1, size, static_cast<FILE *>(user)) == size ? 0 : 1;
-        },
-        f);
-    if (std::fclose(f) != 0 && status == AGM_OK) status = binding_failure("cannot write " + tmp);
-    if (status == AGM_OK && std::rename(tmp.c_str(), file.value.c_str()) != 0) {
-      status = binding_failure("cannot rename " + tmp + " to " + file.value + ": " + std::strerror(errno));
-    }
-    if (status != AGM_OK) std::remove(tmp.c_str());
-    return status;
+    return agm_history_export_to_file(nullptr, h, &o, file.value.c_str());
   }
   Napi::Value result(Napi::Env env) const {
     return file.given ? env.Undefined() : Napi::String::New(env, out);
   }
 };
 
-// (title|null, limit, period, since, until, nowNs)
+// (title|null, limit, period, since, until, nowNs, file|null): the page into `out`, or into
+// `file` (by the core: whole or not at all).
 struct ReportJob {
   OptString title;
   RangeArgs range;
+  OptString file;
   agm_report_options o = AGM_REPORT_OPTIONS_INIT;
   Buffer out;
-  explicit ReportJob(const Napi::CallbackInfo &info) : title(info[0]), range(info, 2) {
+  explicit ReportJob(const Napi::CallbackInfo &info) : title(info[0]), range(info, 2), file(info[6]) {
     o.title = title.get();
     o.limit = info[1].As<Napi::Number>().Uint32Value();
     o.range = &range.q;
   }
+  agm_status run(agm_history *h) {
+    return file.given ? agm_history_report_html_to_file(nullptr, h, &o, file.value.c_str())
+                      : agm_history_report_html(&out.b, h, &o);
+  }
+  Napi::Value result(Napi::Env env) const { return file.given ? env.Undefined() : out.str(env); }
 };
 
 // (endpoint, headers|null, timeoutMs, period, since, until, nowNs, resource|null, maxAttempts,
@@ -1573,15 +1568,15 @@ class History : public Napi::ObjectWrap<History> {
   }
   Napi::Value Report(const Napi::CallbackInfo &info) {
     ReportJob job(info);
-    check(info.Env(), agm_history_report_html(&job.out.b, g.live(info.Env(), "History"), &job.o));
-    return job.out.str(info.Env());
+    check(info.Env(), job.run(g.live(info.Env(), "History")));
+    return job.result(info.Env());
   }
   Napi::Value ReportAsync(const Napi::CallbackInfo &info) {
     agm_history *h = g.live(info.Env(), "History");
     auto job = std::make_shared<ReportJob>(info);
     return run_async(
-        info.Env(), g, Value(), [h, job] { return agm_history_report_html(&job->out.b, h, &job->o); },
-        [job](Napi::Env env) { return job->out.str(env); });
+        info.Env(), g, Value(), [h, job] { return job->run(h); },
+        [job](Napi::Env env) { return job->result(env); });
   }
   // (..., send): the push runs on its own thread and sends through `send` (lib/http.js).
   Napi::Value PushOtlpAsync(const Napi::CallbackInfo &info) {

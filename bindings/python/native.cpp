@@ -897,8 +897,14 @@ agm_query make_query(uint32_t kind, uint32_t period, int32_t group_by, py::objec
   q.kind = kind;
   q.period = period;
   q.group_by = group_by;
-  if (!from_ns.is_none()) q.from_ns = to_int64(from_ns.ptr(), "since");
-  if (!to_ns.is_none()) q.to_ns = to_int64(to_ns.ptr(), "until");
+  if (!from_ns.is_none()) {  // an end left out is open: the core's rule, by its presence bit
+    q.from_ns = to_int64(from_ns.ptr(), "since");
+    q.present |= AGM_QUERY_HAS_FROM;
+  }
+  if (!to_ns.is_none()) {
+    q.to_ns = to_int64(to_ns.ptr(), "until");
+    q.present |= AGM_QUERY_HAS_TO;
+  }
   if (!now_ns.is_none()) {
     q.now_ns = to_int64(now_ns.ptr(), "now_ns");
     q.present |= AGM_QUERY_HAS_NOW;
@@ -2005,6 +2011,24 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
           py::arg("since") = py::none(), py::arg("until") = py::none(), py::arg("now_ns") = py::none(),
           py::arg("resource") = py::none())
       .def(
+          "_export_to_file",
+          [](History &h, uint32_t format, py::object path, uint32_t period, py::object since,
+             py::object until, py::object now_ns, py::object resource) {
+            RangeArg range(period, since, until, now_ns);
+            agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
+            o.format = format;
+            o.range = &range.q;
+            o.resource_attributes = opt_utf8(resource, "resource");
+            const char *file = utf8(path.ptr(), "path");
+            Use<decltype(History::g)> use(h.g, "history", true);
+            uint64_t bytes = 0;
+            check(with_progress(h, [&] { return agm_history_export_to_file(&bytes, h.g.h, &o, file); }));
+            return bytes;
+          },
+          py::arg("format"), py::arg("path"), py::kw_only(), py::arg("period") = 0,
+          py::arg("since") = py::none(), py::arg("until") = py::none(), py::arg("now_ns") = py::none(),
+          py::arg("resource") = py::none())
+      .def(
           "_push_otlp",
           [](History &h, py::object endpoint, py::object send, py::object headers, uint32_t timeout_ms,
              uint32_t max_attempts, uint32_t retry_delay_ms, uint32_t period, py::object since,
@@ -2051,6 +2075,24 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
           },
           py::kw_only(), py::arg("title") = py::none(), py::arg("limit") = 0, py::arg("period") = 0,
           py::arg("since") = py::none(), py::arg("until") = py::none(), py::arg("now_ns") = py::none())
+      .def(
+          "_report_html_to_file",
+          [](History &h, py::object path, py::object title, uint32_t limit, uint32_t period, py::object since,
+             py::object until, py::object now_ns) {
+            RangeArg range(period, since, until, now_ns);
+            agm_report_options o = AGM_REPORT_OPTIONS_INIT;
+            o.range = &range.q;
+            o.title = opt_utf8(title, "title");
+            o.limit = limit;
+            const char *file = utf8(path.ptr(), "path");
+            Use<decltype(History::g)> use(h.g, "history", true);
+            uint64_t bytes = 0;
+            check(with_progress(h, [&] { return agm_history_report_html_to_file(&bytes, h.g.h, &o, file); }));
+            return bytes;
+          },
+          py::arg("path"), py::kw_only(), py::arg("title") = py::none(), py::arg("limit") = 0,
+          py::arg("period") = 0, py::arg("since") = py::none(), py::arg("until") = py::none(),
+          py::arg("now_ns") = py::none())
       .def_property(
           "progress", [](History &h) { return h.progress; },
           [](History &h, py::object fn) {

@@ -1327,11 +1327,23 @@ AGM_API agm_status agm_recorder_invocation_count(uint64_t *out, const agm_record
 AGM_API agm_status agm_recorder_invocations(agm_buffer *out, const agm_recorder *rec,
                                             uint64_t skip, uint64_t limit);
 
+/*
+ * Defaults (@since 0.2: named here once; a 0 in the option that names them selects them, so
+ * the bindings and the agentmetrics program pass 0 for "not given" and never restate them).
+ */
+#define AGM_DEFAULT_BUCKET_NS 60000000000ll        /* agm_aggregate_options.bucket_ns: 1 min */
+#define AGM_DEFAULT_SLOW_THRESHOLD_NS 5000000000ll /* agm_query.threshold_ns (SLOW): 5 s */
+#define AGM_DEFAULT_QUERY_LIMIT 10u                /* agm_query.limit: list lengths */
+#define AGM_DEFAULT_REPORT_LIMIT 20u               /* agm_report_options.limit: table rows */
+#define AGM_DEFAULT_HTTP_TIMEOUT_MS 10000u         /* agm_otlp_options.timeout_ms: 10 s */
+#define AGM_DEFAULT_PUSH_ATTEMPTS 5u               /* agm_otlp_options.max_attempts */
+#define AGM_DEFAULT_RETRY_DELAY_MS 1000u           /* agm_otlp_options.retry_delay_ms: 1 s */
+
 typedef struct agm_aggregate_options {
   uint32_t struct_size;
   uint32_t tier_count;      /* entries in tiers; 0: the default order low < medium < high */
   const char *const *tiers; /* tier names from the lowest rank to the highest */
-  int64_t bucket_ns;        /* parallelism_over_time bucket width; 0: one minute */
+  int64_t bucket_ns;        /* parallelism_over_time bucket width; 0: AGM_DEFAULT_BUCKET_NS */
 } agm_aggregate_options;
 #define AGM_AGGREGATE_OPTIONS_SIZE_V0 24u
 #define AGM_AGGREGATE_OPTIONS_INIT {(uint32_t)sizeof(agm_aggregate_options), 0u, NULL, 0}
@@ -1407,6 +1419,14 @@ AGM_API void agm_history_free(agm_history *history);
 #define AGM_BY_DAY 9
 
 #define AGM_QUERY_HAS_NOW (1u << 0) /* now_ns is set; else the wall clock */
+/* @since 0.2: the ends of an AGM_PERIOD_RANGE, each optional. With either bit set, from_ns is
+ * read only under AGM_QUERY_HAS_FROM and to_ns only under AGM_QUERY_HAS_TO; an end without its
+ * bit is open (no since: the earliest record; no until: the latest), so "unset" is never
+ * spelled as a sentinel value. Either bit with period AGM_PERIOD_ALL also selects the range.
+ * With neither bit (0.1 callers) a range reads both from_ns and to_ns, as before: sentinels
+ * such as INT64_MIN or 0 and INT64_MAX keep working. */
+#define AGM_QUERY_HAS_FROM (1u << 1)
+#define AGM_QUERY_HAS_TO (1u << 2)
 
 typedef struct agm_query {
   uint32_t struct_size;
@@ -1414,12 +1434,12 @@ typedef struct agm_query {
   uint64_t present;        /* AGM_QUERY_HAS_* */
   uint32_t period;         /* AGM_PERIOD_* */
   int32_t group_by;        /* AGM_BY_*; 0: AGM_BY_MODEL */
-  int64_t from_ns;         /* AGM_PERIOD_RANGE: wall clock, inclusive */
-  int64_t to_ns;           /* AGM_PERIOD_RANGE: exclusive */
+  int64_t from_ns;         /* AGM_PERIOD_RANGE: wall clock, inclusive (see AGM_QUERY_HAS_FROM) */
+  int64_t to_ns;           /* AGM_PERIOD_RANGE: exclusive (see AGM_QUERY_HAS_TO) */
   int64_t now_ns;          /* with AGM_QUERY_HAS_NOW */
   const char *name;        /* TOOLS: one tool (NULL: all); SESSION: the session id */
-  int64_t threshold_ns;    /* SLOW; 0: 5 s */
-  uint32_t limit;          /* list lengths; 0: 10 */
+  int64_t threshold_ns;    /* SLOW; 0: AGM_DEFAULT_SLOW_THRESHOLD_NS */
+  uint32_t limit;          /* list lengths; 0: AGM_DEFAULT_QUERY_LIMIT */
   uint32_t reserved0;
   const agm_aggregate_options *invocations; /* INVOCATIONS; NULL: defaults */
 } agm_query;
@@ -1431,7 +1451,8 @@ typedef struct agm_query {
  * agm_history_warnings).
  * @return AGM_OK; AGM_E_NOT_FOUND (SESSION: no record of that session; the store vanished);
  *   AGM_E_INVALID_ARGUMENT (unknown kind, period or group_by; SESSION without a name; RANGE
- *   with to_ns < from_ns); AGM_E_IO; AGM_E_CORRUPT.
+ *   with to_ns < from_ns; AGM_QUERY_HAS_FROM or _TO with a period other than ALL or RANGE);
+ *   AGM_E_IO (also: the progress callback stopped the read); AGM_E_CORRUPT.
  * @threadsafety any; queries on one handle run one at a time. @since 0.1
  */
 AGM_API agm_status agm_history_query(agm_buffer *out, agm_history *history,
@@ -1468,6 +1489,29 @@ AGM_API agm_status agm_recorder_query(agm_buffer *out, agm_recorder *rec,
  */
 typedef void (*agm_progress_fn)(void *user, uint64_t done, uint64_t total);
 AGM_API agm_status agm_history_set_progress(agm_history *history, agm_progress_fn fn, void *user);
+
+/* Units of agm_progress_unit_fn (@since 0.2). */
+#define AGM_PROGRESS_BYTES 1 /* bytes of journal read (a journal file or a folder of them) */
+#define AGM_PROGRESS_ROWS 2  /* rows of a SQLite database read */
+
+/**
+ * Progress with its unit (@since 0.2), as agm_progress_fn says otherwise: `done` and `total`
+ * count `unit` (AGM_PROGRESS_BYTES or AGM_PROGRESS_ROWS, the same for every call of one
+ * read); `user` is the pointer given to agm_history_set_progress_unit. Return 0 to go on;
+ * anything else stops the read, which then returns AGM_E_IO ("stopped by the progress
+ * callback"; the *_to_file functions then leave no file). It must not throw (C++) or longjmp.
+ */
+typedef int32_t (*agm_progress_unit_fn)(uint64_t done, uint64_t total, uint32_t unit, void *user);
+
+/**
+ * Set the progress callback of the reads on this handle, with its unit. It replaces a callback
+ * set by agm_history_set_progress and is replaced by one (one callback per handle; NULL fn:
+ * no progress). Called on the thread running the read, every 65,536 records and once at the end.
+ * @return AGM_OK; AGM_E_INVALID_ARGUMENT (history NULL).
+ * @threadsafety exclusive (not while a read runs on this handle). @since 0.2
+ */
+AGM_API agm_status agm_history_set_progress_unit(agm_history *history, agm_progress_unit_fn fn,
+                                                 void *user);
 
 /**
  * A UTC time as people type it, for the range of a query: "2026-11-22" (midnight),
@@ -1534,6 +1578,23 @@ typedef struct agm_export_options {
  */
 AGM_API agm_status agm_history_export(agm_history *history, const agm_export_options *options,
                                       agm_write_fn write, void *user);
+
+/**
+ * The export of agm_history_export written straight to the file at `path`, atomically: the
+ * pieces go to a temporary file beside it ("<path>.tmp-XXXXXX", in the same folder), which is
+ * synced (fsync) and renamed over `path` once the export is complete. Readers see the old file
+ * (or none) until then; on any failure `path` is left as it was and the temporary removed, so
+ * nothing half-written remains. The file's mode is 0666 less the umask. Memory stays bounded
+ * as for agm_history_export.
+ * @param[out] bytes  Optional (NULL): the size of the file written.
+ * @param path        The file to write (its folder must exist); replaced if it exists.
+ * @return AGM_OK; AGM_E_IO (the file cannot be created, written, synced or renamed: the message
+ *   names `path` and the reason; or the progress callback stopped the read); as
+ *   agm_history_export; AGM_E_INVALID_ARGUMENT (path NULL or empty).
+ * @threadsafety any; reads on one handle run one at a time. @since 0.2
+ */
+AGM_API agm_status agm_history_export_to_file(uint64_t *bytes, agm_history *history,
+                                              const agm_export_options *options, const char *path);
 
 /*
  * OTLP/HTTP push. The library makes no network calls itself: agm_history_push_otlp builds the
@@ -1618,14 +1679,15 @@ typedef int32_t (*agm_http_send_fn)(void *user, const agm_http_request *request,
 
 typedef struct agm_otlp_options {
   uint32_t struct_size;
-  uint32_t timeout_ms;  /* each attempt; 0: 10,000 */
+  uint32_t timeout_ms;  /* each attempt; 0: AGM_DEFAULT_HTTP_TIMEOUT_MS */
   const char *endpoint; /* "http://host:4318": "/v1/metrics" is appended unless the path
                            already ends with it */
   const char *headers;  /* extra request headers, "key=value,..." as
                            OTEL_EXPORTER_OTLP_HEADERS; NULL: none */
-  uint32_t max_attempts;   /* attempts in all, the first included; 0: 5; 1: no retry */
+  uint32_t max_attempts;   /* attempts in all, the first included; 0: AGM_DEFAULT_PUSH_ATTEMPTS;
+                              1: no retry */
   uint32_t retry_delay_ms; /* wait before the first retry, doubled for each next one up to
-                              30 s, with +-20 % jitter; 0: 1,000 */
+                              30 s, with +-20 % jitter; 0: AGM_DEFAULT_RETRY_DELAY_MS */
   agm_http_send_fn send;   /* required: performs each attempt (see agm_http_send_fn) */
   void *send_user;         /* passed to send as `user` */
 } agm_otlp_options;
@@ -1658,7 +1720,8 @@ AGM_API agm_status agm_history_push_otlp(agm_buffer *response, agm_history *hist
 
 typedef struct agm_report_options {
   uint32_t struct_size;
-  uint32_t limit;         /* rows of the slowest operations and recent errors tables; 0: 20 */
+  uint32_t limit;         /* rows of the slowest operations and recent errors tables;
+                             0: AGM_DEFAULT_REPORT_LIMIT */
   const agm_query *range; /* its period, from_ns, to_ns, now_ns; NULL: every record */
   const char *title;      /* NULL: "agentmetrics report" */
 } agm_report_options;
@@ -1676,6 +1739,19 @@ typedef struct agm_report_options {
  */
 AGM_API agm_status agm_history_report_html(agm_buffer *out, agm_history *history,
                                            const agm_report_options *options);
+
+/**
+ * The page of agm_history_report_html written straight to the file at `path`, atomically, as
+ * agm_history_export_to_file writes (temporary file beside it, fsync, rename; nothing
+ * half-written is ever left, and `path` is untouched on failure).
+ * @param[out] bytes  Optional (NULL): the size of the file written.
+ * @return AGM_OK; AGM_E_IO (naming `path` and the reason; or the progress callback stopped the
+ *   read); as agm_history_report_html; AGM_E_INVALID_ARGUMENT (path NULL or empty).
+ * @threadsafety any; reads on one handle run one at a time. @since 0.2
+ */
+AGM_API agm_status agm_history_report_html_to_file(uint64_t *bytes, agm_history *history,
+                                                   const agm_report_options *options,
+                                                   const char *path);
 
 /* ===== Section: The get_metrics agent tool ===== */
 

@@ -898,3 +898,23 @@ def test_more_names_than_the_cap_fold_into_other(tmp_path: pathlib.Path) -> None
     assert lines_with(res.stdout, "(other)")[0].split()[:2] == ["(other)", "3"]
     d = doc("summary", many, "--by", "model")
     assert d["folded_records"] == 3 and len(d["groups"]) == 10_001
+
+
+# ---- rules the core owns (defaults, open range ends, files written whole) ---------------------
+
+def test_defaults_and_open_range_ends_come_from_the_core(journal: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    assert doc("slow", journal, "--json")["threshold_ms"] == 5000  # no --threshold: the core's default
+    assert doc("slow", journal, "--threshold", "5s", "--json") == doc("slow", journal, "--json")
+    assert doc("invocations", journal, "--json") == doc("invocations", journal, "--bucket", "1m", "--json")
+    # --from alone and --to alone leave the other end open (no sentinel instants).
+    since = json.loads(ok("export", journal, "--format", "json", "--from", "2026-11-22T10:00:12Z"))
+    until = json.loads(ok("export", journal, "--format", "json", "--to", "2026-11-22T10:00:12Z"))
+    everything = json.loads(ok("export", journal, "--format", "json"))
+    assert len(since) + len(until) == len(everything) and since and until
+    assert all(r["timestamp"] >= "2026-11-22T10:00:12" for r in since)
+    # A report over a folder that is in the way: the core names the path, nothing is left.
+    taken = tmp_path / "taken.html"
+    taken.mkdir()
+    res = run("report", journal, "--html", taken)
+    assert res.returncode == 1 and f"cannot write {taken}" in res.stderr, res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.jsonl", "taken.html"]

@@ -248,6 +248,8 @@ export interface ExportOptions extends QueryOptions {
 
 export interface ReportOptions extends QueryOptions {
   title?: string;
+  /** Write the page to this file (atomically) instead of returning it. */
+  file?: string;
 }
 
 export interface PushOptions extends QueryOptions {
@@ -280,7 +282,8 @@ export class History implements Queries {
   readonly path: string;
   export(format?: ExportFormat, options?: ExportOptions & { file?: undefined }): string;
   export(format: ExportFormat, options: ExportOptions & { file: string }): undefined;
-  reportHtml(options?: ReportOptions): string;
+  reportHtml(options?: ReportOptions & { file?: undefined }): string;
+  reportHtml(options: ReportOptions & { file: string }): undefined;
   pushOtlp(endpoint: string, options?: PushOptions): Promise<Record<string, unknown>>;
   follow(options?: { fromStart?: boolean }): Follow;
   summary: Queries["summary"];
@@ -293,7 +296,7 @@ export class History implements Queries {
   invocations: Queries["invocations"];
   async: AsyncQueries & {
     export(format?: ExportFormat, options?: ExportOptions): Promise<string | undefined>;
-    reportHtml(options?: ReportOptions): Promise<string>;
+    reportHtml(options?: ReportOptions): Promise<string | undefined>;
   };
   warnings(): Doc;
   readonly closed: boolean;

@@ -312,7 +312,7 @@ const queryMethods = {
   costs(o) { return this._run("costs", o); },
   /** Per tool: calls, success rate, mean, p95, errors, last error. */
   tools(o) { return this._run("tools", o); },
-  /** Operations at or over thresholdMs (default 5000), slowest first. */
+  /** Operations at or over thresholdMs (default: the core's, 5 s), slowest first. */
   slow(o) { return this._run("slow", o); },
   /** Recent errors and error counts by tool and model. */
   errors(o) { return this._run("errors", o); },
@@ -330,9 +330,9 @@ function queryArgs(kind, o) {
   let since = null;
   let until = null;
   if (o.sinceNs !== undefined || o.untilNs !== undefined) {
-    period = C.period.range;
-    since = o.sinceNs === undefined ? 0n : instant(o.sinceNs, "sinceNs");
-    until = o.untilNs === undefined ? 2n ** 63n - 1n : instant(o.untilNs, "untilNs");
+    period = C.period.range; // an end left undefined is open (the core's presence bits)
+    if (o.sinceNs !== undefined) since = instant(o.sinceNs, "sinceNs");
+    if (o.untilNs !== undefined) until = instant(o.untilNs, "untilNs");
   }
   const name = kind === "tools" ? optString(o.tool, "tool") : optString(o.name, "name");
   return [QUERY[kind], period, o.by === undefined ? 0 : enumValue(BY, o.by, "grouping"), since, until,
@@ -378,7 +378,9 @@ function exportArgs(format, o) {
 
 function reportArgs(o) {
   o = options(o, "report options");
-  return [optString(o.title, "title") ?? null, o.limit ?? 0, ...rangeArgs(o)];
+  const file = o.file === undefined ? null : o.file;
+  if (file !== null && typeof file !== "string") throw new TypeError("reportHtml: file must be a path string");
+  return [optString(o.title, "title") ?? null, o.limit ?? 0, ...rangeArgs(o), file];
 }
 
 class History {
@@ -396,7 +398,7 @@ class History {
   }
   /** The records in range as "otlp-json", "prometheus", "csv" or "json": returned, or written to `file`. */
   export(format = "json", o) { return this._native.export(...exportArgs(format, o)); }
-  /** The self-contained HTML report (inline SVG charts, no script). */
+  /** The self-contained HTML report (inline SVG charts, no script): returned, or written to `file`. */
   reportHtml(o) { return this._native.reportHtml(...reportArgs(o)); }
   /**
    * POST the OTLP/JSON export to an OTLP/HTTP receiver with fetch (lib/http.js); resolves to its
@@ -406,15 +408,16 @@ class History {
   async pushOtlp(endpoint, o) {
     if (typeof endpoint !== "string") throw new TypeError("pushOtlp: endpoint must be a URL string");
     o = options(o, "push options");
-    const whole = (name, fallback) => {
-      const value = o[name] ?? fallback;
+    const whole = (name) => {
+      const value = o[name];
       if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
         throw new RangeError(`${name} must be a whole number from 1 to 2^32-1`);
       }
       return value;
     };
-    // 0: the library's default (5 attempts; 1 s before the first retry)
-    const reply = await this._native.pushOtlpAsync(endpoint, keyValues(o.headers, "headers"), whole("timeoutMs", 10000),
+    // 0: the library's default (10 s an attempt, 5 attempts, 1 s before the first retry)
+    const reply = await this._native.pushOtlpAsync(endpoint, keyValues(o.headers, "headers"),
+      o.timeoutMs == null ? 0 : whole("timeoutMs"),
       ...rangeArgs(o), keyValues(o.resource, "resource"), o.maxAttempts == null ? 0 : whole("maxAttempts"),
       o.retryDelayMs == null ? 0 : whole("retryDelayMs"), http.send);
     return reply.trim() ? JSON.parse(reply) : {};

@@ -34,28 +34,12 @@ def current_session() -> Optional[Session]:
     return _current.get()
 
 
-def _write_whole(path: PathLike, write: Callable[[IO[bytes]], Any]) -> None:
-    """Writes a file through a temporary one beside it: a failed write never leaves half a
-    file, nor the temporary one."""
-    target = os.fspath(path)
-    tmp = f"{target}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as out:
-            write(out)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _range(period: Union[Period, str], since: Optional[int], until: Optional[int],
            now_ns: Optional[int]) -> dict[str, Any]:
     """The period arguments of a native call: a named period, or [since, until) as a range."""
     p = enum_value(Period, period, "period")
     if since is not None or until is not None:
-        p = int(Period.RANGE)
-        since = 0 if since is None else since
-        until = (2**63 - 1) if until is None else until
+        p = int(Period.RANGE)  # an end left as None is open (the core's presence bits)
     return {"period": p, "since": since, "until": until, "now_ns": now_ns}
 
 
@@ -95,11 +79,12 @@ class _Queries:
         """Per tool: calls, success rate, mean, p95, errors, last error (one tool or all)."""
         return self._run(QueryKind.TOOLS, period, since, until, now_ns, name=name)
 
-    def slow(self, threshold_ns: int = 5_000_000_000, period: Union[Period, str] = Period.ALL, *,
+    def slow(self, threshold_ns: Optional[int] = None, period: Union[Period, str] = Period.ALL, *,
              limit: int = 0, since: Optional[int] = None, until: Optional[int] = None,
              now_ns: Optional[int] = None) -> Any:
-        """Model calls, tool calls and turns at or over the threshold, slowest first."""
-        return self._run(QueryKind.SLOW, period, since, until, now_ns, threshold_ns=threshold_ns,
+        """Model calls, tool calls and turns at or over the threshold, slowest first (None: the
+        core's default, 5 s)."""
+        return self._run(QueryKind.SLOW, period, since, until, now_ns, threshold_ns=threshold_ns or 0,
                          limit=limit)
 
     def errors(self, period: Union[Period, str] = Period.ALL, *, limit: int = 0,
@@ -172,7 +157,7 @@ class History(_native.History, _Queries):
             self._export(fmt, pieces.append, **args)
             return b"".join(pieces).decode()
         if isinstance(file, (str, os.PathLike)):
-            _write_whole(file, lambda out: self._export(fmt, out.write, **args))
+            self._export_to_file(fmt, os.fspath(file), **args)  # whole or not at all, by the core
             return None
         if isinstance(file, io.TextIOBase):
             text_file = file
@@ -183,7 +168,7 @@ class History(_native.History, _Queries):
         return None
 
     def push_otlp(self, endpoint: str, *, headers: Union[None, str, Mapping[str, str]] = None,
-                  resource: Union[None, str, Mapping[str, str]] = None, timeout: float = 10.0,
+                  resource: Union[None, str, Mapping[str, str]] = None, timeout: Optional[float] = None,
                   max_attempts: Optional[int] = None, retry_delay: Optional[float] = None,
                   period: Union[Period, str] = Period.ALL, since: Optional[int] = None,
                   until: Optional[int] = None, now_ns: Optional[int] = None) -> Any:
@@ -191,8 +176,8 @@ class History(_native.History, _Queries):
         is appended) and return its response (an ExportMetricsServiceResponse as a dict).
         An unreachable receiver or a 429, 502, 503 or 504 is retried up to `max_attempts` in all
         (default 5; 1: no retry), waiting `retry_delay` seconds (default 1), doubled each time,
-        or what the receiver's Retry-After asks; `timeout` bounds each attempt. StoreError when
-        the last attempt fails. The requests go through urllib (proxies from the environment
+        or what the receiver's Retry-After asks; `timeout` bounds each attempt (default 10 s).
+        StoreError when the last attempt fails. The requests go through urllib (proxies from the environment
         apply); redirects are not followed."""
         import json
 
@@ -203,7 +188,7 @@ class History(_native.History, _Queries):
         from . import _http  # urllib, ssl and email: imported on the first push, not with the package
 
         reply = self._push_otlp(endpoint, send=_http.send, headers=_key_values(headers, "headers"),
-                                timeout_ms=max(1, int(timeout * 1000)),
+                                timeout_ms=0 if timeout is None else max(1, int(timeout * 1000)),
                                 max_attempts=max_attempts or 0,
                                 retry_delay_ms=0 if retry_delay is None else max(1, int(retry_delay * 1000)),
                                 resource=_key_values(resource, "resource"),
@@ -215,11 +200,14 @@ class History(_native.History, _Queries):
                     since: Optional[int] = None, until: Optional[int] = None,
                     now_ns: Optional[int] = None) -> str:
         """The self-contained HTML report (charts as inline SVG, no script, no network); also
-        written to ``path`` when given."""
-        html = self._report_html(title=title, limit=limit, **_range(period, since, until, now_ns))
-        if path is not None:
-            _write_whole(path, lambda out: out.write(html.encode()))
-        return html
+        written to ``path`` when given, whole or not at all (the core writes it)."""
+        args = _range(period, since, until, now_ns)
+        if path is None:
+            return self._report_html(title=title, limit=limit, **args)
+        target = os.fspath(path)
+        self._report_html_to_file(target, title=title, limit=limit, **args)  # whole or not at all
+        with open(target, "rb") as page:  # the page as written (bounded in size)
+            return page.read().decode()
 
     def follow(self, *, from_start: bool = False) -> Follow:
         """A :class:`Follow` of this store: the records appended from now (or from the start)."""

@@ -252,6 +252,10 @@ class History:
         self, format: int, write: Callable[[bytes], object], *, period: int = 0, since: Optional[int] = None,
         until: Optional[int] = None, now_ns: Optional[int] = None, resource: Optional[str] = None,
     ) -> None: ...
+    def _export_to_file(
+        self, format: int, path: str, *, period: int = 0, since: Optional[int] = None,
+        until: Optional[int] = None, now_ns: Optional[int] = None, resource: Optional[str] = None,
+    ) -> int: ...
     def _push_otlp(
         self, endpoint: str, *, send: _HttpSender, headers: Optional[str] = None, timeout_ms: int = 0, max_attempts: int = 0,
         retry_delay_ms: int = 0, period: int = 0,
@@ -262,6 +266,10 @@ class History:
         self, *, title: Optional[str] = None, limit: int = 0, period: int = 0, since: Optional[int] = None,
         until: Optional[int] = None, now_ns: Optional[int] = None,
     ) -> str: ...
+    def _report_html_to_file(
+        self, path: str, *, title: Optional[str] = None, limit: int = 0, period: int = 0,
+        since: Optional[int] = None, until: Optional[int] = None, now_ns: Optional[int] = None,
+    ) -> int: ...
     @property
     def progress(self) -> Optional[Callable[[int, int], object]]: ...
     @progress.setter

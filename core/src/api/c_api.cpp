@@ -20,6 +20,7 @@
 #include "engine.hpp"
 #include "errors.hpp"
 #include "export_store.hpp"
+#include "file_out.hpp"
 #include "follow.hpp"
 #include "format.hpp"
 #include "history.hpp"
@@ -56,7 +57,9 @@ struct agm_history {
   std::string path;
   std::mutex mu;  // one read at a time; guards report
   ReadReport report;
-  agentmetrics::ProgressFn progress;  // empty: none
+  agentmetrics::ProgressFn progress;             // agm_history_set_progress's; empty: none
+  agm_progress_unit_fn progress_unit = nullptr;  // or agm_history_set_progress_unit's
+  void *progress_user = nullptr;
 };
 
 struct agm_follow {
@@ -588,7 +591,7 @@ InvocationOptions aggregate_options_in(const agm_aggregate_options *src) {
   if (src == nullptr) return options;
   const agm_aggregate_options in = read_struct(src, AGM_AGGREGATE_OPTIONS_SIZE_V0, "options");
   if (in.bucket_ns < 0) throw InvalidArgument("options->bucket_ns is negative");
-  if (in.bucket_ns > 0) options.bucket_ns = in.bucket_ns;
+  options.bucket_ns = in.bucket_ns > 0 ? in.bucket_ns : AGM_DEFAULT_BUCKET_NS;
   if (in.tier_count > 0) {
     if (in.tiers == nullptr) throw InvalidArgument("options->tiers is NULL");
     options.tier_order.clear();
@@ -607,7 +610,20 @@ int64_t query_now(const agm_query &in, const Clock &clock) {
 // [from, to) of the query's period.
 std::pair<int64_t, int64_t> period_in(const agm_query &in, const Clock &clock) {
   static constexpr const char *kPeriods[] = {"all", "hour", "day", "week", "month"};
-  if (in.period == AGM_PERIOD_RANGE) {
+  constexpr uint64_t kEnds = AGM_QUERY_HAS_FROM | AGM_QUERY_HAS_TO;
+  if (in.present & kEnds) {
+    // 0.2: each end read only under its bit; an end without it is open.
+    if (in.period != AGM_PERIOD_ALL && in.period != AGM_PERIOD_RANGE) {
+      throw InvalidArgument(
+          "query->present has AGM_QUERY_HAS_FROM or _TO with a period other than "
+          "AGM_PERIOD_RANGE or AGM_PERIOD_ALL");
+    }
+    const int64_t from = (in.present & AGM_QUERY_HAS_FROM) ? in.from_ns : std::numeric_limits<int64_t>::min();
+    const int64_t to = (in.present & AGM_QUERY_HAS_TO) ? in.to_ns : std::numeric_limits<int64_t>::max();
+    if (to < from) throw InvalidArgument("query->to_ns is before query->from_ns");
+    return {from, to};
+  }
+  if (in.period == AGM_PERIOD_RANGE) {  // 0.1: both ends, open ones as sentinels
     if (in.to_ns < in.from_ns) throw InvalidArgument("query->to_ns is before query->from_ns");
     return {in.from_ns, in.to_ns};
   }
@@ -627,7 +643,7 @@ RangeIn range_in(const agm_query *src, const char *what) {
     return r;
   }
   const agm_query in = read_struct(src, AGM_QUERY_SIZE_V0, what);
-  check_bits(in.present, AGM_QUERY_HAS_NOW, what);
+  check_bits(in.present, AGM_QUERY_HAS_NOW | AGM_QUERY_HAS_FROM | AGM_QUERY_HAS_TO, what);
   std::tie(r.from, r.to) = period_in(in, Clock{});
   r.now = query_now(in, Clock{});
   return r;
@@ -656,7 +672,7 @@ ExportOptions export_options_in(const agm_export_options *src, bool any_format =
 
 Query query_in(const agm_query *src, const Clock &clock) {
   const agm_query in = read_struct(src, AGM_QUERY_SIZE_V0, "query");
-  check_bits(in.present, AGM_QUERY_HAS_NOW, "query->present");
+  check_bits(in.present, AGM_QUERY_HAS_NOW | AGM_QUERY_HAS_FROM | AGM_QUERY_HAS_TO, "query->present");
   Query q;
   if (in.kind < AGM_QUERY_SUMMARY || in.kind > AGM_QUERY_INVOCATIONS) {
     throw InvalidArgument("unknown query kind " + std::to_string(in.kind) + " (expected AGM_QUERY_*)");
@@ -683,8 +699,8 @@ Query query_in(const agm_query *src, const Clock &clock) {
   q.group_by = group->second;
   q.name = opt_str(in.name, "query->name");
   if (in.threshold_ns < 0) throw InvalidArgument("query->threshold_ns is negative");
-  if (in.threshold_ns > 0) q.threshold_ns = in.threshold_ns;
-  if (in.limit > 0) q.limit = in.limit;
+  q.threshold_ns = in.threshold_ns > 0 ? in.threshold_ns : AGM_DEFAULT_SLOW_THRESHOLD_NS;
+  q.limit = in.limit > 0 ? in.limit : AGM_DEFAULT_QUERY_LIMIT;
   q.invocations = aggregate_options_in(in.invocations);
   return q;
 }
@@ -708,6 +724,30 @@ std::string path_in(const char *path) {
   const std::string_view p = req_str(path, "path");
   if (p.find('\0') != std::string_view::npos) throw InvalidArgument("path contains a NUL byte");
   return std::string(p);
+}
+
+// The progress callback of one read on `h`: agm_history_set_progress_unit's with the store's
+// unit (a database counts rows, journals bytes, as for_each_stored reads them), else
+// agm_history_set_progress's.
+ProgressFn read_progress(const agm_history &h) {
+  if (h.progress_unit == nullptr) return h.progress;
+  const uint32_t unit = is_sqlite_file(h.path) ? AGM_PROGRESS_ROWS : AGM_PROGRESS_BYTES;
+  return [fn = h.progress_unit, user = h.progress_user, unit](uint64_t done, uint64_t total) {
+    if (fn(done, total, unit, user) != 0) throw IoError("the read was stopped by the progress callback");
+  };
+}
+
+ReportOptions report_options_in(const agm_report_options *options, const agm_history &h) {
+  const agm_report_options in = read_struct(options, AGM_REPORT_OPTIONS_SIZE_V0, "options");
+  const RangeIn range = range_in(in.range, "options->range");
+  ReportOptions o;
+  o.from = range.from;
+  o.to = range.to;
+  o.now_ns = range.now;
+  o.limit = in.limit ? in.limit : AGM_DEFAULT_REPORT_LIMIT;
+  if (in.title) o.title = req_str(in.title, "options->title");
+  o.source = h.path;
+  return o;
 }
 
 agm_status record_invocation(agm_recorder *rec, const InvocationView &inv) {
@@ -1501,7 +1541,7 @@ agm_status agm_history_query(agm_buffer *out, agm_history *history, const agm_qu
     const Query q = query_in(query, Clock{});
     std::lock_guard lock(h.mu);
     h.report = ReadReport{};
-    return query_store(h.path, q, h.report, h.progress);
+    return query_store(h.path, q, h.report, read_progress(h));
   });
 }
 
@@ -1579,7 +1619,20 @@ agm_status agm_history_set_progress(agm_history *history, agm_progress_fn fn, vo
     agm_history &h = require(history, "history");
     std::lock_guard lock(h.mu);
     h.progress = nullptr;
+    h.progress_unit = nullptr;
+    h.progress_user = nullptr;
     if (fn) h.progress = [fn, user](uint64_t done, uint64_t total) { fn(user, done, total); };
+    return AGM_OK;
+  });
+}
+
+agm_status agm_history_set_progress_unit(agm_history *history, agm_progress_unit_fn fn, void *user) {
+  return guard([&] {
+    agm_history &h = require(history, "history");
+    std::lock_guard lock(h.mu);
+    h.progress = nullptr;
+    h.progress_unit = fn;
+    h.progress_user = fn ? user : nullptr;
     return AGM_OK;
   });
 }
@@ -1598,7 +1651,24 @@ agm_status agm_history_export(agm_history *history, const agm_export_options *op
           if (write(user, piece.data(), piece.size()) != 0)
             throw IoError("the export was stopped by its writer");
         },
-        h.report, h.progress);
+        h.report, read_progress(h));
+    return AGM_OK;
+  });
+}
+
+agm_status agm_history_export_to_file(uint64_t *bytes, agm_history *history,
+                                      const agm_export_options *options, const char *path) {
+  return guard([&] {
+    agm_history &h = require(history, "history");
+    const ExportOptions o = export_options_in(options);
+    const std::string target = path_in(path);
+    std::lock_guard lock(h.mu);
+    h.report = ReadReport{};
+    FileOut file(target);  // removed unless committed
+    export_store(
+        h.path, o, [&](std::string_view piece) { file.write(piece); }, h.report, read_progress(h));
+    file.commit();
+    if (bytes) *bytes = file.bytes();
     return AGM_OK;
   });
 }
@@ -1613,9 +1683,9 @@ agm_status agm_history_push_otlp(agm_buffer *response, agm_history *history,
     OtlpTarget target;
     target.endpoint = req_str(in.endpoint, "otlp->endpoint");
     if (in.headers) target.headers = parse_key_values(in.headers, "otlp->headers");
-    if (in.timeout_ms) target.timeout_ms = in.timeout_ms;
-    if (in.max_attempts) target.max_attempts = in.max_attempts;
-    if (in.retry_delay_ms) target.retry_delay_ms = in.retry_delay_ms;
+    target.timeout_ms = in.timeout_ms ? in.timeout_ms : AGM_DEFAULT_HTTP_TIMEOUT_MS;
+    target.max_attempts = in.max_attempts ? in.max_attempts : AGM_DEFAULT_PUSH_ATTEMPTS;
+    target.retry_delay_ms = in.retry_delay_ms ? in.retry_delay_ms : AGM_DEFAULT_RETRY_DELAY_MS;
     target.send = in.send;
     target.send_user = in.send_user;
     check_otlp_target(target);  // before the store is read
@@ -1624,7 +1694,7 @@ agm_status agm_history_push_otlp(agm_buffer *response, agm_history *history,
       std::lock_guard lock(h.mu);
       h.report = ReadReport{};
       export_store(
-          h.path, o, [&](std::string_view piece) { body += piece; }, h.report, h.progress);
+          h.path, o, [&](std::string_view piece) { body += piece; }, h.report, read_progress(h));
     }
     std::string reply = post_otlp(target, body);
     if (response) buffer_set(out_buffer(response), std::move(reply));
@@ -1635,18 +1705,27 @@ agm_status agm_history_push_otlp(agm_buffer *response, agm_history *history,
 agm_status agm_history_report_html(agm_buffer *out, agm_history *history, const agm_report_options *options) {
   return string_result(out, [&] {
     agm_history &h = require(history, "history");
-    const agm_report_options in = read_struct(options, AGM_REPORT_OPTIONS_SIZE_V0, "options");
-    const RangeIn range = range_in(in.range, "options->range");
-    ReportOptions o;
-    o.from = range.from;
-    o.to = range.to;
-    o.now_ns = range.now;
-    if (in.limit) o.limit = in.limit;
-    if (in.title) o.title = req_str(in.title, "options->title");
-    o.source = h.path;
+    const ReportOptions o = report_options_in(options, h);
     std::lock_guard lock(h.mu);
     h.report = ReadReport{};
-    return report_store(h.path, o, h.report, h.progress);
+    return report_store(h.path, o, h.report, read_progress(h));
+  });
+}
+
+agm_status agm_history_report_html_to_file(uint64_t *bytes, agm_history *history,
+                                           const agm_report_options *options, const char *path) {
+  return guard([&] {
+    agm_history &h = require(history, "history");
+    const ReportOptions o = report_options_in(options, h);
+    const std::string target = path_in(path);
+    std::lock_guard lock(h.mu);
+    h.report = ReadReport{};
+    const std::string page = report_store(h.path, o, h.report, read_progress(h));
+    FileOut file(target);
+    file.write(page);
+    file.commit();
+    if (bytes) *bytes = file.bytes();
+    return AGM_OK;
   });
 }
 
