@@ -33,7 +33,6 @@ constexpr std::string_view kMembers[] = {"action",     "period",       "group_by
 
 // Defaults of the optional arguments (the schema's descriptions state them).
 constexpr std::string_view kDefaultPeriod = "all";
-constexpr std::string_view kDefaultGroup = "model";
 constexpr uint32_t kMaxLimit = 100;
 
 // The one definition the bindings hand to a model (OpenAI "parameters", Anthropic
@@ -69,7 +68,7 @@ struct Args {
   Action action = kSummary;
   std::string_view period = kDefaultPeriod;
   uint32_t period_value = AGM_PERIOD_ALL;
-  int32_t group_by = AGM_BY_MODEL;
+  int32_t group_by = AGM_BY_MODEL;  // the schema's default
   std::optional<std::string> tool_name, session_id;
   int64_t threshold_ns = 0;  // 0: the query's default (5 s)
   uint32_t limit = 0;        // 0: the query's default (10)
