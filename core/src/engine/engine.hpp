@@ -1,4 +1,8 @@
-// The recording engine: recorders, sessions, turns, model and tool calls, budgets.
+// The recording engine: recorders, sessions, turns, model and tool calls, budgets. This header
+// is the layer's interface; its code is split by concern: recorder.cpp (prices, totals, store,
+// observers, invocations), load.cpp (agm_recorder_load), session.cpp (labels, lifecycle),
+// calls.cpp (the recording path: model and tool calls), turns.cpp, budgets.cpp, queries.cpp
+// (totals, breakdowns) and display.cpp (the display lines).
 //
 // Locking: each session has one mutex that every record and query on it takes; records on
 // different sessions never contend. The recorder's mutex guards its session list and the
@@ -6,6 +10,7 @@
 // mutex of its own, taken with or without the others but never before them.
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -39,8 +44,19 @@ struct Clock {
   ClockFn monotonic = nullptr;  // null: CLOCK_MONOTONIC
   ClockFn wall = nullptr;       // null: CLOCK_REALTIME
   void *payload = nullptr;
-  int64_t now() const;
-  int64_t wall_now() const;
+  // Inline: the recording path reads the clock on every call.
+  int64_t now() const {
+    if (monotonic) return monotonic(payload);
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  int64_t wall_now() const {
+    if (wall) return wall(payload);
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
 };
 
 // Timing of a call as given (AGM_CALL_* bits: c_api.cpp checks these equal them).

@@ -1,6 +1,6 @@
 // One fold over stored records: the rules every reader of a store applies to a record, written
 // once. The history queries (history.cpp), the HTML report (report.cpp), the metric exports
-// (export.cpp) and agm_recorder_load (engine.cpp) each keep only their own accumulators and
+// (export.cpp) and agm_recorder_load (load.cpp) each keep only their own accumulators and
 // fold a record through a Folded:
 //   - totals count model calls, tool calls and turns; a turn's tokens and cost summarise its
 //     model calls, which have records of their own, so they are not added again;
