@@ -768,18 +768,179 @@ void add_limit(CLI::App *cmd, Args &a, const std::string &help) {
   cmd->add_option("--limit", a.limit, help)->check(range)->type_name("N");
 }
 
-// A store command: STORE, its own options (added by `own`), then the period options, progress
-// and output flags shared by every store command.
-template <class Own>
-CLI::App *store_command(CLI::App &app, Args &a, const char *name, const char *help, Own own) {
-  CLI::App *cmd = app.add_subcommand(name, help);
-  add_store(cmd, a);
-  own(cmd);
-  add_period(cmd, a);
-  add_progress(cmd, a);
-  add_output_flags(cmd, a, "print the query's JSON document (README: History queries)");
-  return cmd;
+void add_prices_file(CLI::App *cmd, Args &a) {
+  cmd->add_option("--prices", a.prices_file, "a LiteLLM price JSON loaded over the bundled table")
+      ->type_name("FILE");
 }
+
+// `prices` alone is `prices show`.
+int cmd_prices(const Args &a, CLI::App &prices) {
+  if (prices.get_subcommand("lookup")->parsed()) {
+    cmd_prices_lookup(a);
+  } else if (prices.get_subcommand("check")->parsed()) {
+    cmd_prices_check(a);
+  } else {
+    cmd_prices_show(a);
+  }
+  return kExitOk;
+}
+
+// An action that ends in success when it returns (failures throw Failure).
+template <void (*Action)(const Args &)>
+int ok(const Args &a, CLI::App &) {
+  Action(a);
+  return kExitOk;
+}
+
+// One command of the program: its name and summary, its options and its action (whose result
+// is the exit code). A store command (`store`) has STORE first, then its own options, then the
+// period options, progress and output flags shared by every store command.
+struct Command {
+  const char *name;
+  const char *help;
+  bool store;
+  void (*options)(CLI::App *cmd, Args &a);
+  int (*action)(const Args &a, CLI::App &cmd);
+};
+
+// Every command, in the order --help lists them. Adding a command is adding its entry here.
+const Command kCommands[] = {
+    {"summary", "totals, latencies, cost by model, top tools and sessions", true,
+     [](CLI::App *cmd, Args &a) {
+       cmd->add_option(
+              "--by", a.by,
+              "cost grouped by model, provider, source, agent, phase, task, session, day (UTC) or tool "
+              "(model calls by the tool that made them)")
+           ->check(CLI::IsMember(
+               {"model", "provider", "source", "agent", "phase", "task", "session", "day", "tool"}))
+           ->type_name("DIMENSION");
+       add_limit(cmd, a, "entries in each list" + kDefaultLimit);
+     },
+     ok<cmd_summary>},
+    {"sessions", "the most expensive sessions", true,
+     [](CLI::App *cmd, Args &a) { add_limit(cmd, a, "sessions to list" + kDefaultLimit); }, ok<cmd_sessions>},
+    {"session", "one session: labels, totals, tools, turns, latencies", true,
+     [](CLI::App *cmd, Args &a) { cmd->add_option("ID", a.session_id, "the session id")->required(); },
+     ok<cmd_session>},
+    {"tools", "per tool: calls, success rate, latency, last error", true,
+     [](CLI::App *cmd, Args &a) {
+       cmd->add_option("--name", a.name, "only this tool")->type_name("TOOL");
+       add_limit(cmd, a, "tools to list" + kDefaultLimit);
+     },
+     ok<cmd_tools>},
+    {"slow", "model calls, tool calls and turns at or over a threshold", true,
+     [](CLI::App *cmd, Args &a) {
+       add_duration(cmd, "--threshold", a.threshold_ns,
+                    "the threshold (default " + default_duration(AGM_DEFAULT_SLOW_THRESHOLD_NS) + ")",
+                    &a.threshold_given);
+       add_limit(cmd, a, "operations to list" + kDefaultLimit);
+     },
+     ok<cmd_slow>},
+    {"errors", "recent errors, error counts by tool and model", true,
+     [](CLI::App *cmd, Args &a) { add_limit(cmd, a, "recent errors to list" + kDefaultLimit); },
+     ok<cmd_errors>},
+    {"invocations", "the invocation aggregate (multi-agent fleets)", true,
+     [](CLI::App *cmd, Args &a) {
+       add_duration(cmd, "--bucket", a.bucket_ns,
+                    "width of the parallelism-over-time buckets (default " +
+                        default_duration(AGM_DEFAULT_BUCKET_NS) + ")",
+                    &a.bucket_given);
+       cmd->add_option("--tiers", a.tiers,
+                       "model tiers from the lowest to the highest (default low,medium,high)")
+           ->delimiter(',')
+           ->type_name("T1,T2,...");
+     },
+     ok<cmd_invocations>},
+    {"report", "write a self-contained HTML report", false,
+     [](CLI::App *report, Args &a) {
+       add_store(report, a);
+       report->add_option("--html", a.html, "the HTML file to write")->required()->type_name("FILE");
+       report->add_option("--title", a.title, "page title (default \"agentmetrics report\")");
+       add_limit(report, a,
+                 "rows of the slowest operations and recent errors tables (default " +
+                     std::to_string(AGM_DEFAULT_REPORT_LIMIT) + ")");
+       add_period(report, a);
+       add_progress(report, a);
+       add_output_flags(report, a, "print {\"path\",\"bytes\",\"records\"} instead of a sentence");
+     },
+     ok<cmd_report>},
+    {"export", "export records as OTLP/JSON, Prometheus text, CSV or JSON; or push OTLP", false,
+     [](CLI::App *exp, Args &a) {
+       add_store(exp, a);
+       exp->add_option("--format", a.format, "otlp-json, prometheus, csv or json (one row per record)")
+           ->check(CLI::IsMember({"otlp-json", "prometheus", "csv", "json"}))
+           ->type_name("FORMAT");
+       auto *out = exp->add_option("-o,--output", a.output,
+                                   "write to FILE (atomically: all or nothing) instead of stdout")
+                       ->type_name("FILE");
+       exp->add_option(
+              "--resource", a.resource,
+              "OTLP resource attributes k=v,... (after OTEL_RESOURCE_ATTRIBUTES; service.name defaults to "
+              "agentmetrics)")
+           ->type_name("K=V,...");
+       auto *endpoint =
+           exp->add_option("--endpoint", a.endpoint,
+                           "push OTLP/JSON to this OTLP/HTTP receiver (e.g. http://localhost:4318)")
+               ->type_name("URL");
+       endpoint->excludes(out);
+       exp->add_option("--header", a.headers,
+                       "request header k=v for the push, repeatable (after OTEL_EXPORTER_OTLP_HEADERS)")
+           ->type_name("K=V")
+           ->needs(endpoint);
+       add_duration(exp, "--timeout", a.timeout_ns,
+                    "timeout of each attempt of the push (default " +
+                        default_duration(int64_t{AGM_DEFAULT_HTTP_TIMEOUT_MS} * 1'000'000) + ")",
+                    &a.timeout_given)
+           ->needs(endpoint);
+       exp->add_option(
+              "--attempts", a.attempts,
+              "attempts in all when the receiver is unreachable or answers 429, 502, 503 or 504, with "
+              "backoff between them (default " +
+                  std::to_string(AGM_DEFAULT_PUSH_ATTEMPTS) + "; 1: no retry)")
+           ->check(CLI::Range(1u, 100u))
+           ->needs(endpoint);
+       add_period(exp, a);
+       add_progress(exp, a);
+       add_output_flags(
+           exp, a,
+           "with -o: print {\"path\",\"bytes\",\"records\"}; with --endpoint: the receiver's response");
+     },
+     ok<cmd_export>},
+    {"prices", "the price table: show [FILTER], lookup MODEL, check FILE", false,
+     [](CLI::App *prices, Args &a) {
+       prices->require_subcommand(0, 1);
+       prices->add_option("FILTER", a.filter, "only models whose name contains this (case-insensitive)");
+       add_prices_file(prices, a);
+       add_output_flags(prices, a, "print the table as the library's JSON");
+       CLI::App *show_cmd = prices->add_subcommand("show", "list the priced models (USD per 1M tokens)");
+       show_cmd->add_option("FILTER", a.filter, "only models whose name contains this (case-insensitive)");
+       add_prices_file(show_cmd, a);
+       add_output_flags(show_cmd, a, "print the table as the library's JSON");
+       CLI::App *lookup = prices->add_subcommand("lookup", "the price entry a model name resolves to");
+       lookup->add_option("MODEL", a.model, "the model name as an application passes it")->required();
+       lookup->add_option("--provider", a.provider, "the provider, tried as PROVIDER/MODEL first");
+       add_prices_file(lookup, a);
+       add_output_flags(lookup, a, "print the entry as the library's JSON");
+       CLI::App *check_cmd = prices->add_subcommand("check", "validate a LiteLLM price file on its own");
+       check_cmd->add_option("FILE", a.check_file, "the price file")->required();
+       add_output_flags(check_cmd, a, "print {\"path\",\"entries\",\"priced\",\"skipped\"}");
+     },
+     cmd_prices},
+    {"tail", "print the last records of a store; -f: follow new ones", false,
+     [](CLI::App *tail, Args &a) {
+       add_store(tail, a);
+       tail->add_flag("-f,--follow", a.follow,
+                      "keep printing records as they are appended, until interrupted");
+       CLI::Range lines(uint64_t{0}, uint64_t{1'000'000'000'000});
+       lines.description("");
+       tail->add_option("-n,--lines", a.lines, "records to print from the end (default 10)")
+           ->check(lines)
+           ->type_name("N");
+       add_duration(tail, "--interval", a.interval_ns, "time between polls with -f (default 500ms)");
+       add_output_flags(tail, a, "print each record as the library's JSON row, one per line");
+     },
+     [](const Args &a, CLI::App &) { return cmd_tail(a); }},
+};
 
 std::string version_text() {
   return std::string("agentmetrics ") + AGM_VERSION_STRING + " (libagentmetrics " + agm_version_string() +
@@ -796,132 +957,18 @@ int run(int argc, char **argv, agm_http_send_fn send, void *send_user) {
   app.require_subcommand(1);
   app.footer(kExitCodes);
   app.get_formatter()->column_width(34);
-
-  CLI::App *summary = store_command(
-      app, a, "summary", "totals, latencies, cost by model, top tools and sessions", [&](CLI::App *cmd) {
-        cmd->add_option(
-               "--by", a.by,
-               "cost grouped by model, provider, source, agent, phase, task, session, day (UTC) or tool "
-               "(model calls by the tool that made them)")
-            ->check(CLI::IsMember(
-                {"model", "provider", "source", "agent", "phase", "task", "session", "day", "tool"}))
-            ->type_name("DIMENSION");
-        add_limit(cmd, a, "entries in each list" + kDefaultLimit);
-      });
-  CLI::App *sessions = store_command(app, a, "sessions", "the most expensive sessions", [&](CLI::App *cmd) {
-    add_limit(cmd, a, "sessions to list" + kDefaultLimit);
-  });
-  CLI::App *session = store_command(
-      app, a, "session", "one session: labels, totals, tools, turns, latencies",
-      [&](CLI::App *cmd) { cmd->add_option("ID", a.session_id, "the session id")->required(); });
-  CLI::App *tools = store_command(app, a, "tools", "per tool: calls, success rate, latency, last error",
-                                  [&](CLI::App *cmd) {
-                                    cmd->add_option("--name", a.name, "only this tool")->type_name("TOOL");
-                                    add_limit(cmd, a, "tools to list" + kDefaultLimit);
-                                  });
-  CLI::App *slow = store_command(
-      app, a, "slow", "model calls, tool calls and turns at or over a threshold", [&](CLI::App *cmd) {
-        add_duration(cmd, "--threshold", a.threshold_ns,
-                     "the threshold (default " + default_duration(AGM_DEFAULT_SLOW_THRESHOLD_NS) + ")",
-                     &a.threshold_given);
-        add_limit(cmd, a, "operations to list" + kDefaultLimit);
-      });
-  CLI::App *errors =
-      store_command(app, a, "errors", "recent errors, error counts by tool and model",
-                    [&](CLI::App *cmd) { add_limit(cmd, a, "recent errors to list" + kDefaultLimit); });
-  CLI::App *invocations = store_command(
-      app, a, "invocations", "the invocation aggregate (multi-agent fleets)", [&](CLI::App *cmd) {
-        add_duration(cmd, "--bucket", a.bucket_ns,
-                     "width of the parallelism-over-time buckets (default " +
-                         default_duration(AGM_DEFAULT_BUCKET_NS) + ")",
-                     &a.bucket_given);
-        cmd->add_option("--tiers", a.tiers,
-                        "model tiers from the lowest to the highest (default low,medium,high)")
-            ->delimiter(',')
-            ->type_name("T1,T2,...");
-      });
-
-  CLI::App *report = app.add_subcommand("report", "write a self-contained HTML report");
-  add_store(report, a);
-  report->add_option("--html", a.html, "the HTML file to write")->required()->type_name("FILE");
-  report->add_option("--title", a.title, "page title (default \"agentmetrics report\")");
-  add_limit(report, a,
-            "rows of the slowest operations and recent errors tables (default " +
-                std::to_string(AGM_DEFAULT_REPORT_LIMIT) + ")");
-  add_period(report, a);
-  add_progress(report, a);
-  add_output_flags(report, a, "print {\"path\",\"bytes\",\"records\"} instead of a sentence");
-
-  CLI::App *exp =
-      app.add_subcommand("export", "export records as OTLP/JSON, Prometheus text, CSV or JSON; or push OTLP");
-  add_store(exp, a);
-  exp->add_option("--format", a.format, "otlp-json, prometheus, csv or json (one row per record)")
-      ->check(CLI::IsMember({"otlp-json", "prometheus", "csv", "json"}))
-      ->type_name("FORMAT");
-  auto *out =
-      exp->add_option("-o,--output", a.output, "write to FILE (atomically: all or nothing) instead of stdout")
-          ->type_name("FILE");
-  exp->add_option(
-         "--resource", a.resource,
-         "OTLP resource attributes k=v,... (after OTEL_RESOURCE_ATTRIBUTES; service.name defaults to "
-         "agentmetrics)")
-      ->type_name("K=V,...");
-  auto *endpoint = exp->add_option("--endpoint", a.endpoint,
-                                   "push OTLP/JSON to this OTLP/HTTP receiver (e.g. http://localhost:4318)")
-                       ->type_name("URL");
-  endpoint->excludes(out);
-  exp->add_option("--header", a.headers,
-                  "request header k=v for the push, repeatable (after OTEL_EXPORTER_OTLP_HEADERS)")
-      ->type_name("K=V")
-      ->needs(endpoint);
-  add_duration(exp, "--timeout", a.timeout_ns,
-               "timeout of each attempt of the push (default " +
-                   default_duration(int64_t{AGM_DEFAULT_HTTP_TIMEOUT_MS} * 1'000'000) + ")",
-               &a.timeout_given)
-      ->needs(endpoint);
-  exp->add_option("--attempts", a.attempts,
-                  "attempts in all when the receiver is unreachable or answers 429, 502, 503 or 504, with "
-                  "backoff between them (default " +
-                      std::to_string(AGM_DEFAULT_PUSH_ATTEMPTS) + "; 1: no retry)")
-      ->check(CLI::Range(1u, 100u))
-      ->needs(endpoint);
-  add_period(exp, a);
-  add_progress(exp, a);
-  add_output_flags(
-      exp, a, "with -o: print {\"path\",\"bytes\",\"records\"}; with --endpoint: the receiver's response");
-
-  CLI::App *prices = app.add_subcommand("prices", "the price table: show [FILTER], lookup MODEL, check FILE");
-  prices->require_subcommand(0, 1);
-  auto add_prices_file = [&](CLI::App *cmd) {
-    cmd->add_option("--prices", a.prices_file, "a LiteLLM price JSON loaded over the bundled table")
-        ->type_name("FILE");
-  };
-  prices->add_option("FILTER", a.filter, "only models whose name contains this (case-insensitive)");
-  add_prices_file(prices);
-  add_output_flags(prices, a, "print the table as the library's JSON");
-  CLI::App *show_cmd = prices->add_subcommand("show", "list the priced models (USD per 1M tokens)");
-  show_cmd->add_option("FILTER", a.filter, "only models whose name contains this (case-insensitive)");
-  add_prices_file(show_cmd);
-  add_output_flags(show_cmd, a, "print the table as the library's JSON");
-  CLI::App *lookup = prices->add_subcommand("lookup", "the price entry a model name resolves to");
-  lookup->add_option("MODEL", a.model, "the model name as an application passes it")->required();
-  lookup->add_option("--provider", a.provider, "the provider, tried as PROVIDER/MODEL first");
-  add_prices_file(lookup);
-  add_output_flags(lookup, a, "print the entry as the library's JSON");
-  CLI::App *check_cmd = prices->add_subcommand("check", "validate a LiteLLM price file on its own");
-  check_cmd->add_option("FILE", a.check_file, "the price file")->required();
-  add_output_flags(check_cmd, a, "print {\"path\",\"entries\",\"priced\",\"skipped\"}");
-
-  CLI::App *tail = app.add_subcommand("tail", "print the last records of a store; -f: follow new ones");
-  add_store(tail, a);
-  tail->add_flag("-f,--follow", a.follow, "keep printing records as they are appended, until interrupted");
-  CLI::Range lines(uint64_t{0}, uint64_t{1'000'000'000'000});
-  lines.description("");
-  tail->add_option("-n,--lines", a.lines, "records to print from the end (default 10)")
-      ->check(lines)
-      ->type_name("N");
-  add_duration(tail, "--interval", a.interval_ns, "time between polls with -f (default 500ms)");
-  add_output_flags(tail, a, "print each record as the library's JSON row, one per line");
+  std::vector<std::pair<const Command *, CLI::App *>> registered;
+  for (const Command &command : kCommands) {
+    CLI::App *cmd = app.add_subcommand(command.name, command.help);
+    if (command.store) add_store(cmd, a);
+    command.options(cmd, a);
+    if (command.store) {
+      add_period(cmd, a);
+      add_progress(cmd, a);
+      add_output_flags(cmd, a, "print the query's JSON document (README: History queries)");
+    }
+    registered.emplace_back(&command, cmd);
+  }
 
   if (argc <= 1) {
     const std::string help = app.help();
@@ -957,25 +1004,9 @@ int run(int argc, char **argv, agm_http_send_fn send, void *send_user) {
     return kExitUsage;
   }
 
-  if (summary->parsed()) cmd_summary(a);
-  if (sessions->parsed()) cmd_sessions(a);
-  if (session->parsed()) cmd_session(a);
-  if (tools->parsed()) cmd_tools(a);
-  if (slow->parsed()) cmd_slow(a);
-  if (errors->parsed()) cmd_errors(a);
-  if (invocations->parsed()) cmd_invocations(a);
-  if (report->parsed()) cmd_report(a);
-  if (exp->parsed()) cmd_export(a);
-  if (prices->parsed()) {
-    if (lookup->parsed()) {
-      cmd_prices_lookup(a);
-    } else if (check_cmd->parsed()) {
-      cmd_prices_check(a);
-    } else {
-      cmd_prices_show(a);
-    }
+  for (auto &[command, cmd] : registered) {
+    if (cmd->parsed()) return command->action(a, *cmd);
   }
-  if (tail->parsed()) return cmd_tail(a);
   return kExitOk;
 }
 
