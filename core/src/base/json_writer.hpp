@@ -35,13 +35,21 @@ inline std::string decimal(u128 num, u128 den, int digits) {
   return out + "." + f;
 }
 
-// A minimal JSON writer: commas are placed from what was written last.
+// A minimal JSON writer: commas are placed from what was written last. It writes to a string
+// of its own (take()), or appends to the caller's, which the caller may empty between values
+// to stream the document in pieces.
 class Json {
  public:
+  Json() = default;
+  explicit Json(std::string &out) : out_(&out) {}
+  Json(const Json &) = delete;
+  Json &operator=(const Json &) = delete;
+
   Json &key(std::string_view k) {
     sep();
-    json::append_string(out_, k);
-    out_ += ':';
+    json::append_string(*out_, k);
+    *out_ += ':';
+    value_ = false;
     return *this;
   }
   Json &begin_object() { return open('{'); }
@@ -50,7 +58,7 @@ class Json {
   Json &end_array() { return close(']'); }
   Json &str(std::string_view s) {
     sep();
-    json::append_string(out_, s);
+    json::append_string(*out_, s);
     return *this;
   }
   // Empty labels are "none", not a value.
@@ -61,27 +69,47 @@ class Json {
   Json &time(int64_t ns) { return str(format_iso_ms(ns)); }
   Json &ms(int64_t ns) { return raw(decimal(static_cast<u128>(std::max<int64_t>(ns, 0)), kNsPerMs, 3)); }
   Json &money(u128 atto) { return raw(money_to_decimal(atto)); }
+  // A value written as given.
   Json &raw(std::string_view text) {
     sep();
-    out_ += text;
+    *out_ += text;
     return *this;
   }
-  std::string take() { return std::move(out_); }
+  // A line break before the next member, element or closing bracket (after its comma).
+  Json &line_break() {
+    break_ = true;
+    return *this;
+  }
+  std::string take() { return std::move(*out_); }
 
  private:
   void sep() {
-    if (!out_.empty() && out_.back() != '{' && out_.back() != '[' && out_.back() != ':') out_ += ',';
+    if (value_) *out_ += ',';
+    value_ = true;
+    if (break_) {
+      *out_ += '\n';
+      break_ = false;
+    }
   }
   Json &open(char c) {
     sep();
-    out_ += c;
+    *out_ += c;
+    value_ = false;
     return *this;
   }
   Json &close(char c) {
-    out_ += c;
+    if (break_) {
+      *out_ += '\n';
+      break_ = false;
+    }
+    *out_ += c;
+    value_ = true;
     return *this;
   }
-  std::string out_;
+  std::string own_;
+  std::string *out_ = &own_;
+  bool value_ = false;  // a value was written last: the next one needs a comma
+  bool break_ = false;
 };
 
 }  // namespace agentmetrics
