@@ -3,6 +3,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -46,10 +47,7 @@ class Json {
   Json &operator=(const Json &) = delete;
 
   Json &key(std::string_view k) {
-    sep();
-    json::append_string(*out_, k);
-    *out_ += ':';
-    value_ = false;
+    quoted(k, true);
     return *this;
   }
   Json &begin_object() { return open('{'); }
@@ -57,8 +55,7 @@ class Json {
   Json &begin_array() { return open('['); }
   Json &end_array() { return close(']'); }
   Json &str(std::string_view s) {
-    sep();
-    json::append_string(*out_, s);
+    quoted(s, false);
     return *this;
   }
   // Empty labels are "none", not a value.
@@ -83,6 +80,45 @@ class Json {
   std::string take() { return std::move(*out_); }
 
  private:
+  // Whether json::append_string writes `s` as it is: no control character, quote or backslash
+  // (eight bytes at a time; each test is exact for "some byte").
+  static bool plain(std::string_view s) {
+    constexpr uint64_t kOnes = 0x0101010101010101u, kHigh = 0x8080808080808080u;
+    auto has_zero = [](uint64_t w) { return ((w - kOnes) & ~w & kHigh) != 0; };
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (((w - kOnes * 0x20) & ~w & kHigh) || has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\')))
+        return false;
+    }
+    for (; i < s.size(); ++i) {
+      if (static_cast<unsigned char>(s[i]) < 0x20 || s[i] == '"' || s[i] == '\\') return false;
+    }
+    return true;
+  }
+  // sep(), then `s` as json::append_string writes it, then a colon for a key: one append when
+  // `s` is short and needs no escaping (the common case).
+  void quoted(std::string_view s, bool is_key) {
+    char buf[128];
+    size_t n = 0;
+    if (value_) buf[n++] = ',';
+    if (break_) buf[n++] = '\n';
+    value_ = !is_key;
+    break_ = false;
+    if (s.size() <= sizeof buf - 5 && plain(s)) {
+      buf[n++] = '"';
+      std::memcpy(buf + n, s.data(), s.size());
+      n += s.size();
+      buf[n++] = '"';
+      if (is_key) buf[n++] = ':';
+      out_->append(buf, n);
+      return;
+    }
+    out_->append(buf, n);
+    json::append_string(*out_, s);
+    if (is_key) *out_ += ':';
+  }
   void sep() {
     if (value_) *out_ += ',';
     value_ = true;

@@ -650,6 +650,14 @@ void ExportRun::State::write_otlp(const MetricPoints &points) {
   // Cumulative from the first record to the last; an empty export has no points.
   const std::string start = std::to_string(std::max<int64_t>(first, 0));
   const std::string end = std::to_string(std::max<int64_t>(last, 0));
+  // The bucket bounds of each unit, the same in every histogram point.
+  std::array<std::string, 2> bounds_json;
+  for (const Unit unit : {Unit::kTokens, Unit::kSeconds}) {
+    Json b(bounds_json[static_cast<size_t>(unit)]);
+    b.begin_array();
+    for (int64_t bound : bounds_of(unit)) b.raw(unit_text(static_cast<u128>(bound), unit));
+    b.end_array();
+  }
   auto point_start = [&](const Attributes &a) {
     j.begin_object();
     attributes(a);
@@ -684,7 +692,6 @@ void ExportRun::State::write_otlp(const MetricPoints &points) {
     j.key("unit").str(m.unit);
     if (histogram) {
       const Unit unit = value_unit(m);
-      const auto bounds = bounds_of(unit);
       j.key("histogram").begin_object().key("aggregationTemporality").num(uint64_t{2});
       j.key("dataPoints").begin_array();
       for (const HistogramPoint &p : points.histograms[i]) {
@@ -692,9 +699,7 @@ void ExportRun::State::write_otlp(const MetricPoints &points) {
         j.key("count").str(std::to_string(p.h->count)).key("sum").raw(unit_text(p.h->sum, unit));
         j.key("bucketCounts").begin_array();
         for (uint64_t n : p.h->counts) j.str(std::to_string(n));
-        j.end_array().key("explicitBounds").begin_array();
-        for (int64_t bound : bounds) j.raw(unit_text(static_cast<u128>(bound), unit));
-        j.end_array();
+        j.end_array().key("explicitBounds").raw(bounds_json[static_cast<size_t>(unit)]);
         j.key("min").raw(unit_text(static_cast<u128>(p.h->min), unit));
         j.key("max").raw(unit_text(static_cast<u128>(p.h->max), unit));
         j.end_object();
