@@ -11,6 +11,7 @@
 #include "fold.hpp"
 #include "history_parts.hpp"
 #include "json_writer.hpp"
+#include "metric_catalogue.hpp"
 #include "strings.hpp"
 
 namespace agentmetrics {
@@ -335,25 +336,125 @@ constexpr std::string_view kOther = kOtherKey;
 constexpr std::string_view kOtherTool("(other)\0(other)", 15);
 constexpr std::string_view kOtherModel("(other)\0(other)\0(other)", 23);
 
-// How one metric is written, whatever the format.
-struct MetricInfo {
-  const char *name;        // OpenTelemetry
-  const char *prometheus;  // Prometheus family name (counters: without _total)
-  const char *description;
-  const char *unit;  // UCUM
-};
-
 // A data point on its way to a writer.
 struct SumPoint {
   Attributes attributes;
-  std::string value;  // an integer or an exact decimal
-  bool integer = true;
+  std::string value;  // an integer, or an exact decimal when the unit is USD
 };
 struct HistogramPoint {
   Attributes attributes;
   const Histogram *h;
-  Unit unit;
 };
+
+// The points of every metric of the catalogue; a metric without points is not written.
+struct MetricPoints {
+  std::array<std::vector<HistogramPoint>, kMetricCount> histograms;
+  std::array<std::vector<SumPoint>, kMetricCount> sums;
+
+  void histogram(Metric m, Attributes attributes, const Histogram &h) {
+    histograms[static_cast<size_t>(m)].push_back({std::move(attributes), &h});
+  }
+  void sum(Metric m, Attributes attributes, std::string value) {
+    sums[static_cast<size_t>(m)].push_back({std::move(attributes), std::move(value)});
+  }
+};
+
+// Histograms in seconds hold durations, the others tokens; sums in USD are doubles in OTLP (it
+// has no decimal), the others integers.
+Unit value_unit(const MetricInfo &m) {
+  return m.unit == "s" ? Unit::kSeconds : Unit::kTokens;
+}
+bool integer_sum(const MetricInfo &m) {
+  return m.unit != "USD";
+}
+
+// `base` and then `more`.
+Attributes with(const Attributes &base,
+                std::initializer_list<std::pair<std::string_view, std::string_view>> more) {
+  Attributes a = base;
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
+constexpr std::string_view kBool[] = {"false", "true"};
+constexpr std::string_view kOutcome[] = {"ok", "error"};
+
+// The points of the model calls of one (provider, model, agent).
+void model_points(const std::vector<std::string_view> &p, const ModelSeries &s, MetricPoints &out) {
+  Attributes base = {{"gen_ai.operation.name", "chat"}};
+  if (!p[0].empty()) base.emplace_back("gen_ai.provider.name", p[0]);
+  if (!p[1].empty()) base.emplace_back("gen_ai.request.model", p[1]);
+  if (!p[2].empty()) base.emplace_back("gen_ai.agent.name", p[2]);
+  if (s.input_tokens.count)
+    out.histogram(Metric::kTokenUsage, with(base, {{"gen_ai.token.type", "input"}}), s.input_tokens);
+  if (s.output_tokens.count)
+    out.histogram(Metric::kTokenUsage, with(base, {{"gen_ai.token.type", "output"}}), s.output_tokens);
+  for (const auto &[error, h] : s.duration)
+    out.histogram(Metric::kOperationDuration, error.empty() ? base : with(base, {{"error.type", error}}), h);
+  if (s.ttft.count) out.histogram(Metric::kTimeToFirstChunk, base, s.ttft);
+  for (int k = kInput; k <= kReasoning; ++k) {
+    if ((s.token_present >> k) & 1u)
+      out.sum(Metric::kTokens, with(base, {{"agentmetrics.token.kind", kTokenKindNames[k]}}),
+              std::to_string(s.tokens[k]));
+  }
+  if (s.priced) {
+    for (int i = 0; i < kCostItems; ++i)
+      out.sum(Metric::kCost, with(base, {{"agentmetrics.cost.item", kCostItemNames[i]}}),
+              money_to_decimal(s.cost[i]));
+  }
+  for (int error = 0; error < 2; ++error) {
+    for (int missing = 0; missing < 2; ++missing) {
+      for (int unpriced = 0; unpriced < 2; ++unpriced) {
+        const uint64_t n = s.calls[error][missing][unpriced];
+        if (n == 0) continue;
+        out.sum(Metric::kModelCalls,
+                with(base, {{"agentmetrics.outcome", kOutcome[error]},
+                            {"agentmetrics.usage_missing", kBool[missing]},
+                            {"agentmetrics.unpriced", kBool[unpriced]}}),
+                std::to_string(n));
+      }
+    }
+  }
+}
+
+// The points of the calls of one (tool, agent).
+void tool_points(const std::vector<std::string_view> &p, const ToolSeries &s, MetricPoints &out) {
+  Attributes base = {{"gen_ai.operation.name", "execute_tool"}};
+  if (!p[0].empty()) base.emplace_back("gen_ai.tool.name", p[0]);
+  if (!p[1].empty()) base.emplace_back("gen_ai.agent.name", p[1]);
+  for (const auto &[error, h] : s.duration)
+    out.histogram(Metric::kToolDuration, error.empty() ? base : with(base, {{"error.type", error}}), h);
+  for (int error = 0; error < 2; ++error) {
+    if (s.calls[error])
+      out.sum(Metric::kToolCalls, with(base, {{"agentmetrics.outcome", kOutcome[error]}}),
+              std::to_string(s.calls[error]));
+  }
+}
+
+// The points of the turns and invocations of one agent.
+void agent_points(std::string_view agent, const AgentSeries &s, MetricPoints &out) {
+  Attributes base = {{"gen_ai.operation.name", "invoke_agent"}};
+  if (!agent.empty()) base.emplace_back("gen_ai.agent.name", agent);
+  if (s.turn_duration.count)
+    out.histogram(Metric::kAgentDuration, with(base, {{"agentmetrics.record.kind", "turn"}}),
+                  s.turn_duration);
+  for (const auto &[error, h] : s.invocation_duration) {
+    out.histogram(Metric::kAgentDuration,
+                  error.empty()
+                      ? with(base, {{"agentmetrics.record.kind", "invocation"}})
+                      : with(base, {{"agentmetrics.record.kind", "invocation"}, {"error.type", error}}),
+                  h);
+  }
+  for (int failed = 0; failed < 2; ++failed) {
+    if (s.invocations[failed])
+      out.sum(Metric::kInvocations, with(base, {{"agentmetrics.outcome", kOutcome[failed]}}),
+              std::to_string(s.invocations[failed]));
+  }
+  if (s.invocations[0] + s.invocations[1]) {
+    out.sum(Metric::kInvocationTokens, base, std::to_string(s.invocation_tokens));
+    out.sum(Metric::kInvocationCost, base, money_to_decimal(s.invocation_cost));
+  }
+}
 
 }  // namespace
 
@@ -404,10 +505,8 @@ struct ExportRun::State {
   void add_metrics(const RecordView &r);
   std::string_view series_key(std::initializer_list<std::string_view> parts);
   void finish_metrics();
-  void write_otlp(const std::vector<std::pair<MetricInfo, std::vector<SumPoint>>> &sums,
-                  const std::vector<std::pair<MetricInfo, std::vector<HistogramPoint>>> &histograms);
-  void write_prometheus(const std::vector<std::pair<MetricInfo, std::vector<SumPoint>>> &sums,
-                        const std::vector<std::pair<MetricInfo, std::vector<HistogramPoint>>> &histograms);
+  void write_otlp(const MetricPoints &points);
+  void write_prometheus(const MetricPoints &points);
 
   ExportOptions options;
   WriteFn write;
@@ -521,181 +620,49 @@ void ExportRun::State::add_metrics(const RecordView &r) {
 }
 
 void ExportRun::State::finish_metrics() {
-  using Sums = std::vector<SumPoint>;
-  using Histograms = std::vector<HistogramPoint>;
   // Points borrow the keys' parts: keep them alive until written.
-  std::vector<std::vector<std::string_view>> parts_store;
-  auto parts = [&](const std::string &key) -> const std::vector<std::string_view> & {
-    return parts_store.emplace_back(key_parts(key));
-  };
-  parts_store.reserve(models.size() + tools.size() + agents.size());
-
-  Histograms token_usage, operation_duration, ttft, tool_duration, agent_duration;
-  Sums tokens, cost, model_calls, tool_calls, invocations, invocation_tokens, invocation_cost;
-  static constexpr const char *kBool[] = {"false", "true"};
-  for (const auto &[key, s] : models) {
-    const auto &p = parts(key);  // provider, model, agent
-    Attributes base = {{"gen_ai.operation.name", "chat"}};
-    if (!p[0].empty()) base.emplace_back("gen_ai.provider.name", p[0]);
-    if (!p[1].empty()) base.emplace_back("gen_ai.request.model", p[1]);
-    if (!p[2].empty()) base.emplace_back("gen_ai.agent.name", p[2]);
-    auto with = [&](std::initializer_list<std::pair<std::string_view, std::string_view>> more) {
-      Attributes a = base;
-      a.insert(a.end(), more.begin(), more.end());
-      return a;
-    };
-    if (s.input_tokens.count)
-      token_usage.push_back({with({{"gen_ai.token.type", "input"}}), &s.input_tokens, Unit::kTokens});
-    if (s.output_tokens.count) {
-      token_usage.push_back({with({{"gen_ai.token.type", "output"}}), &s.output_tokens, Unit::kTokens});
-    }
-    for (const auto &[error, h] : s.duration) {
-      operation_duration.push_back(
-          {error.empty() ? base : with({{"error.type", error}}), &h, Unit::kSeconds});
-    }
-    if (s.ttft.count) ttft.push_back({base, &s.ttft, Unit::kSeconds});
-    for (int k = kInput; k <= kReasoning; ++k) {
-      if ((s.token_present >> k) & 1u) {
-        tokens.push_back(
-            {with({{"agentmetrics.token.kind", kTokenKindNames[k]}}), std::to_string(s.tokens[k])});
-      }
-    }
-    if (s.priced) {
-      for (int i = 0; i < kCostItems; ++i) {
-        cost.push_back(
-            {with({{"agentmetrics.cost.item", kCostItemNames[i]}}), money_to_decimal(s.cost[i]), false});
-      }
-    }
-    for (int error = 0; error < 2; ++error) {
-      for (int missing = 0; missing < 2; ++missing) {
-        for (int unpriced = 0; unpriced < 2; ++unpriced) {
-          const uint64_t n = s.calls[error][missing][unpriced];
-          if (n == 0) continue;
-          model_calls.push_back({with({{"agentmetrics.outcome", error ? "error" : "ok"},
-                                       {"agentmetrics.usage_missing", kBool[missing]},
-                                       {"agentmetrics.unpriced", kBool[unpriced]}}),
-                                 std::to_string(n)});
-        }
-      }
-    }
-  }
-  for (const auto &[key, s] : tools) {
-    const auto &p = parts(key);  // tool, agent
-    Attributes base = {{"gen_ai.operation.name", "execute_tool"}};
-    if (!p[0].empty()) base.emplace_back("gen_ai.tool.name", p[0]);
-    if (!p[1].empty()) base.emplace_back("gen_ai.agent.name", p[1]);
-    for (const auto &[error, h] : s.duration) {
-      Attributes a = base;
-      if (!error.empty()) a.emplace_back("error.type", error);
-      tool_duration.push_back({std::move(a), &h, Unit::kSeconds});
-    }
-    for (int error = 0; error < 2; ++error) {
-      if (!s.calls[error]) continue;
-      Attributes a = base;
-      a.emplace_back("agentmetrics.outcome", error ? "error" : "ok");
-      tool_calls.push_back({std::move(a), std::to_string(s.calls[error])});
-    }
-  }
-  for (const auto &[agent, s] : agents) {
-    Attributes base = {{"gen_ai.operation.name", "invoke_agent"}};
-    if (!agent.empty()) base.emplace_back("gen_ai.agent.name", agent);
-    auto with = [&](std::initializer_list<std::pair<std::string_view, std::string_view>> more) {
-      Attributes a = base;
-      a.insert(a.end(), more.begin(), more.end());
-      return a;
-    };
-    if (s.turn_duration.count) {
-      agent_duration.push_back(
-          {with({{"agentmetrics.record.kind", "turn"}}), &s.turn_duration, Unit::kSeconds});
-    }
-    for (const auto &[error, h] : s.invocation_duration) {
-      agent_duration.push_back(
-          {error.empty() ? with({{"agentmetrics.record.kind", "invocation"}})
-                         : with({{"agentmetrics.record.kind", "invocation"}, {"error.type", error}}),
-           &h, Unit::kSeconds});
-    }
-    for (int failed = 0; failed < 2; ++failed) {
-      if (s.invocations[failed]) {
-        invocations.push_back({with({{"agentmetrics.outcome", failed ? "error" : "ok"}}),
-                               std::to_string(s.invocations[failed])});
-      }
-    }
-    if (s.invocations[0] + s.invocations[1]) {
-      invocation_tokens.push_back({base, std::to_string(s.invocation_tokens)});
-      invocation_cost.push_back({base, money_to_decimal(s.invocation_cost), false});
-    }
-  }
-
-  std::vector<std::pair<MetricInfo, Histograms>> histograms;
-  auto histogram = [&](MetricInfo info, Histograms &points) {
-    if (!points.empty()) histograms.emplace_back(info, std::move(points));
-  };
-  histogram({"gen_ai.client.token.usage", "gen_ai_client_token_usage",
-             "Number of input and output tokens used.", "{token}"},
-            token_usage);
-  histogram({"gen_ai.client.operation.duration", "gen_ai_client_operation_duration_seconds",
-             "GenAI operation duration.", "s"},
-            operation_duration);
-  histogram(
-      {"gen_ai.client.operation.time_to_first_chunk", "gen_ai_client_operation_time_to_first_chunk_seconds",
-       "Time to receive the first chunk of a streamed response.", "s"},
-      ttft);
-  histogram({"gen_ai.execute_tool.duration", "gen_ai_execute_tool_duration_seconds",
-             "The duration of a single tool execution.", "s"},
-            tool_duration);
-  histogram({"gen_ai.invoke_agent.duration", "gen_ai_invoke_agent_duration_seconds",
-             "The duration of an agent turn or invocation.", "s"},
-            agent_duration);
-  std::vector<std::pair<MetricInfo, Sums>> sums;
-  auto sum = [&](MetricInfo info, Sums &points) {
-    if (!points.empty()) sums.emplace_back(info, std::move(points));
-  };
-  sum({"agentmetrics.tokens", "agentmetrics_tokens",
-       "Tokens reported by model calls, by kind (input is fresh "
-       "input; cache_write_1h and reasoning are parts of cache_write and output).",
-       "{token}"},
-      tokens);
-  sum({"agentmetrics.cost", "agentmetrics_cost_usd", "Cost of priced model calls by line item, USD.", "USD"},
-      cost);
-  sum({"agentmetrics.model.calls", "agentmetrics_model_calls", "Model calls.", "{call}"}, model_calls);
-  sum({"agentmetrics.tool.calls", "agentmetrics_tool_calls", "Tool calls.", "{call}"}, tool_calls);
-  sum({"agentmetrics.invocations", "agentmetrics_invocations", "Agent invocations.", "{invocation}"},
-      invocations);
-  sum({"agentmetrics.invocation.tokens", "agentmetrics_invocation_tokens",
-       "Tokens reported by agent invocations.", "{token}"},
-      invocation_tokens);
-  sum({"agentmetrics.invocation.cost", "agentmetrics_invocation_cost_usd",
-       "Cost reported by agent invocations, USD.", "USD"},
-      invocation_cost);
-
+  std::vector<std::vector<std::string_view>> parts;
+  parts.reserve(models.size() + tools.size());
+  MetricPoints points;
+  for (const auto &[key, s] : models)
+    model_points(parts.emplace_back(key_parts(key)), s, points);  // provider, model, agent
+  for (const auto &[key, s] : tools)
+    tool_points(parts.emplace_back(key_parts(key)), s, points);  // tool, agent
+  for (const auto &[agent, s] : agents) agent_points(agent, s, points);
   if (options.format == ExportFormat::kOtlpJson) {
-    write_otlp(sums, histograms);
+    write_otlp(points);
   } else {
-    write_prometheus(sums, histograms);
+    write_prometheus(points);
   }
 }
 
-void ExportRun::State::write_otlp(
-    const std::vector<std::pair<MetricInfo, std::vector<SumPoint>>> &sums,
-    const std::vector<std::pair<MetricInfo, std::vector<HistogramPoint>>> &histograms) {
-  std::string &o = out.buf();
+void ExportRun::State::write_otlp(const MetricPoints &points) {
+  Json j(out.buf());
   auto attributes = [&](const auto &pairs) {
-    o += "\"attributes\":[";
-    bool comma = false;
+    j.key("attributes").begin_array();
     for (const auto &[k, v] : pairs) {
-      if (comma) o += ',';
-      comma = true;
-      o += "{\"key\":";
-      json::append_string(o, k);
-      o += ",\"value\":{\"stringValue\":";
-      json::append_string(o, v);
-      o += "}}";
+      j.begin_object().key("key").str(k);
+      j.key("value").begin_object().key("stringValue").str(v).end_object();
+      j.end_object();
     }
-    o += ']';
+    j.end_array();
   };
   // Cumulative from the first record to the last; an empty export has no points.
-  const std::string times = "\"startTimeUnixNano\":\"" + std::to_string(std::max<int64_t>(first, 0)) +
-                            "\",\"timeUnixNano\":\"" + std::to_string(std::max<int64_t>(last, 0)) + "\"";
+  const std::string start = std::to_string(std::max<int64_t>(first, 0));
+  const std::string end = std::to_string(std::max<int64_t>(last, 0));
+  // The bucket bounds of each unit, the same in every histogram point.
+  std::array<std::string, 2> bounds_json;
+  for (const Unit unit : {Unit::kTokens, Unit::kSeconds}) {
+    Json b(bounds_json[static_cast<size_t>(unit)]);
+    b.begin_array();
+    for (int64_t bound : bounds_of(unit)) b.raw(unit_text(static_cast<u128>(bound), unit));
+    b.end_array();
+  }
+  auto point_start = [&](const Attributes &a) {
+    j.begin_object();
+    attributes(a);
+    j.key("startTimeUnixNano").str(start).key("timeUnixNano").str(end);
+  };
 
   KeyValues resource = {{"service.name", "agentmetrics"},
                         {"telemetry.sdk.name", "agentmetrics"},
@@ -711,64 +678,49 @@ void ExportRun::State::write_otlp(
       resource.emplace_back(k, kv_in.second);
     }
   }
-  o += "{\"resourceMetrics\":[{\"resource\":{";
+  j.begin_object().key("resourceMetrics").begin_array().begin_object().key("resource").begin_object();
   attributes(resource);
-  o += "},\"scopeMetrics\":[{\"scope\":{\"name\":\"agentmetrics\",\"version\":\"" AGM_CORE_VERSION_STRING
-       "\"},\"metrics\":[";
-  bool first_metric = true;
-  auto header = [&](const MetricInfo &m) {
-    if (!first_metric) o += ',';
-    first_metric = false;
-    o += "\n{\"name\":\"";
-    o += m.name;
-    o += "\",\"description\":";
-    json::append_string(o, m.description);
-    o += ",\"unit\":";
-    json::append_string(o, m.unit);
-  };
-  for (const auto &[m, points] : histograms) {
-    header(m);
-    o += ",\"histogram\":{\"aggregationTemporality\":2,\"dataPoints\":[";
-    for (size_t i = 0; i < points.size(); ++i) {
-      const HistogramPoint &p = points[i];
-      if (i) o += ',';
-      o += '{';
-      attributes(p.attributes);
-      o += ',' + times + ",\"count\":\"" + std::to_string(p.h->count) +
-           "\",\"sum\":" + unit_text(p.h->sum, p.unit);
-      o += ",\"bucketCounts\":[";
-      for (size_t b = 0; b < kBuckets; ++b) {
-        if (b) o += ',';
-        o += '"';
-        o += std::to_string(p.h->counts[b]);
-        o += '"';
+  j.end_object().key("scopeMetrics").begin_array().begin_object();
+  j.key("scope").begin_object().key("name").str("agentmetrics");
+  j.key("version").str(AGM_CORE_VERSION_STRING).end_object();
+  j.key("metrics").begin_array();
+  for (const MetricInfo &m : kMetricCatalogue) {
+    const size_t i = static_cast<size_t>(m.metric);
+    const bool histogram = m.instrument == Instrument::kHistogram;
+    if (histogram ? points.histograms[i].empty() : points.sums[i].empty()) continue;
+    j.line_break().begin_object().key("name").str(m.name).key("description").str(m.description);
+    j.key("unit").str(m.unit);
+    if (histogram) {
+      const Unit unit = value_unit(m);
+      j.key("histogram").begin_object().key("aggregationTemporality").num(uint64_t{2});
+      j.key("dataPoints").begin_array();
+      for (const HistogramPoint &p : points.histograms[i]) {
+        point_start(p.attributes);
+        j.key("count").str(std::to_string(p.h->count)).key("sum").raw(unit_text(p.h->sum, unit));
+        j.key("bucketCounts").begin_array();
+        for (uint64_t n : p.h->counts) j.str(std::to_string(n));
+        j.end_array().key("explicitBounds").raw(bounds_json[static_cast<size_t>(unit)]);
+        j.key("min").raw(unit_text(static_cast<u128>(p.h->min), unit));
+        j.key("max").raw(unit_text(static_cast<u128>(p.h->max), unit));
+        j.end_object();
+        out.maybe_flush();
       }
-      o += "],\"explicitBounds\":[";
-      const auto bounds = bounds_of(p.unit);
-      for (size_t b = 0; b < bounds.size(); ++b) {
-        if (b) o += ',';
-        o += unit_text(static_cast<u128>(bounds[b]), p.unit);
+    } else {
+      const bool integer = integer_sum(m);
+      j.key("sum").begin_object().key("aggregationTemporality").num(uint64_t{2});
+      j.key("isMonotonic").raw("true");
+      j.key("dataPoints").begin_array();
+      for (const SumPoint &p : points.sums[i]) {
+        point_start(p.attributes);
+        integer ? j.key("asInt").str(p.value) : j.key("asDouble").raw(p.value);
+        j.end_object();
+        out.maybe_flush();
       }
-      o += "],\"min\":" + unit_text(static_cast<u128>(p.h->min), p.unit) +
-           ",\"max\":" + unit_text(static_cast<u128>(p.h->max), p.unit) + '}';
-      out.maybe_flush();
     }
-    o += "]}}";
+    j.end_array().end_object().end_object();
   }
-  for (const auto &[m, points] : sums) {
-    header(m);
-    o += ",\"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,\"dataPoints\":[";
-    for (size_t i = 0; i < points.size(); ++i) {
-      const SumPoint &p = points[i];
-      if (i) o += ',';
-      o += '{';
-      attributes(p.attributes);
-      o += ',' + times + (p.integer ? ",\"asInt\":\"" + p.value + "\"}" : ",\"asDouble\":" + p.value + '}');
-      out.maybe_flush();
-    }
-    o += "]}}";
-  }
-  o += "\n]}]}]}\n";
+  j.line_break().end_array().end_object().end_array().end_object().end_array().end_object();
+  out.buf() += '\n';
 }
 
 namespace {
@@ -818,9 +770,7 @@ void append_labels(std::string &out, const Attributes &attributes, std::string_v
 
 }  // namespace
 
-void ExportRun::State::write_prometheus(
-    const std::vector<std::pair<MetricInfo, std::vector<SumPoint>>> &sums,
-    const std::vector<std::pair<MetricInfo, std::vector<HistogramPoint>>> &histograms) {
+void ExportRun::State::write_prometheus(const MetricPoints &points) {
   std::string &o = out.buf();
   auto header = [&](const MetricInfo &m, std::string_view suffix, const char *type) {
     o += "# HELP ";
@@ -836,7 +786,10 @@ void ExportRun::State::write_prometheus(
     o += '\n';
   };
   // The resource, as the OpenTelemetry-to-Prometheus mapping does: an info metric.
-  if (!sums.empty() || !histograms.empty()) {
+  auto has_points = [](const auto &by_metric) {
+    return std::any_of(by_metric.begin(), by_metric.end(), [](const auto &v) { return !v.empty(); });
+  };
+  if (has_points(points.sums) || has_points(points.histograms)) {
     o += "# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info";
     Attributes resource = {{"service_name", "agentmetrics"}};
     for (const auto &[k, v] : options.resource) {
@@ -849,38 +802,43 @@ void ExportRun::State::write_prometheus(
     append_labels(o, resource);
     o += " 1\n";
   }
-  for (const auto &[m, points] : histograms) {
-    header(m, "", "histogram");
-    for (const HistogramPoint &p : points) {
-      const auto bounds = bounds_of(p.unit);
-      uint64_t cumulative = 0;
-      for (size_t b = 0; b < kBuckets; ++b) {
-        cumulative += p.h->counts[b];
+  for (const MetricInfo &m : kMetricCatalogue) {
+    const size_t i = static_cast<size_t>(m.metric);
+    if (m.instrument == Instrument::kHistogram) {
+      if (points.histograms[i].empty()) continue;
+      header(m, "", "histogram");
+      const Unit unit = value_unit(m);
+      const auto bounds = bounds_of(unit);
+      for (const HistogramPoint &p : points.histograms[i]) {
+        uint64_t cumulative = 0;
+        for (size_t b = 0; b < kBuckets; ++b) {
+          cumulative += p.h->counts[b];
+          o += m.prometheus;
+          o += "_bucket";
+          append_labels(o, p.attributes,
+                        b < bounds.size() ? unit_text(static_cast<u128>(bounds[b]), unit) : "+Inf");
+          o += ' ' + std::to_string(cumulative) + '\n';
+        }
         o += m.prometheus;
-        o += "_bucket";
-        append_labels(o, p.attributes,
-                      b < bounds.size() ? unit_text(static_cast<u128>(bounds[b]), p.unit) : "+Inf");
-        o += ' ' + std::to_string(cumulative) + '\n';
+        o += "_sum";
+        append_labels(o, p.attributes);
+        o += ' ' + unit_text(p.h->sum, unit) + '\n';
+        o += m.prometheus;
+        o += "_count";
+        append_labels(o, p.attributes);
+        o += ' ' + std::to_string(p.h->count) + '\n';
+        out.maybe_flush();
       }
-      o += m.prometheus;
-      o += "_sum";
-      append_labels(o, p.attributes);
-      o += ' ' + unit_text(p.h->sum, p.unit) + '\n';
-      o += m.prometheus;
-      o += "_count";
-      append_labels(o, p.attributes);
-      o += ' ' + std::to_string(p.h->count) + '\n';
-      out.maybe_flush();
-    }
-  }
-  for (const auto &[m, points] : sums) {
-    header(m, "_total", "counter");
-    for (const SumPoint &p : points) {
-      o += m.prometheus;
-      o += "_total";
-      append_labels(o, p.attributes);
-      o += ' ' + p.value + '\n';
-      out.maybe_flush();
+    } else {
+      if (points.sums[i].empty()) continue;
+      header(m, "_total", "counter");
+      for (const SumPoint &p : points.sums[i]) {
+        o += m.prometheus;
+        o += "_total";
+        append_labels(o, p.attributes);
+        o += ' ' + p.value + '\n';
+        out.maybe_flush();
+      }
     }
   }
 }
