@@ -1056,6 +1056,22 @@ struct RangeArg {
       : q(make_query(0, period, 0, std::move(since), std::move(until), std::move(now_ns), nullptr, 0, 0)) {}
 };
 
+// The options of an export, push or file export: the range (which the options point into, so
+// neither moves) and the resource attributes.
+struct ExportArgs {
+  RangeArg range;
+  agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
+  ExportArgs(uint32_t format, uint32_t period, py::object since, py::object until, py::object now_ns,
+             py::object resource)
+      : range(period, since, until, now_ns) {
+    o.format = format;
+    o.range = &range.q;
+    o.resource_attributes = opt_utf8(resource, "resource");
+  }
+  ExportArgs(const ExportArgs &) = delete;
+  ExportArgs &operator=(const ExportArgs &) = delete;
+};
+
 // Runs `body` with the GIL released and the history's progress callback installed.
 template <class F>
 agm_status with_progress(History &h, F &&body) {
@@ -1995,11 +2011,8 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
           "_export",
           [](History &h, uint32_t format, py::object write, uint32_t period, py::object since,
              py::object until, py::object now_ns, py::object resource) {
-            RangeArg range(period, since, until, now_ns);
-            agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
-            o.format = format;
-            o.range = &range.q;
-            o.resource_attributes = opt_utf8(resource, "resource");
+            ExportArgs args(format, period, since, until, now_ns, resource);
+            const agm_export_options &o = args.o;
             PyCallback writer(write);
             Use<decltype(History::g)> use(h.g, "history", true);
             const agm_status status =
@@ -2014,11 +2027,8 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
           "_export_to_file",
           [](History &h, uint32_t format, py::object path, uint32_t period, py::object since,
              py::object until, py::object now_ns, py::object resource) {
-            RangeArg range(period, since, until, now_ns);
-            agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
-            o.format = format;
-            o.range = &range.q;
-            o.resource_attributes = opt_utf8(resource, "resource");
+            ExportArgs args(format, period, since, until, now_ns, resource);
+            const agm_export_options &o = args.o;
             const char *file = utf8(path.ptr(), "path");
             Use<decltype(History::g)> use(h.g, "history", true);
             uint64_t bytes = 0;
@@ -2034,10 +2044,8 @@ PYBIND11_MODULE(_native, m, py::mod_gil_not_used()) {
              uint32_t max_attempts, uint32_t retry_delay_ms, uint32_t period, py::object since,
              py::object until, py::object now_ns, py::object resource) {
             if (!PyCallable_Check(send.ptr())) throw py::type_error("send must be callable");
-            RangeArg range(period, since, until, now_ns);
-            agm_export_options o = AGM_EXPORT_OPTIONS_INIT;
-            o.range = &range.q;
-            o.resource_attributes = opt_utf8(resource, "resource");
+            ExportArgs args(0, period, since, until, now_ns, resource);  // a push is OTLP/JSON: format unread
+            agm_export_options &o = args.o;
             agm_otlp_options otlp = AGM_OTLP_OPTIONS_INIT;
             otlp.endpoint = utf8(endpoint.ptr(), "endpoint");
             otlp.headers = opt_utf8(headers, "headers");
